@@ -1,0 +1,10 @@
+"""The ``backchannel`` command: one Typer app, one module per command group.
+
+Each command module registers itself on ``app`` (from :mod:`backchannel.cli.app`) when imported;
+this package imports them all so ``backchannel --help`` lists every command.
+"""
+
+# Command modules register themselves on import; keep one line per module, sorted.
+from backchannel.cli.app import app, main
+
+__all__ = ["app", "main"]

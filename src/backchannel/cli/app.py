@@ -1,0 +1,47 @@
+"""The Typer application and the helpers every command shares (JSON output, error exit)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from backchannel.errors import BackchannelError
+
+app = typer.Typer(
+    name="backchannel",
+    help="Confidential mediated negotiations: rooms, relays, mandates, escrow, analysis.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+#: Human output goes to stdout through Rich; errors to stderr.
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+#: Exit codes shared by every command.
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def emit_json(value: Any) -> None:
+    """Print one JSON document on stdout (UTF-8, not ASCII-escaped, so Arabic stays readable)."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def fail(error: BackchannelError, *, as_json: bool, exit_code: int = EXIT_INVALID) -> NoReturn:
+    """Report a Backchannel error (code and sentence) and exit."""
+    if as_json:
+        emit_json({"error": error.to_dict()})
+    else:
+        err_console.print(f"[bold red]error[/] [dim]{error.code}[/] {error.message}")
+    raise typer.Exit(exit_code)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

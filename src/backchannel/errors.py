@@ -1,0 +1,299 @@
+"""Every error Backchannel raises, in one tree with stable codes.
+
+Each error carries a dotted ``code`` (stable: clients, tests and translations key on it), an HTTP
+``status`` for the server boundary, and a ``message`` written for the user. Debug context goes in
+``detail`` and is never sent to clients. Driver, parser and crypto exceptions are translated into
+this tree at the boundary with ``raise ... from exc``.
+
+    BackchannelError                        backchannel.error          500
+    ├── InputError                          input.invalid              400
+    │   ├── ScenarioInvalid                 scenario.invalid           400  (file, line, reason)
+    │   ├── ProblemInvalid                  analysis.invalid           400  (field, reason)
+    │   └── EscrowInvalid                   escrow.invalid             400  (field, reason)
+    ├── RuleViolation  (the engine refused an event)                   409
+    │   ├── UnknownEntity                   entity.unknown             404
+    │   ├── DuplicateId                     id.duplicate               409
+    │   ├── EventOutOfOrder                 event.out_of_order         409
+    │   ├── NotRoomMember                   room.not_member            403
+    │   ├── RoomComposition                 room.composition           409
+    │   ├── AlreadyInRoom                   room.already_member        409
+    │   ├── MandateInsufficient             mandate.insufficient       403
+    │   ├── MandateExceedsGrantor           mandate.exceeds_grantor    403
+    │   ├── MandateExpired                  mandate.expired            403
+    │   ├── MandateRevoked                  mandate.revoked            403
+    │   ├── DeviceUnknown                   device.unknown             403
+    │   ├── DeviceRevoked                   device.revoked             403
+    │   ├── RelayNotMediator                relay.not_mediator         403
+    │   ├── RelayLabelForbids               relay.label_forbids        403
+    │   ├── RelaySameRoom                   relay.same_room            409
+    │   ├── RelayNeedsOwnWords              relay.gist_needs_text      409
+    │   ├── ContactInvalid                  contact.invalid            409
+    │   └── ProposalInvalid                 proposal.invalid           409
+    ├── CryptoError                         crypto.error               400
+    │   ├── SignatureInvalid                crypto.bad_signature       400
+    │   ├── DecryptionFailed                crypto.decrypt_failed      400
+    │   └── KeystoreLocked                  keystore.bad_passphrase    403
+    ├── RecordError                         record.error               409
+    │   ├── ProofInvalid                    record.proof_invalid       409
+    │   └── LogInconsistent                 record.inconsistent        409
+    └── StoreError                          store.error                503
+        └── StoreConflict                   store.conflict             409
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class BackchannelError(Exception):
+    """Root of every error Backchannel raises on purpose."""
+
+    code: ClassVar[str] = "backchannel.error"
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str, *, detail: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail: dict[str, Any] = detail or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The user-facing shape: code and sentence, never the debug detail."""
+        return {"code": self.code, "message": self.message}
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+class InputError(BackchannelError):
+    """A request, file or argument is malformed; nothing was changed."""
+
+    code = "input.invalid"
+    status = 400
+
+
+class ScenarioInvalid(InputError):
+    """A scenario file cannot be read; names the file, the line and the reason."""
+
+    code = "scenario.invalid"
+
+    def __init__(self, file: str, line: int | None, reason: str) -> None:
+        where = f"{file}:{line}" if line is not None else file
+        super().__init__(f"{where}: {reason}", detail={"file": file, "line": line})
+        self.file = file
+        self.line = line
+        self.reason = reason
+
+
+class _FieldError(InputError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}", detail={"field": field})
+        self.field = field
+        self.reason = reason
+
+
+class ProblemInvalid(_FieldError):
+    """An analysis problem file is malformed; names the field."""
+
+    code = "analysis.invalid"
+
+
+class EscrowInvalid(_FieldError):
+    """An escrow file is malformed; names the field."""
+
+    code = "escrow.invalid"
+
+
+# --- engine rules ----------------------------------------------------------------------------
+
+
+class RuleViolation(BackchannelError):
+    """The engine refused an event because it breaks a rule of the talks."""
+
+    code = "rule.violation"
+    status = 409
+
+
+class UnknownEntity(RuleViolation):
+    """The event names a party, member, room, device or message that does not exist."""
+
+    code = "entity.unknown"
+    status = 404
+
+
+class DuplicateId(RuleViolation):
+    """The event would create something under an id already in use."""
+
+    code = "id.duplicate"
+
+
+class EventOutOfOrder(RuleViolation):
+    """The event is dated before the last accepted one."""
+
+    code = "event.out_of_order"
+
+
+class NotRoomMember(RuleViolation):
+    """The actor (or the reader) is not in the room the event concerns."""
+
+    code = "room.not_member"
+    status = 403
+
+
+class RoomComposition(RuleViolation):
+    """The member's party may not be in a room of this kind."""
+
+    code = "room.composition"
+
+
+class AlreadyInRoom(RuleViolation):
+    """The member is already in the room."""
+
+    code = "room.already_member"
+
+
+class MandateInsufficient(RuleViolation):
+    """The actor's mandate is below what the action needs."""
+
+    code = "mandate.insufficient"
+    status = 403
+
+
+class MandateExceedsGrantor(RuleViolation):
+    """A grant would give more than the grantor holds."""
+
+    code = "mandate.exceeds_grantor"
+    status = 403
+
+
+class MandateExpired(RuleViolation):
+    """The actor's mandate expired before the event's time."""
+
+    code = "mandate.expired"
+    status = 403
+
+
+class MandateRevoked(RuleViolation):
+    """The actor's mandate was revoked (or its grantor's was) and not re-issued."""
+
+    code = "mandate.revoked"
+    status = 403
+
+
+class DeviceUnknown(RuleViolation):
+    """The device is not one of the actor's."""
+
+    code = "device.unknown"
+    status = 403
+
+
+class DeviceRevoked(RuleViolation):
+    """The device was revoked; it may not act or read anything new."""
+
+    code = "device.revoked"
+    status = 403
+
+
+class RelayNotMediator(RuleViolation):
+    """Only a member of the mediator's party may relay between rooms."""
+
+    code = "relay.not_mediator"
+    status = 403
+
+
+class RelayLabelForbids(RuleViolation):
+    """The message's carry label does not allow this relay."""
+
+    code = "relay.label_forbids"
+    status = 403
+
+
+class RelaySameRoom(RuleViolation):
+    """A relay must carry a message into another room."""
+
+    code = "relay.same_room"
+
+
+class RelayNeedsOwnWords(RuleViolation):
+    """A gist relay needs new text from the mediator, not the original."""
+
+    code = "relay.gist_needs_text"
+
+
+class ContactInvalid(RuleViolation):
+    """A contact request names an impossible counterpart or channel."""
+
+    code = "contact.invalid"
+
+
+class ProposalInvalid(RuleViolation):
+    """An acceptance or signature does not fit the proposal it names."""
+
+    code = "proposal.invalid"
+
+
+# --- crypto ----------------------------------------------------------------------------------
+
+
+class CryptoError(BackchannelError):
+    """A cryptographic check or operation failed."""
+
+    code = "crypto.error"
+    status = 400
+
+
+class SignatureInvalid(CryptoError):
+    """A signature does not verify under the claimed key."""
+
+    code = "crypto.bad_signature"
+
+
+class DecryptionFailed(CryptoError):
+    """A ciphertext could not be decrypted or authenticated."""
+
+    code = "crypto.decrypt_failed"
+
+
+class KeystoreLocked(CryptoError):
+    """The keystore passphrase is wrong or the file was altered."""
+
+    code = "keystore.bad_passphrase"
+    status = 403
+
+
+# --- record ----------------------------------------------------------------------------------
+
+
+class RecordError(BackchannelError):
+    """The record (Merkle log) failed a check."""
+
+    code = "record.error"
+    status = 409
+
+
+class ProofInvalid(RecordError):
+    """An inclusion or consistency proof does not verify."""
+
+    code = "record.proof_invalid"
+
+
+class LogInconsistent(RecordError):
+    """Two views of the log cannot both be true (split view, rollback, rewrite)."""
+
+    code = "record.inconsistent"
+
+
+# --- store -----------------------------------------------------------------------------------
+
+
+class StoreError(BackchannelError):
+    """The store is unavailable or failed."""
+
+    code = "store.error"
+    status = 503
+
+
+class StoreConflict(StoreError):
+    """The write conflicts with stored data (duplicate key, stale version)."""
+
+    code = "store.conflict"
+    status = 409
