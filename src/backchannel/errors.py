@@ -27,6 +27,8 @@ this tree at the boundary with ``raise ... from exc``.
     │   ├── RelayLabelForbids               relay.label_forbids        403
     │   ├── RelaySameRoom                   relay.same_room            409
     │   ├── RelayNeedsOwnWords              relay.gist_needs_text      409
+    │   ├── PartyInvalid                    party.invalid              409
+    │   ├── SendLabelForbids                send.label_forbids         403
     │   ├── ContactInvalid                  contact.invalid            409
     │   └── ProposalInvalid                 proposal.invalid           409
     ├── CryptoError                         crypto.error               400
@@ -217,6 +219,19 @@ class RelayNeedsOwnWords(RuleViolation):
     """A gist relay needs new text from the mediator, not the original."""
 
     code = "relay.gist_needs_text"
+
+
+class PartyInvalid(RuleViolation):
+    """The talks cannot take this party (a second mediator, an unknown role)."""
+
+    code = "party.invalid"
+
+
+class SendLabelForbids(RuleViolation):
+    """A ``mediator-only`` message may only be sent where just the author's party and the mediator are."""
+
+    code = "send.label_forbids"
+    status = 403
 
 
 class ContactInvalid(RuleViolation):

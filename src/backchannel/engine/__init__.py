@@ -1,0 +1,54 @@
+"""The sans-I/O domain core: values in, values out; no sockets, files, clocks or randomness.
+
+``apply(talks, event)`` returns the talks after an event or raises the
+:class:`~backchannel.errors.RuleViolation` it breaks. The rules themselves are tables in
+:mod:`backchannel.engine.rules`. Client and server share this engine so both enforce the same rules.
+"""
+
+from backchannel.engine import events
+from backchannel.engine.mandate import Lapse, Standing, holders, standing
+from backchannel.engine.rules import Action, Label, Level, RelayMode, Role, RoomKind
+from backchannel.engine.state import (
+    Consent,
+    ContactRequest,
+    Device,
+    Entry,
+    MandateGrant,
+    Member,
+    Message,
+    Party,
+    Room,
+    Talks,
+)
+from backchannel.engine.talks import apply, origin
+from backchannel.engine.view import Initiator, initiator, messages_for, visibility
+
+__all__ = [
+    "Action",
+    "Consent",
+    "ContactRequest",
+    "Device",
+    "Entry",
+    "Initiator",
+    "Label",
+    "Lapse",
+    "Level",
+    "MandateGrant",
+    "Member",
+    "Message",
+    "Party",
+    "RelayMode",
+    "Role",
+    "Room",
+    "RoomKind",
+    "Standing",
+    "Talks",
+    "apply",
+    "events",
+    "holders",
+    "initiator",
+    "messages_for",
+    "origin",
+    "standing",
+    "visibility",
+]

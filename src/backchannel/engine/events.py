@@ -1,0 +1,177 @@
+"""Events: the immutable facts fed to the engine, one frozen dataclass per action.
+
+Every event names its time (``at``, timezone-aware), its ``actor`` (a member id, or a party id when
+the party's root authority acts) and optionally the ``device`` it came from. Ids are chosen by the
+caller: the engine never generates ids, reads a clock or draws randomness.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from backchannel.engine.rules import Action, Label, Level, RelayMode, Role, RoomKind
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """What every event carries."""
+
+    at: datetime
+    actor: str
+    device: str | None = None
+
+    action: ClassVar[Action] = Action.SEND  # each subclass names its own
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddParty(Event):
+    """A party joins the talks; its root authority (``actor`` = the party id) declares it."""
+
+    party: str
+    role: Role = Role.PARTY
+    name: str = ""
+    action: ClassVar[Action] = Action.ADD_PARTY
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddMember(Event):
+    """The party's root authority adds a member with a first device (no mandate yet)."""
+
+    member: str
+    party: str
+    name: str = ""
+    first_device: str
+    fingerprint: str
+    action: ClassVar[Action] = Action.ADD_MEMBER
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateRoom(Event):
+    """A room of a kind; ``party`` owns a caucus or delegation room, and is None for a plenary."""
+
+    room: str
+    kind: RoomKind
+    party: str | None = None
+    name: str = ""
+    action: ClassVar[Action] = Action.CREATE_ROOM
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Join(Event):
+    """``member`` enters ``room`` (the actor is the member, or a member of its party's root)."""
+
+    room: str
+    member: str
+    action: ClassVar[Action] = Action.JOIN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Leave(Event):
+    """``member`` leaves ``room``; it reads nothing sent afterwards."""
+
+    room: str
+    member: str
+    action: ClassVar[Action] = Action.LEAVE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Grant(Event):
+    """The actor grants ``member`` a mandate of ``level``, optionally until ``expires``."""
+
+    grant: str
+    member: str
+    level: Level
+    expires: datetime | None = None
+    action: ClassVar[Action] = Action.GRANT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Revoke(Event):
+    """The actor revokes every mandate ``member`` holds; grants it made become void."""
+
+    member: str
+    action: ClassVar[Action] = Action.REVOKE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddDevice(Event):
+    """A new device for ``member`` (the actor is the member itself or its party's root)."""
+
+    member: str
+    new_device: str
+    fingerprint: str
+    action: ClassVar[Action] = Action.ADD_DEVICE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RevokeDevice(Event):
+    """``target`` may no longer act or read anything new."""
+
+    target: str
+    action: ClassVar[Action] = Action.REVOKE_DEVICE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Send(Event):
+    """A message in ``room`` under a carry label."""
+
+    message: str
+    room: str
+    text: str
+    label: Label
+    lang: str = ""
+    action: ClassVar[Action] = Action.SEND
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Propose(Event):
+    """An offer in ``room``: a message that can later be accepted and signed."""
+
+    message: str
+    room: str
+    text: str
+    label: Label
+    lang: str = ""
+    action: ClassVar[Action] = Action.PROPOSE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Relay(Event):
+    """The mediator carries ``source`` into ``room``, verbatim or as a gist in its own ``text``."""
+
+    message: str
+    source: str
+    room: str
+    mode: RelayMode
+    text: str = ""
+    lang: str = ""
+    action: ClassVar[Action] = Action.RELAY
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Accept(Event):
+    """The actor's party accepts ``proposal`` ad referendum (the proposal or a verbatim copy)."""
+
+    proposal: str
+    action: ClassVar[Action] = Action.ACCEPT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sign(Event):
+    """The actor signs ``proposal`` for its party."""
+
+    proposal: str
+    action: ClassVar[Action] = Action.SIGN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestContact(Event):
+    """The actor asks ``to_party`` to open talks, directly (``via`` None) or through a mediator."""
+
+    request: str
+    to_party: str
+    via: str | None = None
+    text: str = ""
+    action: ClassVar[Action] = Action.REQUEST_CONTACT

@@ -1,0 +1,167 @@
+"""The state of one talks: plain frozen values, replaced (never mutated) by :func:`engine.apply`.
+
+Maps are stored as ``dict`` inside frozen dataclasses and copied on every change; nothing in the
+engine mutates a state it was given, so two replays of the same events give equal states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from backchannel.engine.rules import Action, Label, Level, RelayMode, Role, RoomKind
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A side of the talks; the mediator is a party with role ``mediator``."""
+
+    id: str
+    role: Role
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """One device of a member: an id and its public-key fingerprint, nothing secret."""
+
+    id: str
+    member: str
+    fingerprint: str
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A person in a party's delegation."""
+
+    id: str
+    party: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MandateGrant:
+    """One grant of a mandate; ``grantor`` None means the party's root authority."""
+
+    id: str
+    member: str
+    level: Level
+    grantor: str | None
+    at: datetime
+    expires: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    """A conversation with a fixed kind; ``members`` is who is in it now."""
+
+    id: str
+    kind: RoomKind
+    party: str | None
+    name: str = ""
+    members: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message, an offer, or a relay; ``readers`` is fixed when it is sent.
+
+    For a gist relay, ``source`` is the carried message: it stays in the record for the mediator
+    and is hidden from readers who could not read the source (see :func:`engine.view`).
+    """
+
+    id: str
+    room: str
+    author: str
+    at: datetime
+    text: str
+    label: Label
+    readers: frozenset[str]
+    lang: str = ""
+    proposal: bool = False
+    relay: RelayMode | None = None
+    source: str | None = None
+    relayed_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRequest:
+    """``member`` of ``party`` asked ``to_party`` to open talks, directly or ``via`` a mediator."""
+
+    id: str
+    party: str
+    member: str | None
+    to_party: str
+    via: str | None
+    at: datetime
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """A party's acceptance (ad referendum) or signature of a proposal."""
+
+    proposal: str
+    party: str
+    member: str
+    at: datetime
+    signed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One accepted event in order: its sequence number, time, actor and action."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: Action
+
+
+@dataclass(frozen=True, slots=True)
+class Talks:
+    """Everything the engine knows about one talks."""
+
+    id: str
+    title: str = ""
+    parties: Mapping[str, Party] = field(default_factory=lambda: _EMPTY)
+    members: Mapping[str, Member] = field(default_factory=lambda: _EMPTY)
+    devices: Mapping[str, Device] = field(default_factory=lambda: _EMPTY)
+    grants: Mapping[str, MandateGrant] = field(default_factory=lambda: _EMPTY)
+    rooms: Mapping[str, Room] = field(default_factory=lambda: _EMPTY)
+    messages: Mapping[str, Message] = field(default_factory=lambda: _EMPTY)
+    contacts: tuple[ContactRequest, ...] = ()
+    consents: tuple[Consent, ...] = ()
+    log: tuple[Entry, ...] = ()
+
+    @property
+    def last_at(self) -> datetime | None:
+        """Time of the last accepted event, or None before the first."""
+        return self.log[-1].at if self.log else None
+
+    @property
+    def mediator(self) -> Party | None:
+        """The party with the mediator role, if any."""
+        return next((p for p in self.parties.values() if p.role is Role.MEDIATOR), None)
+
+    def used_ids(self) -> frozenset[str]:
+        """Every id already taken, across parties, members, devices, grants, rooms and messages."""
+        ids: set[str] = set()
+        for table in (
+            self.parties,
+            self.members,
+            self.devices,
+            self.grants,
+            self.rooms,
+            self.messages,
+        ):
+            ids.update(table)
+        ids.update(c.id for c in self.contacts)
+        return frozenset(ids)

@@ -1,0 +1,517 @@
+"""The talks state machine: ``apply(talks, event) -> talks`` or a :class:`RuleViolation`.
+
+Checks run in one order for every event — time, actor, device, mandate, then the action's own
+rules — so the same bad event always fails with the same code. A rejected event changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+from backchannel.engine import events as ev
+from backchannel.engine.mandate import Lapse, standing
+from backchannel.engine.rules import (
+    PRIVATE_ROOM_KINDS,
+    RELAY_MODES,
+    REQUIRED_LEVEL,
+    Label,
+    Level,
+    RelayMode,
+    Role,
+    RoomKind,
+    may_be_in_room,
+)
+from backchannel.engine.state import (
+    Consent,
+    ContactRequest,
+    Device,
+    Entry,
+    MandateGrant,
+    Member,
+    Message,
+    Party,
+    Room,
+    Talks,
+)
+from backchannel.errors import (
+    AlreadyInRoom,
+    ContactInvalid,
+    DeviceRevoked,
+    DeviceUnknown,
+    DuplicateId,
+    EventOutOfOrder,
+    MandateExceedsGrantor,
+    MandateExpired,
+    MandateInsufficient,
+    MandateRevoked,
+    NotRoomMember,
+    PartyInvalid,
+    ProposalInvalid,
+    RelayLabelForbids,
+    RelayNeedsOwnWords,
+    RelayNotMediator,
+    RelaySameRoom,
+    RoomComposition,
+    SendLabelForbids,
+    UnknownEntity,
+)
+
+E = TypeVar("E", bound=ev.Event)
+_Handler = Callable[[Talks, Any], Talks]
+_HANDLERS: dict[type[ev.Event], _Handler] = {}
+
+
+def _handles(kind: type[E]) -> Callable[[Callable[[Talks, E], Talks]], Callable[[Talks, E], Talks]]:
+    def register(fn: Callable[[Talks, E], Talks]) -> Callable[[Talks, E], Talks]:
+        _HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def apply(talks: Talks, event: ev.Event) -> Talks:
+    """The talks after ``event``, or raise the :class:`RuleViolation` it breaks."""
+    if talks.last_at is not None and event.at < talks.last_at:
+        raise EventOutOfOrder(
+            f"event at {event.at.isoformat()} is dated before the last one "
+            f"({talks.last_at.isoformat()})"
+        )
+    handler = _HANDLERS.get(type(event))
+    if handler is None:
+        raise TypeError(f"no rule for {type(event).__name__}")
+    after = handler(talks, event)
+    entry = Entry(seq=len(talks.log) + 1, at=event.at, actor=event.actor, action=event.action)
+    return replace(after, log=(*talks.log, entry))
+
+
+# --- lookups ---------------------------------------------------------------------------------
+
+
+def _party(talks: Talks, party: str) -> Party:
+    try:
+        return talks.parties[party]
+    except KeyError:
+        raise UnknownEntity(f"there is no party {party!r} in these talks") from None
+
+
+def _member(talks: Talks, member: str) -> Member:
+    try:
+        return talks.members[member]
+    except KeyError:
+        raise UnknownEntity(f"there is no member {member!r} in these talks") from None
+
+
+def _room(talks: Talks, room: str) -> Room:
+    try:
+        return talks.rooms[room]
+    except KeyError:
+        raise UnknownEntity(f"there is no room {room!r} in these talks") from None
+
+
+def _message(talks: Talks, message: str) -> Message:
+    try:
+        return talks.messages[message]
+    except KeyError:
+        raise UnknownEntity(f"there is no message {message!r} in these talks") from None
+
+
+def _fresh(talks: Talks, new_id: str) -> None:
+    if not new_id:
+        raise DuplicateId("an id may not be empty")
+    if new_id in talks.used_ids():
+        raise DuplicateId(f"the id {new_id!r} is already in use")
+
+
+def _with(mapping: Any, key: str, value: Any) -> dict[str, Any]:
+    return {**mapping, key: value}
+
+
+def _live_devices(talks: Talks, member: str, at: datetime) -> list[Device]:
+    return [
+        d
+        for d in talks.devices.values()
+        if d.member == member and (d.revoked_at is None or d.revoked_at > at)
+    ]
+
+
+# --- who is acting ---------------------------------------------------------------------------
+
+
+def _is_root(talks: Talks, actor: str) -> bool:
+    return actor in talks.parties
+
+
+def _actor_party(talks: Talks, actor: str) -> str:
+    if _is_root(talks, actor):
+        return actor
+    return _member(talks, actor).party
+
+
+def _check_device(talks: Talks, event: ev.Event) -> None:
+    """A member acts through one of its devices that is not revoked; a root acts offline."""
+    if _is_root(talks, event.actor):
+        return
+    if event.device is not None:
+        device = talks.devices.get(event.device)
+        if device is None or device.member != event.actor:
+            raise DeviceUnknown(f"{event.device!r} is not a device of {event.actor!r}")
+        if device.revoked_at is not None and device.revoked_at <= event.at:
+            raise DeviceRevoked(f"device {event.device!r} was revoked")
+    elif not _live_devices(talks, event.actor, event.at):
+        raise DeviceRevoked(f"every device of {event.actor!r} has been revoked")
+
+
+def _require(talks: Talks, event: ev.Event, needed: Level) -> Level:
+    """Check the actor (member or root) may do ``event``; return the level it acts with."""
+    if _is_root(talks, event.actor):
+        return Level.SIGN
+    _member(talks, event.actor)
+    _check_device(talks, event)
+    held = standing(talks, event.actor, event.at)
+    action = event.action.value
+    if held.level is None:
+        if held.lapse is Lapse.REVOKED:
+            raise MandateRevoked(f"{event.actor}'s mandate was revoked; it may not {action}")
+        if held.lapse is Lapse.EXPIRED:
+            raise MandateExpired(f"{event.actor}'s mandate has expired; it may not {action}")
+        raise MandateInsufficient(f"{event.actor} holds no mandate; it may not {action}")
+    if held.level < needed:
+        raise MandateInsufficient(
+            f"{action} needs a '{needed.label}' mandate; {event.actor} holds '{held.level.label}'"
+        )
+    return held.level
+
+
+def _acting(talks: Talks, event: ev.Event) -> Level:
+    return _require(talks, event, REQUIRED_LEVEL[event.action])
+
+
+def _readers(talks: Talks, room: Room, at: datetime) -> frozenset[str]:
+    """Who reads a message sent now: members in the room with a mandate and a live device."""
+    return frozenset(
+        m
+        for m in room.members
+        if standing(talks, m, at).level is not None and _live_devices(talks, m, at)
+    )
+
+
+def _in_room(room: Room, member: str) -> None:
+    if member not in room.members:
+        raise NotRoomMember(f"{member} is not in room {room.id!r}")
+
+
+# --- set-up ----------------------------------------------------------------------------------
+
+
+@_handles(ev.AddParty)
+def _add_party(talks: Talks, e: ev.AddParty) -> Talks:
+    _fresh(talks, e.party)
+    if e.actor != e.party:
+        raise PartyInvalid("a party is declared by its own root authority")
+    if e.role is Role.MEDIATOR and talks.mediator is not None:
+        raise PartyInvalid(f"{talks.mediator.id!r} is already the mediator of these talks")
+    party = Party(id=e.party, role=e.role, name=e.name)
+    return replace(talks, parties=_with(talks.parties, e.party, party))
+
+
+@_handles(ev.AddMember)
+def _add_member(talks: Talks, e: ev.AddMember) -> Talks:
+    _party(talks, e.party)
+    if e.actor != e.party:
+        raise MandateInsufficient(f"only {e.party}'s root authority adds its members")
+    _fresh(talks, e.member)
+    _fresh(talks, e.first_device)
+    if e.first_device == e.member:
+        raise DuplicateId("a device needs an id of its own")
+    member = Member(id=e.member, party=e.party, name=e.name)
+    device = Device(id=e.first_device, member=e.member, fingerprint=e.fingerprint)
+    return replace(
+        talks,
+        members=_with(talks.members, e.member, member),
+        devices=_with(talks.devices, e.first_device, device),
+    )
+
+
+@_handles(ev.CreateRoom)
+def _create_room(talks: Talks, e: ev.CreateRoom) -> Talks:
+    _fresh(talks, e.room)
+    if (e.party is None) != (e.kind is RoomKind.PLENARY):
+        raise RoomComposition("a caucus or delegation room belongs to one party; a plenary to none")
+    if e.party is not None:
+        _party(talks, e.party)
+    _acting(talks, e)
+    creator = talks.parties[_actor_party(talks, e.actor)]
+    if not may_be_in_room(e.kind, e.party, creator.id, creator.role):
+        raise RoomComposition(f"{creator.id} may not create a {e.kind.value} room of {e.party}")
+    room = Room(id=e.room, kind=e.kind, party=e.party, name=e.name)
+    return replace(talks, rooms=_with(talks.rooms, e.room, room))
+
+
+# --- membership ------------------------------------------------------------------------------
+
+
+@_handles(ev.Join)
+def _join(talks: Talks, e: ev.Join) -> Talks:
+    room = _room(talks, e.room)
+    member = _member(talks, e.member)
+    _acting(talks, e)
+    if e.actor not in (e.member, member.party):
+        raise MandateInsufficient("a member joins a room itself, or its party's root adds it")
+    party = talks.parties[member.party]
+    if not may_be_in_room(room.kind, room.party, party.id, party.role):
+        raise RoomComposition(
+            f"{member.id} of {party.id} may not be in {room.kind.value} room {room.id!r}"
+        )
+    if e.member in room.members:
+        raise AlreadyInRoom(f"{e.member} is already in room {room.id!r}")
+    if standing(talks, e.member, e.at).level is None:
+        raise MandateInsufficient(f"{e.member} holds no mandate and may not join")
+    joined = replace(room, members=room.members | {e.member})
+    return replace(talks, rooms=_with(talks.rooms, room.id, joined))
+
+
+@_handles(ev.Leave)
+def _leave(talks: Talks, e: ev.Leave) -> Talks:
+    room = _room(talks, e.room)
+    member = _member(talks, e.member)
+    if e.actor != member.party:
+        _acting(talks, e)
+        if e.actor != e.member:
+            raise MandateInsufficient("a member leaves a room itself, or its root removes it")
+    _in_room(room, e.member)
+    left = replace(room, members=room.members - {e.member})
+    return replace(talks, rooms=_with(talks.rooms, room.id, left))
+
+
+# --- mandates --------------------------------------------------------------------------------
+
+
+@_handles(ev.Grant)
+def _grant(talks: Talks, e: ev.Grant) -> Talks:
+    member = _member(talks, e.member)
+    _fresh(talks, e.grant)
+    held = _acting(talks, e)
+    if _actor_party(talks, e.actor) != member.party:
+        raise MandateInsufficient(f"only {member.party}'s own authority grants its mandates")
+    if e.level > held:
+        raise MandateExceedsGrantor(
+            f"{e.actor} holds '{held.label}' and cannot grant '{e.level.label}'"
+        )
+    if e.expires is not None and e.expires <= e.at:
+        raise MandateExpired("a grant cannot expire before it is made")
+    grantor = None if _is_root(talks, e.actor) else e.actor
+    grant = MandateGrant(
+        id=e.grant, member=e.member, level=e.level, grantor=grantor, at=e.at, expires=e.expires
+    )
+    return replace(talks, grants=_with(talks.grants, e.grant, grant))
+
+
+@_handles(ev.Revoke)
+def _revoke(talks: Talks, e: ev.Revoke) -> Talks:
+    member = _member(talks, e.member)
+    held = _acting(talks, e)
+    if _actor_party(talks, e.actor) != member.party:
+        raise MandateInsufficient(f"only {member.party}'s own authority revokes its mandates")
+    target = standing(talks, e.member, e.at).level
+    if e.actor != e.member and target is not None and target > held:
+        raise MandateExceedsGrantor(
+            f"{e.actor} holds '{held.label}' and cannot revoke a '{target.label}' mandate"
+        )
+    grants = dict(talks.grants)
+    for grant in talks.grants.values():
+        if grant.member == e.member and grant.revoked_at is None:
+            grants[grant.id] = replace(grant, revoked_at=e.at)
+    return replace(talks, grants=grants)
+
+
+# --- devices ---------------------------------------------------------------------------------
+
+
+@_handles(ev.AddDevice)
+def _add_device(talks: Talks, e: ev.AddDevice) -> Talks:
+    member = _member(talks, e.member)
+    _fresh(talks, e.new_device)
+    if e.actor not in (e.member, member.party):
+        raise MandateInsufficient("a member adds its own devices, or its party's root does")
+    _acting(talks, e)
+    device = Device(id=e.new_device, member=e.member, fingerprint=e.fingerprint)
+    return replace(talks, devices=_with(talks.devices, e.new_device, device))
+
+
+@_handles(ev.RevokeDevice)
+def _revoke_device(talks: Talks, e: ev.RevokeDevice) -> Talks:
+    device = talks.devices.get(e.target)
+    if device is None:
+        raise UnknownEntity(f"there is no device {e.target!r}")
+    owner = talks.members[device.member]
+    if e.actor not in (device.member, owner.party):
+        raise MandateInsufficient("a member revokes its own devices, or its party's root does")
+    if e.actor == device.member:
+        # A member may always cut off its own device, even with a lapsed mandate or no live device.
+        _member(talks, e.actor)
+    if device.revoked_at is not None:
+        raise DeviceRevoked(f"device {e.target!r} was already revoked")
+    revoked = replace(device, revoked_at=e.at)
+    return replace(talks, devices=_with(talks.devices, e.target, revoked))
+
+
+# --- messages --------------------------------------------------------------------------------
+
+
+def _post(talks: Talks, e: ev.Send | ev.Propose, proposal: bool) -> Talks:
+    room = _room(talks, e.room)
+    _fresh(talks, e.message)
+    _acting(talks, e)
+    _in_room(room, e.actor)
+    if e.label is Label.MEDIATOR_ONLY and room.kind not in PRIVATE_ROOM_KINDS:
+        raise SendLabelForbids(
+            f"a mediator-only message cannot be sent in {room.kind.value} room {room.id!r}, "
+            "where other parties listen"
+        )
+    message = Message(
+        id=e.message,
+        room=room.id,
+        author=e.actor,
+        at=e.at,
+        text=e.text,
+        label=e.label,
+        readers=_readers(talks, room, e.at),
+        lang=e.lang,
+        proposal=proposal,
+    )
+    return replace(talks, messages=_with(talks.messages, e.message, message))
+
+
+@_handles(ev.Send)
+def _send(talks: Talks, e: ev.Send) -> Talks:
+    return _post(talks, e, proposal=False)
+
+
+@_handles(ev.Propose)
+def _propose(talks: Talks, e: ev.Propose) -> Talks:
+    return _post(talks, e, proposal=True)
+
+
+@_handles(ev.Relay)
+def _relay(talks: Talks, e: ev.Relay) -> Talks:
+    source = _message(talks, e.source)
+    target = _room(talks, e.room)
+    _fresh(talks, e.message)
+    mediator = talks.mediator
+    actor_party = _actor_party(talks, e.actor)
+    if mediator is None or actor_party != mediator.id or _is_root(talks, e.actor):
+        raise RelayNotMediator("only a member of the mediator's delegation relays between rooms")
+    _acting(talks, e)
+    if e.actor not in source.readers:
+        raise NotRoomMember(f"{e.actor} did not receive message {source.id!r} and cannot carry it")
+    _in_room(_room(talks, source.room), e.actor)
+    _in_room(target, e.actor)
+    if target.id == source.room:
+        raise RelaySameRoom("a relay carries a message into another room")
+    if e.mode not in RELAY_MODES[source.label]:
+        raise RelayLabelForbids(
+            f"message {source.id!r} is labelled {source.label.value}; "
+            f"it may not be relayed {e.mode.value}"
+        )
+    if e.mode is RelayMode.GIST:
+        words = e.text.strip()
+        if not words or words == source.text.strip():
+            raise RelayNeedsOwnWords("a gist needs the mediator's own words, not the original")
+        text, author, lang = e.text, e.actor, e.lang
+    else:
+        if e.text and e.text != source.text:
+            raise RelayNeedsOwnWords("a verbatim relay carries the original text unchanged")
+        text, author, lang = source.text, source.author, source.lang
+    message = Message(
+        id=e.message,
+        room=target.id,
+        author=author,
+        at=e.at,
+        text=text,
+        label=source.label,
+        readers=_readers(talks, target, e.at),
+        lang=lang,
+        proposal=source.proposal and e.mode is RelayMode.VERBATIM,
+        relay=e.mode,
+        source=source.id,
+        relayed_by=e.actor,
+    )
+    return replace(talks, messages=_with(talks.messages, e.message, message))
+
+
+# --- consent ---------------------------------------------------------------------------------
+
+
+def origin(talks: Talks, message: str) -> Message:
+    """The original of ``message``, following verbatim relays back to where it was first said."""
+    found = _message(talks, message)
+    while found.relay is RelayMode.VERBATIM and found.source is not None:
+        found = talks.messages[found.source]
+    return found
+
+
+def _consent(talks: Talks, e: ev.Accept | ev.Sign, signed: bool) -> Talks:
+    seen = _message(talks, e.proposal)
+    _acting(talks, e)
+    if e.actor not in seen.readers:
+        raise NotRoomMember(f"{e.actor} has not received {seen.id!r}")
+    offer = origin(talks, e.proposal)
+    if not offer.proposal:
+        raise ProposalInvalid(
+            f"{seen.id!r} is not an offer (a gist is the mediator's words; accept the original)"
+        )
+    party = _actor_party(talks, e.actor)
+    offerer = talks.members[offer.author].party
+    done = {(c.party, c.signed) for c in talks.consents if c.proposal == offer.id}
+    if signed:
+        if party != offerer and (party, False) not in done:
+            raise ProposalInvalid(f"{party} must accept {offer.id!r} before signing it")
+        if (party, True) in done:
+            raise ProposalInvalid(f"{party} has already signed {offer.id!r}")
+    else:
+        if party == offerer:
+            raise ProposalInvalid(f"{party} made offer {offer.id!r}; it cannot accept its own")
+        if (party, False) in done:
+            raise ProposalInvalid(f"{party} has already accepted {offer.id!r}")
+    consent = Consent(proposal=offer.id, party=party, member=e.actor, at=e.at, signed=signed)
+    return replace(talks, consents=(*talks.consents, consent))
+
+
+@_handles(ev.Accept)
+def _accept(talks: Talks, e: ev.Accept) -> Talks:
+    return _consent(talks, e, signed=False)
+
+
+@_handles(ev.Sign)
+def _sign(talks: Talks, e: ev.Sign) -> Talks:
+    return _consent(talks, e, signed=True)
+
+
+# --- contact ---------------------------------------------------------------------------------
+
+
+@_handles(ev.RequestContact)
+def _request_contact(talks: Talks, e: ev.RequestContact) -> Talks:
+    _fresh(talks, e.request)
+    _acting(talks, e)
+    party = _actor_party(talks, e.actor)
+    _party(talks, e.to_party)
+    if e.to_party == party:
+        raise ContactInvalid("a party cannot ask itself to open talks")
+    if e.via is not None:
+        via = _party(talks, e.via)
+        if via.role is not Role.MEDIATOR or via.id in (party, e.to_party):
+            raise ContactInvalid(f"{e.via} is not a mediator between {party} and {e.to_party}")
+    request = ContactRequest(
+        id=e.request,
+        party=party,
+        member=None if _is_root(talks, e.actor) else e.actor,
+        to_party=e.to_party,
+        via=e.via,
+        at=e.at,
+        text=e.text,
+    )
+    return replace(talks, contacts=(*talks.contacts, request))
