@@ -38,6 +38,18 @@ this tree at the boundary with ``raise ... from exc``.
     ├── RecordError                         record.error               409
     │   ├── ProofInvalid                    record.proof_invalid       409
     │   └── LogInconsistent                 record.inconsistent        409
+    ├── AuthRequired                        auth.required              401
+    ├── AuthInvalid                         auth.invalid               401
+    │   └── TokenExpired                    auth.expired               401
+    ├── ReplayDetected                      auth.replay                409
+    ├── Forbidden                           access.forbidden           403
+    ├── NotFound                            resource.not_found         404
+    ├── MethodNotAllowed                    request.method_not_allowed 405
+    ├── OneTimeKeyClaimed                   keys.claimed               409
+    ├── KeysExhausted                       keys.exhausted             404
+    ├── InviteInvalid                       invite.invalid             404
+    ├── PayloadTooLarge                     input.too_large            413
+    ├── RateLimited                         rate.limited               429  (retry_after)
     └── StoreError                          store.error                503
         └── StoreConflict                   store.conflict             409
 """
@@ -295,6 +307,96 @@ class LogInconsistent(RecordError):
     """Two views of the log cannot both be true (split view, rollback, rewrite)."""
 
     code = "record.inconsistent"
+
+
+# --- host ------------------------------------------------------------------------------------
+
+
+class AuthRequired(BackchannelError):
+    """The request carries no bearer token (or device signature) where one is needed."""
+
+    code = "auth.required"
+    status = 401
+
+
+class AuthInvalid(BackchannelError):
+    """The token, challenge or signature presented does not authenticate a device."""
+
+    code = "auth.invalid"
+    status = 401
+
+
+class TokenExpired(AuthInvalid):
+    """The bearer token (or the challenge) is past its lifetime."""
+
+    code = "auth.expired"
+
+
+class ReplayDetected(BackchannelError):
+    """A single-use challenge or nonce was presented a second time."""
+
+    code = "auth.replay"
+    status = 409
+
+
+class Forbidden(BackchannelError):
+    """The authenticated device may not do this (revoked, or not admitted to the talks)."""
+
+    code = "access.forbidden"
+    status = 403
+
+
+class NotFound(BackchannelError):
+    """The route or the resource it names does not exist."""
+
+    code = "resource.not_found"
+    status = 404
+
+
+class MethodNotAllowed(BackchannelError):
+    """The route exists but not with this HTTP method."""
+
+    code = "request.method_not_allowed"
+    status = 405
+
+
+class OneTimeKeyClaimed(BackchannelError):
+    """The one-time key was already claimed; each is handed out once."""
+
+    code = "keys.claimed"
+    status = 409
+
+
+class KeysExhausted(BackchannelError):
+    """The device has no unclaimed one-time key left."""
+
+    code = "keys.exhausted"
+    status = 404
+
+
+class InviteInvalid(BackchannelError):
+    """The invite code is unknown, already used or expired."""
+
+    code = "invite.invalid"
+    status = 404
+
+
+class PayloadTooLarge(BackchannelError):
+    """The request body or one of its fields is over the host's limit."""
+
+    code = "input.too_large"
+    status = 413
+
+
+class RateLimited(BackchannelError):
+    """The device (or address) sent too many requests; retry after ``retry_after`` seconds."""
+
+    code = "rate.limited"
+    status = 429
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("Too many requests; slow down.", detail={"retry_after": retry_after})
+        self.retry_after = retry_after
 
 
 # --- store -----------------------------------------------------------------------------------
