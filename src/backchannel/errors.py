@@ -240,7 +240,7 @@ class PartyInvalid(RuleViolation):
 
 
 class SendLabelForbids(RuleViolation):
-    """A ``mediator-only`` message may only be sent where just the author's party and the mediator are."""
+    """A ``mediator-only`` message may be sent only where no other party listens."""
 
     code = "send.label_forbids"
     status = 403

@@ -19,6 +19,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _root() -> None:
+    """Confidential mediated negotiations: rooms, relays, mandates, escrow, analysis."""
+
+
 #: Human output goes to stdout through Rich; errors to stderr.
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
