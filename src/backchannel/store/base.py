@@ -1,0 +1,255 @@
+"""The store's one interface and the values it takes and returns.
+
+The host keeps only what it needs to route ciphertexts between devices: opaque ids, public keys,
+signature blobs, ciphertexts, sizes and times. Every time is an integer count of milliseconds
+since the Unix epoch, passed in by the caller (the store never reads a clock). Every method is
+atomic: it either does all it says or raises and changes nothing. Duplicate keys raise
+:class:`~backchannel.errors.StoreConflict`; driver failures raise
+:class:`~backchannel.errors.StoreError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+#: What consuming an authentication challenge found.
+ChallengeOutcome = Literal["consumed", "replayed", "expired", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A registered device: its opaque id, its identity's key and its own public keys."""
+
+    device_id: str
+    identity_key: bytes
+    curve25519: bytes
+    ed25519: bytes
+    certificate: bytes
+    created_at: int
+    revoked_at: int | None = None
+
+    @property
+    def revoked(self) -> bool:
+        """Whether the device was revoked (it may then do and read nothing)."""
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class OneTimeKey:
+    """A one-time public key a device uploaded for others to claim, once, to open a session."""
+
+    device_id: str
+    key_id: str
+    public_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Talks:
+    """A talks as the host sees it: a random id, its creator and how many events it holds."""
+
+    talks_id: str
+    creator_device: str
+    created_at: int
+    last_seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    """A single-use, expiring admission to a talks; only the hash of its code is stored."""
+
+    code_hash: bytes = field(repr=False)
+    talks_id: str
+    created_by: str
+    created_at: int
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One sent event: its place in the talks (gapless ``seq``), sender, time and total size."""
+
+    talks_id: str
+    seq: int
+    sender_device: str
+    client_msg_id: str
+    created_at: int
+    size: int
+    leaf: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Append:
+    """The outcome of appending an event: the event, and whether this call created it."""
+
+    event: Event
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A ciphertext addressed to one device, at that device's gapless sync position."""
+
+    recipient_device: str
+    position: int
+    talks_id: str
+    seq: int
+    sender_device: str
+    created_at: int
+    ciphertext: bytes = field(repr=False)
+    acked_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A bearer token's stored form: its hash, its device and when it stops working."""
+
+    token_hash: bytes = field(repr=False)
+    device_id: str
+    expires_at: int
+
+
+class Store(Protocol):
+    """Persistence for the host. Implemented by SQLite and PostgreSQL; tested on both."""
+
+    def migrate(self) -> int:
+        """Apply every migration not yet applied (idempotent); return the schema version."""
+        ...
+
+    def schema_version(self) -> int:
+        """The highest migration applied (0 on an empty database)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the store is unusable afterwards."""
+        ...
+
+    # --- devices ---
+
+    def add_device(self, device: Device) -> None:
+        """Register a device (and its identity, if new). Duplicate id or key: StoreConflict."""
+        ...
+
+    def get_device(self, device_id: str) -> Device | None:
+        """The device with this id, revoked or not; None if unknown."""
+        ...
+
+    def identity_devices(self, identity_key: bytes) -> list[Device]:
+        """Every device of an identity, in registration order."""
+        ...
+
+    def revoke_device(self, device_id: str, at: int) -> Device | None:
+        """Mark the device revoked (keeping the first revocation time); None if unknown."""
+        ...
+
+    # --- one-time keys ---
+
+    def add_one_time_keys(self, device_id: str, keys: Sequence[OneTimeKey], at: int) -> None:
+        """Store a batch of one-time keys; any duplicate key id rejects the whole batch."""
+        ...
+
+    def claim_one_time_key(
+        self, device_id: str, claimed_by: str, at: int, key_id: str | None = None
+    ) -> OneTimeKey | None:
+        """Hand out one unclaimed key of the device exactly once; None if none is left.
+
+        With ``key_id``, claim that key: OneTimeKeyClaimed if it was claimed already.
+        """
+        ...
+
+    def count_one_time_keys(self, device_id: str) -> int:
+        """How many unclaimed one-time keys the device has."""
+        ...
+
+    # --- talks and admission ---
+
+    def create_talks(self, talks: Talks) -> None:
+        """Create a talks and admit its creator device."""
+        ...
+
+    def get_talks(self, talks_id: str) -> Talks | None:
+        """The talks with this id; None if unknown."""
+        ...
+
+    def is_admitted(self, talks_id: str, device_id: str) -> bool:
+        """Whether the device was admitted to the talks (revocation is checked separately)."""
+        ...
+
+    def members(self, talks_id: str) -> list[Device]:
+        """The devices admitted to the talks, in admission order."""
+        ...
+
+    def add_invite(self, invite: Invite) -> None:
+        """Store an invite (by its code's hash)."""
+        ...
+
+    def accept_invite(self, code_hash: bytes, device_id: str, at: int) -> str:
+        """Use an invite once and admit the device; return the talks id.
+
+        InviteInvalid if the code is unknown, used or expired at ``at``.
+        """
+        ...
+
+    # --- events and deliveries ---
+
+    def append_event(
+        self,
+        talks_id: str,
+        sender_device: str,
+        client_msg_id: str,
+        at: int,
+        ciphertexts: Mapping[str, bytes],
+    ) -> Append:
+        """Append an event with one ciphertext per recipient device, atomically.
+
+        The talks gets the next gapless ``seq``; each recipient gets the next gapless position.
+        The same ``(talks, sender, client_msg_id)`` again returns the first event unchanged.
+        NotFound if the talks is unknown; Forbidden (nothing stored) if the sender or any
+        recipient is not an admitted, unrevoked device of the talks.
+        """
+        ...
+
+    def get_event(self, talks_id: str, seq: int) -> Event | None:
+        """The event at ``seq`` in the talks; None if absent."""
+        ...
+
+    def deliveries(self, device_id: str, since: int, limit: int) -> list[Delivery]:
+        """The device's deliveries with position > ``since``, oldest first, at most ``limit``."""
+        ...
+
+    def last_position(self, device_id: str) -> int:
+        """The device's latest delivery position (0 if none)."""
+        ...
+
+    def ack(self, device_id: str, positions: Sequence[int], at: int) -> int:
+        """Mark the device's deliveries at these positions as acknowledged; return how many."""
+        ...
+
+    # --- authentication ---
+
+    def add_challenge(self, nonce: bytes, device_id: str, expires_at: int) -> None:
+        """Store a single-use challenge issued to a device."""
+        ...
+
+    def consume_challenge(self, nonce: bytes, device_id: str, at: int) -> ChallengeOutcome:
+        """Use a challenge once; say whether it was fresh, replayed, expired or unknown."""
+        ...
+
+    def add_token(self, token: Token) -> None:
+        """Store a bearer token (by its hash)."""
+        ...
+
+    def get_token(self, token_hash: bytes) -> Token | None:
+        """The token with this hash; None if unknown."""
+        ...
+
+    def purge_expired(self, at: int) -> int:
+        """Delete challenges and tokens expired at ``at``; return how many rows went."""
+        ...
+
+    # --- inspection ---
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table (for tests and operators; reveals nothing beyond sizes)."""
+        ...
