@@ -37,7 +37,9 @@ this tree at the boundary with ``raise ... from exc``.
     │   └── KeystoreLocked                  keystore.bad_passphrase    403
     ├── RecordError                         record.error               409
     │   ├── ProofInvalid                    record.proof_invalid       409
-    │   └── LogInconsistent                 record.inconsistent        409
+    │   ├── LogInconsistent                 record.inconsistent        409
+    │   ├── EventNotCanonical               record.event_not_canonical 400
+    │   └── CheckpointMalformed             record.checkpoint_malformed 400
     ├── AuthRequired                        auth.required              401
     ├── AuthInvalid                         auth.invalid               401
     │   └── TokenExpired                    auth.expired               401
@@ -307,6 +309,20 @@ class LogInconsistent(RecordError):
     """Two views of the log cannot both be true (split view, rollback, rewrite)."""
 
     code = "record.inconsistent"
+
+
+class EventNotCanonical(RecordError):
+    """An event cannot be put in canonical form (a float, a huge integer, a clashing key)."""
+
+    code = "record.event_not_canonical"
+    status = 400
+
+
+class CheckpointMalformed(RecordError):
+    """A signed note or checkpoint does not follow the C2SP format; names the reason."""
+
+    code = "record.checkpoint_malformed"
+    status = 400
 
 
 # --- host ------------------------------------------------------------------------------------
