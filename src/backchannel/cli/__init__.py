@@ -5,7 +5,10 @@ this package imports them all so ``backchannel --help`` lists every command.
 """
 
 # Command modules register themselves on import; keep one line per module, sorted.
-from backchannel.cli import simulate  # noqa: F401
+from backchannel.cli import (
+    serve,  # noqa: F401
+    simulate,  # noqa: F401
+)
 from backchannel.cli.app import app, main
 
 __all__ = ["app", "main"]

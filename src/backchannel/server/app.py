@@ -1,0 +1,82 @@
+"""The app factory: one Starlette app, its dependencies wired once in the lifespan.
+
+:func:`create_app` takes a :class:`HostConfig` (database URL, limits, clock). On start-up the
+lifespan opens the store (migrating it), builds the :class:`~backchannel.server.host.Host`, the
+rate limiter and the request schemas, and hands them to every request as lifespan state; on
+shutdown it closes the store. There is no global state, so tests run several apps side by side.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from backchannel.server.host import Host
+from backchannel.server.limits import Limits, RateLimiter
+from backchannel.server.openapi import openapi_document
+from backchannel.server.problems import EXCEPTION_HANDLERS
+from backchannel.server.routes import Deps, routes
+from backchannel.server.schema import Schemas
+from backchannel.store import open_store
+
+
+@dataclass(frozen=True, slots=True)
+class HostConfig:
+    """Everything the host is configured with."""
+
+    db_url: str
+    limits: Limits = field(default_factory=Limits)
+    #: Seconds since the epoch; injected so tests can move time forward.
+    clock: Callable[[], float] = time.time
+
+
+def _version() -> str:
+    try:
+        return version("backchannel")
+    except PackageNotFoundError:
+        return "0"
+
+
+def create_app(config: HostConfig) -> Starlette:
+    """The host's ASGI app for one configuration."""
+    schemas = Schemas.from_limits(config.limits)
+    document = openapi_document(schemas, _version())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        store = await anyio.to_thread.run_sync(open_store, config.db_url)
+        try:
+            host = Host(store, config.limits, config.clock)
+            limiter = RateLimiter(config.limits.rate_per_s, config.limits.rate_burst, config.clock)
+            yield {"deps": Deps(host, config.limits, limiter, schemas)}
+        finally:
+            await anyio.to_thread.run_sync(store.close)
+
+    async def openapi(request: Request) -> Response:
+        """The OpenAPI document of every route."""
+        return JSONResponse(document)
+
+    async def health(request: Request) -> Response:
+        """Liveness: the process is up and its store was opened."""
+        return JSONResponse({"status": "ok"})
+
+    served = [
+        Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
+        Route("/v1/health", health, methods=["GET"], include_in_schema=False),
+        *routes(),
+    ]
+    return Starlette(
+        routes=served,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )

@@ -1,0 +1,112 @@
+"""How a device proves who it is to the host: signed bytes, challenges and bearer tokens.
+
+Every signature the host checks is Ed25519 over a context line and the canonical JSON of a small
+object, so a signature made for one purpose can never be replayed for another:
+
+    message = CONTEXT + b"\\n" + canonical_json(fields)
+    canonical_json(x) = json.dumps(x, sort_keys=True, separators=(",", ":"),
+                                   ensure_ascii=False).encode("utf-8")
+
+Binary fields inside the signed object are standard base64 with padding (RFC 4648 §4), exactly as
+they travel in request bodies. The three signed objects:
+
+* device certificate, by the identity key:
+  ``backchannel/device-cert/v1`` + ``{device_id, curve25519, ed25519, identity}``
+* challenge response, by the device's Ed25519 key:
+  ``backchannel/auth-challenge/v1`` + ``{challenge, device_id}``
+* revocation, by the identity key: ``backchannel/device-revoke/v1`` + ``{device_id, identity}``
+
+A challenge is 32 random bytes, single-use and short-lived; answering it yields a random bearer
+token, of which the host keeps only the SHA-256 hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from typing import Any
+
+from nacl.exceptions import BadSignatureError, CryptoError
+from nacl.signing import VerifyKey
+
+from backchannel.errors import AuthInvalid, AuthRequired, SignatureInvalid
+
+CERT_CONTEXT = b"backchannel/device-cert/v1"
+CHALLENGE_CONTEXT = b"backchannel/auth-challenge/v1"
+REVOKE_CONTEXT = b"backchannel/device-revoke/v1"
+
+_BEARER = "bearer "
+
+
+def canonical_json(value: Any) -> bytes:
+    """The one byte encoding of a JSON value that signatures cover."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def b64(data: bytes) -> str:
+    """Standard base64 with padding: how binary travels in JSON."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def signed_message(context: bytes, fields: dict[str, Any]) -> bytes:
+    """The bytes an Ed25519 signature covers: context line, newline, canonical JSON."""
+    return context + b"\n" + canonical_json(fields)
+
+
+def certificate_message(
+    device_id: str, identity: bytes, curve25519: bytes, ed25519: bytes
+) -> bytes:
+    """What an identity key signs to vouch for one of its devices."""
+    return signed_message(
+        CERT_CONTEXT,
+        {
+            "device_id": device_id,
+            "curve25519": b64(curve25519),
+            "ed25519": b64(ed25519),
+            "identity": b64(identity),
+        },
+    )
+
+
+def challenge_message(device_id: str, challenge: bytes) -> bytes:
+    """What a device signs to answer an authentication challenge."""
+    return signed_message(CHALLENGE_CONTEXT, {"challenge": b64(challenge), "device_id": device_id})
+
+
+def revocation_message(device_id: str, identity: bytes) -> bytes:
+    """What an identity key signs to revoke one of its devices."""
+    return signed_message(REVOKE_CONTEXT, {"device_id": device_id, "identity": b64(identity)})
+
+
+def verify(public_key: bytes, message: bytes, signature: bytes) -> None:
+    """Check an Ed25519 signature; SignatureInvalid if it does not verify."""
+    try:
+        VerifyKey(public_key).verify(message, signature)
+    except (BadSignatureError, CryptoError, ValueError, TypeError) as exc:
+        raise SignatureInvalid("The signature does not verify.") from exc
+
+
+def new_secret() -> str:
+    """A fresh random bearer token or invite code (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+def secret_hash(secret: str) -> bytes:
+    """What the store keeps of a token or invite code: its SHA-256."""
+    return hashlib.sha256(secret.encode("utf-8")).digest()
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer …`` header; AuthRequired/AuthInvalid if not."""
+    if not authorization:
+        raise AuthRequired("This route needs a bearer token.")
+    if not authorization.lower().startswith(_BEARER):
+        raise AuthInvalid("The Authorization header must be 'Bearer <token>'.")
+    token = authorization[len(_BEARER) :].strip()
+    if not token or len(token) > 256:
+        raise AuthInvalid("The bearer token is malformed.")
+    return token

@@ -1,0 +1,276 @@
+"""The host's services: what each route does, between the parsed request and the store.
+
+:class:`Host` holds the store, the limits and the clock (all passed in at start-up). Its methods
+take parsed values and the authenticated device, apply the host's few rules — a revoked device may
+do nothing, a device reads only what is addressed to it and posts only into talks it was admitted
+to — and call the (blocking) store in a worker thread. :class:`Notifier` wakes long-polls and
+WebSockets of the recipients of a send; it lives on the event loop, in one process.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from backchannel.errors import (
+    AuthInvalid,
+    AuthRequired,
+    Forbidden,
+    KeysExhausted,
+    NotFound,
+    ReplayDetected,
+    SignatureInvalid,
+    StoreConflict,
+    TokenExpired,
+)
+from backchannel.server import auth
+from backchannel.server.limits import Limits
+from backchannel.store import (
+    Append,
+    Delivery,
+    Device,
+    Invite,
+    OneTimeKey,
+    Store,
+    Talks,
+    Token,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """A secret the host handed out (token, invite code) and when it stops working (ms)."""
+
+    secret: str
+    expires_at: int
+
+
+class Notifier:
+    """Wakes every waiter of a device when something new is addressed to it."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, anyio.Event] = {}
+
+    def subscribe(self, device_id: str) -> anyio.Event:
+        """The event the next delivery to the device will set (take it before reading)."""
+        event = self._events.get(device_id)
+        if event is None:
+            event = self._events[device_id] = anyio.Event()
+        return event
+
+    def notify(self, device_ids: Iterable[str]) -> None:
+        """Wake the waiters of these devices."""
+        for device_id in device_ids:
+            event = self._events.pop(device_id, None)
+            if event is not None:
+                event.set()
+
+
+class Host:
+    """The host's services, one method per route."""
+
+    def __init__(self, store: Store, limits: Limits, clock: Callable[[], float]) -> None:
+        self.store = store
+        self.limits = limits
+        self.clock = clock
+        self.notifier = Notifier()
+
+    def now_ms(self) -> int:
+        """The current time in milliseconds since the epoch (from the injected clock)."""
+        return int(self.clock() * 1000)
+
+    async def _run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+
+    # --- devices and authentication ---
+
+    async def register_device(
+        self, device_id: str, identity: bytes, curve25519: bytes, ed25519: bytes, certificate: bytes
+    ) -> Device:
+        """Register a device whose certificate its identity key signed."""
+        message = auth.certificate_message(device_id, identity, curve25519, ed25519)
+        auth.verify(identity, message, certificate)
+        device = Device(device_id, identity, curve25519, ed25519, certificate, self.now_ms())
+        try:
+            await self._run(self.store.add_device, device)
+        except StoreConflict as exc:
+            raise StoreConflict(
+                "A device with this id or key is already registered.", detail=exc.detail
+            ) from exc
+        return device
+
+    async def device(self, device_id: str) -> Device:
+        """A device's public record; NotFound if unknown."""
+        device = await self._run(self.store.get_device, device_id)
+        if device is None:
+            raise NotFound("No such device.", detail={"device_id": device_id})
+        return device
+
+    async def active_device(self, device_id: str) -> Device:
+        """A registered, unrevoked device; NotFound or Forbidden otherwise."""
+        device = await self.device(device_id)
+        if device.revoked:
+            raise Forbidden("This device was revoked.", detail={"device_id": device_id})
+        return device
+
+    async def revoke_device(
+        self, actor: Device | None, device_id: str, signature: bytes | None
+    ) -> Device:
+        """Revoke a device: by itself (its token), or by its identity key's signature."""
+        target = await self.device(device_id)
+        if signature is not None:
+            message = auth.revocation_message(device_id, target.identity_key)
+            auth.verify(target.identity_key, message, signature)
+        elif actor is None:
+            raise AuthRequired("Revoking needs the device's token or its identity's signature.")
+        elif actor.device_id != device_id:
+            raise Forbidden("A device may revoke only itself without an identity signature.")
+        revoked = await self._run(self.store.revoke_device, device_id, self.now_ms())
+        assert revoked is not None
+        self.notifier.notify([device_id])
+        return revoked
+
+    async def issue_challenge(self, device_id: str) -> Issued:
+        """A fresh single-use challenge for a device to sign."""
+        await self.active_device(device_id)
+        nonce = secrets.token_bytes(32)
+        expires_at = self.now_ms() + self.limits.challenge_ttl_s * 1000
+        await self._run(self.store.add_challenge, nonce, device_id, expires_at)
+        return Issued(auth.b64(nonce), expires_at)
+
+    async def issue_token(self, device_id: str, challenge: bytes, signature: bytes) -> Issued:
+        """Exchange a signed challenge for a short-lived bearer token."""
+        device = await self.active_device(device_id)
+        try:
+            auth.verify(device.ed25519, auth.challenge_message(device_id, challenge), signature)
+        except SignatureInvalid as exc:
+            raise AuthInvalid("The challenge signature does not verify.") from exc
+        outcome = await self._run(self.store.consume_challenge, challenge, device_id, self.now_ms())
+        if outcome == "replayed":
+            raise ReplayDetected("This challenge was already used.")
+        if outcome == "expired":
+            raise TokenExpired("This challenge expired; ask for a new one.")
+        if outcome == "unknown":
+            raise AuthInvalid("This challenge was not issued to this device.")
+        token = auth.new_secret()
+        expires_at = self.now_ms() + self.limits.token_ttl_s * 1000
+        await self._run(self.store.add_token, Token(auth.secret_hash(token), device_id, expires_at))
+        return Issued(token, expires_at)
+
+    async def authenticate(self, token: str) -> Device:
+        """The unrevoked device a bearer token belongs to."""
+        stored = await self._run(self.store.get_token, auth.secret_hash(token))
+        if stored is None:
+            raise AuthInvalid("The bearer token is not valid.")
+        if stored.expires_at <= self.now_ms():
+            raise TokenExpired("The bearer token expired; sign a new challenge.")
+        return await self.active_device(stored.device_id)
+
+    # --- one-time keys ---
+
+    async def upload_one_time_keys(self, device: Device, keys: Sequence[dict[str, Any]]) -> int:
+        """Store the device's one-time keys; return how many it has unclaimed."""
+        batch = [OneTimeKey(device.device_id, k["key_id"], k["key"]) for k in keys]
+        if len({k.key_id for k in batch}) != len(batch):
+            raise StoreConflict("A key id appears twice in the upload.")
+        await self._run(self.store.add_one_time_keys, device.device_id, batch, self.now_ms())
+        return await self._run(self.store.count_one_time_keys, device.device_id)
+
+    async def claim_one_time_key(
+        self, device: Device, target_id: str, key_id: str | None
+    ) -> OneTimeKey:
+        """Claim one of another device's one-time keys, once."""
+        target = await self.device(target_id)
+        if target.revoked:
+            raise NotFound("No such active device.", detail={"device_id": target_id})
+        key = await self._run(
+            self.store.claim_one_time_key, target_id, device.device_id, self.now_ms(), key_id
+        )
+        if key is None:
+            raise KeysExhausted("This device has no such unclaimed one-time key.")
+        return key
+
+    # --- talks ---
+
+    async def create_talks(self, device: Device) -> Talks:
+        """Create a talks with a random opaque id; its creator is admitted."""
+        talks = Talks(secrets.token_urlsafe(16), device.device_id, self.now_ms())
+        await self._run(self.store.create_talks, talks)
+        return talks
+
+    async def _admitted_talks(self, device: Device, talks_id: str) -> Talks:
+        talks = await self._run(self.store.get_talks, talks_id)
+        if talks is None:
+            raise NotFound("No such talks.", detail={"talks_id": talks_id})
+        if not await self._run(self.store.is_admitted, talks_id, device.device_id):
+            raise Forbidden("This device is not admitted to the talks.")
+        return talks
+
+    async def talks(self, device: Device, talks_id: str) -> tuple[Talks, list[Device]]:
+        """A talks and its admitted devices, for an admitted device."""
+        talks = await self._admitted_talks(device, talks_id)
+        return talks, await self._run(self.store.members, talks_id)
+
+    async def create_invite(self, device: Device, talks_id: str, ttl_s: int | None) -> Issued:
+        """A single-use invite code to the talks, from an admitted device."""
+        await self._admitted_talks(device, talks_id)
+        code = auth.new_secret()
+        now = self.now_ms()
+        expires_at = now + (ttl_s or self.limits.default_invite_ttl_s) * 1000
+        invite = Invite(auth.secret_hash(code), talks_id, device.device_id, now, expires_at)
+        await self._run(self.store.add_invite, invite)
+        return Issued(code, expires_at)
+
+    async def accept_invite(self, device: Device, code: str) -> str:
+        """Use an invite code; the device is admitted. Returns the talks id."""
+        return await self._run(
+            self.store.accept_invite, auth.secret_hash(code), device.device_id, self.now_ms()
+        )
+
+    # --- messages and sync ---
+
+    async def send(
+        self, device: Device, talks_id: str, client_msg_id: str, ciphertexts: Mapping[str, bytes]
+    ) -> Append:
+        """Store one event with a ciphertext per recipient device and wake the recipients."""
+        await self._admitted_talks(device, talks_id)
+        result = await self._run(
+            self.store.append_event,
+            talks_id,
+            device.device_id,
+            client_msg_id,
+            self.now_ms(),
+            ciphertexts,
+        )
+        if result.created:
+            self.notifier.notify(ciphertexts)
+        return result
+
+    async def deliveries(self, device: Device, since: int, limit: int) -> list[Delivery]:
+        """The device's deliveries after position ``since`` (nothing addressed to others)."""
+        return await self._run(self.store.deliveries, device.device_id, since, limit)
+
+    async def sync(
+        self, device: Device, since: int, timeout_s: float, limit: int
+    ) -> list[Delivery]:
+        """The device's deliveries after ``since``, waiting up to ``timeout_s`` for the first."""
+        woken = self.notifier.subscribe(device.device_id)
+        found = await self.deliveries(device, since, limit)
+        if found or timeout_s <= 0:
+            return found
+        with anyio.move_on_after(timeout_s):
+            await woken.wait()
+        await self.active_device(device.device_id)
+        return await self.deliveries(device, since, limit)
+
+    async def ack(self, device: Device, positions: Sequence[int]) -> int:
+        """Mark the device's own deliveries as received."""
+        return await self._run(self.store.ack, device.device_id, positions, self.now_ms())

@@ -1,0 +1,70 @@
+"""The host's limits: sizes it accepts, lifetimes it grants and how fast a device may call.
+
+Every number a client can run into is here, so the docs, the request schemas and the rate limiter
+read the same values. The rate limiter is a token bucket per caller (a device once authenticated,
+else the client address): ``rate_per_s`` tokens a second up to ``rate_burst``; ``rate_per_s = 0``
+turns it off (the durability test sends as fast as it can).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from backchannel.errors import RateLimited
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Sizes, lifetimes and rates the host enforces."""
+
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_id_length: int = 64
+    max_ciphertext_bytes: int = 64 * 1024
+    max_recipients: int = 200
+    max_one_time_keys: int = 100
+    max_acks: int = 1000
+    max_sync_limit: int = 500
+    max_sync_timeout_s: int = 30
+    token_ttl_s: int = 15 * 60
+    challenge_ttl_s: int = 60
+    default_invite_ttl_s: int = 24 * 60 * 60
+    max_invite_ttl_s: int = 7 * 24 * 60 * 60
+    rate_per_s: float = 20.0
+    rate_burst: int = 100
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    at: float
+
+
+class RateLimiter:
+    """A token bucket per caller key; raises RateLimited with the wait until the next token."""
+
+    def __init__(self, rate_per_s: float, burst: int, clock: Callable[[], float]) -> None:
+        self._rate = rate_per_s
+        self._burst = float(burst)
+        self._clock = clock
+        self._buckets: dict[str, _Bucket] = {}
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any call can be refused."""
+        return self._rate > 0
+
+    def check(self, key: str) -> None:
+        """Take one token from the caller's bucket, or raise RateLimited."""
+        if not self.enabled:
+            return
+        now = self._clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(self._burst, now)
+        bucket.tokens = min(self._burst, bucket.tokens + max(0.0, now - bucket.at) * self._rate)
+        bucket.at = now
+        if bucket.tokens < 1.0:
+            raise RateLimited(retry_after=float(math.ceil((1.0 - bucket.tokens) / self._rate)))
+        bucket.tokens -= 1.0

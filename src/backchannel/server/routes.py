@@ -1,0 +1,417 @@
+"""The HTTP and WebSocket routes: parse, authorise, call one :class:`Host` service, reply.
+
+Routes never see SQL. Each one authenticates first (so a request without credentials gets 401
+whatever its body), takes a token from the caller's rate bucket, parses its body against the
+declared schema, and calls one service. Binary values travel as standard base64; times are
+milliseconds since the epoch. :data:`ENDPOINTS` describes every HTTP route for the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from backchannel.errors import BackchannelError, InputError, PayloadTooLarge
+from backchannel.server import auth
+from backchannel.server.host import Host
+from backchannel.server.limits import Limits, RateLimiter
+from backchannel.server.problems import problem
+from backchannel.server.schema import Integer, Object, Schemas, parse_json
+from backchannel.store import Delivery, Device
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """What the routes need, built once in the app's lifespan."""
+
+    host: Host
+    limits: Limits
+    limiter: RateLimiter
+    schemas: Schemas
+
+
+def deps(conn: HTTPConnection) -> Deps:
+    """The wired dependencies (from the lifespan state)."""
+    wired: Deps = conn.state.deps
+    return wired
+
+
+async def authenticate(conn: HTTPConnection) -> Device:
+    """The unrevoked device of the bearer token; its rate bucket is charged."""
+    wired = deps(conn)
+    token = auth.bearer_token(conn.headers.get("authorization"))
+    device = await wired.host.authenticate(token)
+    wired.limiter.check("device:" + device.device_id)
+    return device
+
+
+def limit_address(conn: HTTPConnection) -> None:
+    """Charge the rate bucket of the client's address (for unauthenticated routes)."""
+    address = conn.client.host if conn.client else "unknown"
+    deps(conn).limiter.check("address:" + address)
+
+
+async def body(request: Request, schema: Object) -> dict[str, Any]:
+    """Read the body (never more than the size limit) and parse it against ``schema``."""
+    limit = deps(request).limits.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The body is over {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The body is over {limit} bytes.")
+        chunks.append(chunk)
+    return parse_json(b"".join(chunks), schema)
+
+
+def query_int(conn: HTTPConnection, name: str, spec: Integer, default: int) -> int:
+    """An integer query parameter within the spec's bounds."""
+    raw = conn.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise InputError(f"{name}: must be an integer", detail={"field": name}) from exc
+    return int(spec.parse(name, value))
+
+
+def path_id(request: Request, name: str) -> str:
+    """A path parameter that must be an opaque id."""
+    value: str = request.path_params[name]
+    return str(deps(request).schemas.challenge.fields["device_id"].parse(name, value))
+
+
+def reply(data: dict[str, Any], status: int = 200) -> JSONResponse:
+    """A JSON response."""
+    return JSONResponse(data, status)
+
+
+def device_json(device: Device) -> dict[str, Any]:
+    """A device's public record."""
+    return {
+        "device_id": device.device_id,
+        "identity": auth.b64(device.identity_key),
+        "curve25519": auth.b64(device.curve25519),
+        "ed25519": auth.b64(device.ed25519),
+        "certificate": auth.b64(device.certificate),
+        "created_at": device.created_at,
+        "revoked_at": device.revoked_at,
+    }
+
+
+def delivery_json(delivery: Delivery) -> dict[str, Any]:
+    """One delivery as sent to its recipient."""
+    return {
+        "position": delivery.position,
+        "talks_id": delivery.talks_id,
+        "seq": delivery.seq,
+        "sender_device": delivery.sender_device,
+        "sent_at": delivery.created_at,
+        "ciphertext": auth.b64(delivery.ciphertext),
+    }
+
+
+def batch_json(deliveries: list[Delivery], since: int) -> dict[str, Any]:
+    """A sync batch and the cursor to ask from next."""
+    cursor = deliveries[-1].position if deliveries else since
+    return {"deliveries": [delivery_json(d) for d in deliveries], "next": cursor}
+
+
+# --- devices and authentication ---
+
+
+async def register_device(request: Request) -> Response:
+    """Register a device whose certificate its identity key signed."""
+    limit_address(request)
+    fields = await body(request, deps(request).schemas.register_device)
+    device = await deps(request).host.register_device(**fields)
+    return reply(device_json(device), 201)
+
+
+async def get_device(request: Request) -> Response:
+    """A device's public record, for any authenticated device."""
+    await authenticate(request)
+    device = await deps(request).host.device(path_id(request, "device_id"))
+    return reply(device_json(device))
+
+
+async def revoke_device(request: Request) -> Response:
+    """Revoke a device: by itself, or by its identity key's signature."""
+    actor = None
+    if request.headers.get("authorization"):
+        actor = await authenticate(request)
+    else:
+        limit_address(request)
+    fields = await body(request, deps(request).schemas.revoke_device)
+    device_id = path_id(request, "device_id")
+    device = await deps(request).host.revoke_device(actor, device_id, fields["signature"])
+    return reply(device_json(device))
+
+
+async def challenge(request: Request) -> Response:
+    """Issue a single-use challenge for a device to sign."""
+    limit_address(request)
+    fields = await body(request, deps(request).schemas.challenge)
+    issued = await deps(request).host.issue_challenge(fields["device_id"])
+    return reply({"challenge": issued.secret, "expires_at": issued.expires_at}, 201)
+
+
+async def token(request: Request) -> Response:
+    """Exchange a signed challenge for a short-lived bearer token."""
+    limit_address(request)
+    fields = await body(request, deps(request).schemas.token)
+    issued = await deps(request).host.issue_token(**fields)
+    return reply({"token": issued.secret, "expires_at": issued.expires_at}, 201)
+
+
+# --- one-time keys ---
+
+
+async def upload_keys(request: Request) -> Response:
+    """Upload the caller's one-time keys."""
+    device = await authenticate(request)
+    fields = await body(request, deps(request).schemas.upload_keys)
+    count = await deps(request).host.upload_one_time_keys(device, fields["keys"])
+    return reply({"unclaimed": count}, 201)
+
+
+async def claim_key(request: Request) -> Response:
+    """Claim one of another device's one-time keys, once."""
+    device = await authenticate(request)
+    fields = await body(request, deps(request).schemas.claim_key)
+    key = await deps(request).host.claim_one_time_key(device, fields["device_id"], fields["key_id"])
+    return reply(
+        {"device_id": key.device_id, "key_id": key.key_id, "key": auth.b64(key.public_key)}
+    )
+
+
+# --- talks ---
+
+
+async def create_talks(request: Request) -> Response:
+    """Create a talks; the caller is admitted."""
+    device = await authenticate(request)
+    await body(request, deps(request).schemas.empty)
+    talks = await deps(request).host.create_talks(device)
+    return reply({"talks_id": talks.talks_id, "created_at": talks.created_at}, 201)
+
+
+async def get_talks(request: Request) -> Response:
+    """A talks and its admitted devices, for an admitted device."""
+    device = await authenticate(request)
+    talks, members = await deps(request).host.talks(device, path_id(request, "talks_id"))
+    return reply(
+        {
+            "talks_id": talks.talks_id,
+            "creator_device": talks.creator_device,
+            "created_at": talks.created_at,
+            "last_seq": talks.last_seq,
+            "members": [device_json(m) for m in members],
+        }
+    )
+
+
+async def create_invite(request: Request) -> Response:
+    """Create a single-use invite code, from an admitted device."""
+    device = await authenticate(request)
+    fields = await body(request, deps(request).schemas.create_invite)
+    issued = await deps(request).host.create_invite(
+        device, path_id(request, "talks_id"), fields["ttl_seconds"]
+    )
+    return reply({"code": issued.secret, "expires_at": issued.expires_at}, 201)
+
+
+async def accept_invite(request: Request) -> Response:
+    """Accept an invite: the caller is admitted to its talks."""
+    device = await authenticate(request)
+    fields = await body(request, deps(request).schemas.accept_invite)
+    talks_id = await deps(request).host.accept_invite(device, fields["code"])
+    return reply({"talks_id": talks_id})
+
+
+async def send(request: Request) -> Response:
+    """Send one ciphertext per recipient device into a talks (idempotent per client id)."""
+    device = await authenticate(request)
+    fields = await body(request, deps(request).schemas.send)
+    result = await deps(request).host.send(
+        device, path_id(request, "talks_id"), fields["client_msg_id"], fields["ciphertexts"]
+    )
+    event = result.event
+    data = {
+        "talks_id": event.talks_id,
+        "seq": event.seq,
+        "client_msg_id": event.client_msg_id,
+        "sent_at": event.created_at,
+        "size": event.size,
+        "created": result.created,
+    }
+    return reply(data, 201 if result.created else 200)
+
+
+# --- sync ---
+
+
+def _sync_params(conn: HTTPConnection, limits: Limits) -> tuple[int, int]:
+    since = query_int(conn, "since", Integer(0, 2**62), 0)
+    limit = query_int(conn, "limit", Integer(1, limits.max_sync_limit), 100)
+    return since, limit
+
+
+async def sync(request: Request) -> Response:
+    """Long-poll for the caller's deliveries after a cursor."""
+    device = await authenticate(request)
+    limits = deps(request).limits
+    since, limit = _sync_params(request, limits)
+    timeout = query_int(request, "timeout", Integer(0, limits.max_sync_timeout_s), 0)
+    found = await deps(request).host.sync(device, since, timeout, limit)
+    return reply(batch_json(found, since))
+
+
+async def ack(request: Request) -> Response:
+    """Acknowledge the caller's deliveries by position."""
+    device = await authenticate(request)
+    fields = await body(request, deps(request).schemas.ack)
+    marked = await deps(request).host.ack(device, fields["positions"])
+    return reply({"acked": marked})
+
+
+async def sync_socket(websocket: WebSocket) -> None:
+    """Push the device's deliveries as they arrive; the client may send acks.
+
+    Messages: server → ``{"type": "deliveries", "deliveries": [...], "next": N}`` and, on a
+    failure, ``{"type": "error", ...problem}`` then close with code 4000 + HTTP status;
+    client → ``{"type": "ack", "positions": [...]}``.
+    """
+    await websocket.accept()
+    try:
+        device = await authenticate(websocket)
+        since, limit = _sync_params(websocket, deps(websocket).limits)
+    except BackchannelError as exc:
+        await _close_with(websocket, exc)
+        return
+    host = deps(websocket).host
+
+    async def push() -> None:
+        cursor = since
+        while True:
+            woken = host.notifier.subscribe(device.device_id)
+            await host.active_device(device.device_id)
+            found = await host.deliveries(device, cursor, limit)
+            if found:
+                await websocket.send_json({"type": "deliveries", **batch_json(found, cursor)})
+                cursor = found[-1].position
+                continue
+            await woken.wait()
+
+    async def receive() -> None:
+        while True:
+            text = await websocket.receive_text()
+            try:
+                message = json.loads(text)
+            except ValueError as exc:
+                raise InputError("A WebSocket message must be JSON.") from exc
+            if not isinstance(message, dict) or message.get("type") != "ack":
+                raise InputError("Unknown WebSocket message; expected an ack.")
+            fields = deps(websocket).schemas.ack.parse(
+                "body", {k: v for k, v in message.items() if k != "type"}
+            )
+            await host.ack(device, fields["positions"])
+
+    try:
+        async with anyio.create_task_group() as group:
+
+            async def run(task: Callable[[], Awaitable[None]]) -> None:
+                await task()
+                group.cancel_scope.cancel()
+
+            group.start_soon(run, push)
+            group.start_soon(run, receive)
+    except WebSocketDisconnect:
+        return
+    except BackchannelError as exc:
+        await _close_with(websocket, exc)
+    except BaseExceptionGroup as group_error:
+        first = group_error.exceptions[0]
+        if isinstance(first, WebSocketDisconnect):
+            return
+        if isinstance(first, BackchannelError):
+            await _close_with(websocket, first)
+            return
+        raise
+
+
+async def _close_with(websocket: WebSocket, error: BackchannelError) -> None:
+    try:
+        await websocket.send_json({"type": "error", **problem(error)})
+        await websocket.close(code=4000 + error.status)
+    except (WebSocketDisconnect, RuntimeError):
+        return
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One HTTP route, as the app serves it and the OpenAPI document describes it."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: str | None
+    authenticated: bool
+    success: int
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("POST", "/v1/devices", register_device, "Register a device", "register_device",
+             False, 201),
+    Endpoint("GET", "/v1/devices/{device_id}", get_device, "A device's public keys", None,
+             True, 200),
+    Endpoint("POST", "/v1/devices/{device_id}/revoke", revoke_device,
+             "Revoke a device (itself, or by its identity's signature)", "revoke_device",
+             False, 200),
+    Endpoint("POST", "/v1/auth/challenge", challenge, "Get a challenge to sign", "challenge",
+             False, 201),
+    Endpoint("POST", "/v1/auth/token", token, "Exchange a signed challenge for a token", "token",
+             False, 201),
+    Endpoint("POST", "/v1/keys/one-time", upload_keys, "Upload one-time keys", "upload_keys",
+             True, 201),
+    Endpoint("POST", "/v1/keys/claim", claim_key, "Claim a device's one-time key, once",
+             "claim_key", True, 200),
+    Endpoint("POST", "/v1/talks", create_talks, "Create a talks", "empty", True, 201),
+    Endpoint("GET", "/v1/talks/{talks_id}", get_talks, "A talks and its admitted devices",
+             None, True, 200),
+    Endpoint("POST", "/v1/talks/{talks_id}/invites", create_invite, "Create an invite code",
+             "create_invite", True, 201),
+    Endpoint("POST", "/v1/invites/accept", accept_invite, "Accept an invite (be admitted)",
+             "accept_invite", True, 200),
+    Endpoint("POST", "/v1/talks/{talks_id}/messages", send,
+             "Send one ciphertext per recipient device", "send", True, 201),
+    Endpoint("GET", "/v1/sync", sync, "Long-poll for deliveries after a cursor", None, True, 200),
+    Endpoint("POST", "/v1/sync/ack", ack, "Acknowledge deliveries", "ack", True, 200),
+)  # fmt: skip
+
+#: The WebSocket route (described in the OpenAPI document's ``info``; OpenAPI has no WS verb).
+SYNC_SOCKET_PATH = "/v1/sync/ws"
+
+
+def routes() -> list[BaseRoute]:
+    """Every route of the app except the OpenAPI document itself."""
+    served: list[BaseRoute] = [
+        Route(e.path, e.handler, methods=[e.method], name=e.handler.__name__) for e in ENDPOINTS
+    ]
+    served.append(WebSocketRoute(SYNC_SOCKET_PATH, sync_socket, name="sync_socket"))
+    return served

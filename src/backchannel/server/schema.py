@@ -1,0 +1,289 @@
+"""Request bodies: declared once, parsed strictly, and published as JSON Schema.
+
+A body is an :class:`Object` of named fields. Parsing rejects what is not declared (unknown
+fields, wrong JSON types, ids outside ``[A-Za-z0-9_-]``, bad base64, sizes over the limits) with
+an :class:`~backchannel.errors.InputError` naming the field, so a bad request changes nothing and
+never reaches the store. The same declarations produce the OpenAPI request schemas.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from backchannel.errors import InputError, PayloadTooLarge
+from backchannel.server.limits import Limits
+
+_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class Field:
+    """One JSON value of a body: how to parse it and how to describe it."""
+
+    def parse(self, where: str, value: Any) -> Any:
+        """The parsed value, or InputError naming ``where``."""
+        raise NotImplementedError
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the accepted values."""
+        raise NotImplementedError
+
+
+def _invalid(where: str, reason: str) -> InputError:
+    return InputError(f"{where}: {reason}", detail={"field": where})
+
+
+@dataclass(frozen=True, slots=True)
+class Id(Field):
+    """An opaque identifier: 1..``max_length`` characters of ``[A-Za-z0-9_-]``."""
+
+    max_length: int
+
+    def parse(self, where: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise _invalid(where, "must be a string")
+        if not 1 <= len(value) <= self.max_length or not _ID.match(value):
+            raise _invalid(where, f"must be 1-{self.max_length} characters of A-Z a-z 0-9 _ -")
+        return value
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "string", "pattern": _ID.pattern, "maxLength": self.max_length}
+
+
+@dataclass(frozen=True, slots=True)
+class Secret(Field):
+    """A code or token the host issued (URL-safe text)."""
+
+    max_length: int = 128
+
+    def parse(self, where: str, value: Any) -> str:
+        return Id(self.max_length).parse(where, value)
+
+    def json_schema(self) -> dict[str, Any]:
+        return Id(self.max_length).json_schema()
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Field):
+    """Bytes as standard base64 with padding; exactly ``size`` bytes, or at most ``max_size``."""
+
+    size: int | None = None
+    max_size: int | None = None
+
+    def parse(self, where: str, value: Any) -> bytes:
+        if not isinstance(value, str):
+            raise _invalid(where, "must be a base64 string")
+        if self.max_size is not None and len(value) > 4 * (self.max_size // 3 + 1):
+            raise PayloadTooLarge(f"{where}: over {self.max_size} bytes", detail={"field": where})
+        try:
+            data = base64.b64decode(value.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
+            raise _invalid(where, "is not valid base64") from exc
+        if self.size is not None and len(data) != self.size:
+            raise _invalid(where, f"must be {self.size} bytes")
+        if self.max_size is not None and len(data) > self.max_size:
+            raise PayloadTooLarge(f"{where}: over {self.max_size} bytes", detail={"field": where})
+        if not data:
+            raise _invalid(where, "must not be empty")
+        return data
+
+    def json_schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "string", "contentEncoding": "base64"}
+        if self.size is not None:
+            schema["description"] = f"{self.size} bytes"
+        if self.max_size is not None:
+            schema["description"] = f"at most {self.max_size} bytes"
+        return schema
+
+
+@dataclass(frozen=True, slots=True)
+class Integer(Field):
+    """A JSON integer (not a boolean, not a float) within ``[minimum, maximum]``."""
+
+    minimum: int
+    maximum: int
+
+    def parse(self, where: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _invalid(where, "must be an integer")
+        if not self.minimum <= value <= self.maximum:
+            raise _invalid(where, f"must be between {self.minimum} and {self.maximum}")
+        return value
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
+
+
+@dataclass(frozen=True, slots=True)
+class Array(Field):
+    """A JSON array of 1..``max_items`` items."""
+
+    item: Field
+    max_items: int
+
+    def parse(self, where: str, value: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise _invalid(where, "must be an array")
+        if not value:
+            raise _invalid(where, "must not be empty")
+        if len(value) > self.max_items:
+            raise PayloadTooLarge(f"{where}: over {self.max_items} items", detail={"field": where})
+        return [self.item.parse(f"{where}[{i}]", v) for i, v in enumerate(value)]
+
+    def json_schema(self) -> dict[str, Any]:
+        return {
+            "type": "array",
+            "items": self.item.json_schema(),
+            "minItems": 1,
+            "maxItems": self.max_items,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Map(Field):
+    """A JSON object from ids to values, with 1..``max_items`` entries."""
+
+    key: Id
+    value: Field
+    max_items: int
+
+    def parse(self, where: str, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise _invalid(where, "must be an object")
+        if not value:
+            raise _invalid(where, "must not be empty")
+        if len(value) > self.max_items:
+            raise PayloadTooLarge(
+                f"{where}: over {self.max_items} entries", detail={"field": where}
+            )
+        return {
+            self.key.parse(f"{where} key", k): self.value.parse(f"{where}.{k}", v)
+            for k, v in value.items()
+        }
+
+    def json_schema(self) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "propertyNames": self.key.json_schema(),
+            "additionalProperties": self.value.json_schema(),
+            "minProperties": 1,
+            "maxProperties": self.max_items,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Object(Field):
+    """A JSON object with exactly the declared fields (the ``optional`` ones may be missing)."""
+
+    fields: dict[str, Field]
+    optional: frozenset[str] = field(default_factory=frozenset)
+
+    def parse(self, where: str, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise _invalid(where, "must be a JSON object")
+        unknown = sorted(set(value) - set(self.fields))
+        if unknown:
+            raise _invalid(where, f"unknown field {unknown[0]!r}")
+        parsed: dict[str, Any] = {}
+        for name, spec in self.fields.items():
+            inner = name if where == "body" else f"{where}.{name}"
+            if name not in value or value[name] is None:
+                if name in self.optional:
+                    parsed[name] = None
+                    continue
+                raise _invalid(inner, "is required")
+            parsed[name] = spec.parse(inner, value[name])
+        return parsed
+
+    def json_schema(self) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {name: spec.json_schema() for name, spec in self.fields.items()},
+            "required": sorted(set(self.fields) - self.optional),
+            "additionalProperties": False,
+        }
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes, body: Object) -> dict[str, Any]:
+    """Decode a request body (UTF-8 JSON, no NaN/Infinity) and parse it against ``body``."""
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InputError("The body is not valid JSON.", detail={"field": "body"}) from exc
+    return body.parse("body", value)
+
+
+@dataclass(frozen=True, slots=True)
+class Schemas:
+    """Every request body the host accepts, sized by one :class:`Limits`."""
+
+    register_device: Object
+    revoke_device: Object
+    challenge: Object
+    token: Object
+    upload_keys: Object
+    claim_key: Object
+    create_invite: Object
+    accept_invite: Object
+    send: Object
+    ack: Object
+    empty: Object
+
+    @classmethod
+    def from_limits(cls, limits: Limits) -> Schemas:
+        """Build the bodies with the sizes in ``limits``."""
+        device_id = Id(limits.max_id_length)
+        key = Binary(size=32)
+        signature = Binary(size=64)
+        return cls(
+            register_device=Object(
+                {
+                    "device_id": device_id,
+                    "identity": key,
+                    "curve25519": key,
+                    "ed25519": key,
+                    "certificate": signature,
+                }
+            ),
+            revoke_device=Object({"signature": signature}, frozenset({"signature"})),
+            challenge=Object({"device_id": device_id}),
+            token=Object(
+                {"device_id": device_id, "challenge": Binary(size=32), "signature": signature}
+            ),
+            upload_keys=Object(
+                {
+                    "keys": Array(
+                        Object({"key_id": Id(limits.max_id_length), "key": key}),
+                        limits.max_one_time_keys,
+                    )
+                }
+            ),
+            claim_key=Object(
+                {"device_id": device_id, "key_id": Id(limits.max_id_length)},
+                frozenset({"key_id"}),
+            ),
+            create_invite=Object(
+                {"ttl_seconds": Integer(1, limits.max_invite_ttl_s)}, frozenset({"ttl_seconds"})
+            ),
+            accept_invite=Object({"code": Secret()}),
+            send=Object(
+                {
+                    "client_msg_id": Id(limits.max_id_length),
+                    "ciphertexts": Map(
+                        device_id,
+                        Binary(max_size=limits.max_ciphertext_bytes),
+                        limits.max_recipients,
+                    ),
+                }
+            ),
+            ack=Object({"positions": Array(Integer(1, 2**62), limits.max_acks)}),
+            empty=Object({}),
+        )
