@@ -350,8 +350,7 @@ def _revoke_device(talks: Talks, e: ev.RevokeDevice) -> Talks:
     if e.actor not in (device.member, owner.party):
         raise MandateInsufficient("a member revokes its own devices, or its party's root does")
     if e.actor == device.member:
-        # A member may always cut off its own device, even with a lapsed mandate or no live device.
-        _member(talks, e.actor)
+        _acting(talks, e)
     if device.revoked_at is not None:
         raise DeviceRevoked(f"device {e.target!r} was already revoked")
     revoked = replace(device, revoked_at=e.at)
