@@ -293,7 +293,7 @@ async def sync_socket(websocket: WebSocket) -> None:
     """Push the device's deliveries as they arrive; the client may send acks.
 
     Messages: server → ``{"type": "deliveries", "deliveries": [...], "next": N}`` and, on a
-    failure, ``{"type": "error", ...problem}`` then close with code 4000 + HTTP status;
+    failure, ``{"type": "error", "problem": {...}}`` then close with code 4000 + HTTP status;
     client → ``{"type": "ack", "positions": [...]}``.
     """
     await websocket.accept()
@@ -356,7 +356,7 @@ async def sync_socket(websocket: WebSocket) -> None:
 
 async def _close_with(websocket: WebSocket, error: BackchannelError) -> None:
     try:
-        await websocket.send_json({"type": "error", **problem(error)})
+        await websocket.send_json({"type": "error", "problem": problem(error)})
         await websocket.close(code=4000 + error.status)
     except (WebSocketDisconnect, RuntimeError):
         return
