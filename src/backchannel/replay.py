@@ -65,6 +65,7 @@ class Transcript:
                 for o in self.outcomes
                 if not o.ok
             ],
+            "messages": [_message_json(m) for m in self.talks.messages.values()],
             "visibility": engine.visibility(self.talks),
             "initiator": _initiator_json(engine.initiator(self.talks)),
             "outcome": self._outcome_json(),
@@ -154,6 +155,22 @@ def _event_json(outcome: Outcome) -> dict[str, Any]:
         "ok": outcome.ok,
         "code": outcome.code,
         "expected_error": outcome.step.expect_error,
+    }
+
+
+def _message_json(message: engine.Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "room": message.room,
+        "author": message.author,
+        "at": message.at.isoformat(),
+        "label": message.label.value,
+        "lang": message.lang,
+        "text": message.text,
+        "proposal": message.proposal,
+        "relay": message.relay.value if message.relay else None,
+        "source": message.source,
+        "relayed_by": message.relayed_by,
     }
 
 

@@ -1,0 +1,74 @@
+"""``backchannel simulate``: JSON contract and exit codes, through the installed command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.test_scenario import MINIMAL, MUSCAT, line_of
+
+KEYS = {"talks", "events", "rejections", "visibility", "initiator", "outcome"}
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a fresh interpreter, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "backchannel", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+
+
+def test_simulate_json_has_the_contract_keys() -> None:
+    """--json prints one object with the documented keys; exit 0 when all is as written."""
+    result = run("simulate", str(MUSCAT), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) >= KEYS
+    event = data["events"][0]
+    assert {"seq", "at", "actor", "action", "ok"} <= set(event)
+    assert {"step", "code", "message"} <= set(data["rejections"][0])
+    assert {"party", "member", "at", "via"} <= set(data["initiator"])
+    assert "مطلب إيران" in result.stdout  # Arabic stays readable, not \u-escaped
+
+
+def test_simulate_human_transcript_shows_arabic_and_refusals() -> None:
+    """Without --json the transcript is readable text with the Arabic gist and the refusals."""
+    result = run("simulate", str(MUSCAT))
+    assert result.returncode == 0, result.stderr
+    assert "relay.label_forbids" in result.stdout and "مطلب إيران" in result.stdout
+    assert "Initiator:" in result.stdout
+
+
+def test_simulate_exit_1_when_a_step_misbehaves(tmp_path: Path) -> None:
+    """A step that should have been refused but was not makes the run exit 1."""
+    path = tmp_path / "s.toml"
+    path.write_text(MINIMAL + 'expect_error = "mandate.insufficient"\n', encoding="utf-8")
+    result = run("simulate", str(path), "--json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["outcome"]["as_written"] is False
+
+
+def test_simulate_exit_2_names_file_and_line(tmp_path: Path) -> None:
+    """An invalid file exits 2 with file:line and the reason, and prints no transcript."""
+    path = tmp_path / "bad.toml"
+    path.write_text(MINIMAL.replace('action = "send"', 'action = "shout"'), encoding="utf-8")
+    result = run("simulate", str(path))
+    assert result.returncode == 2
+    line = line_of(MINIMAL, 'action = "send"')
+    assert f"{path}:{line}:" in result.stderr and "shout" in result.stderr
+    assert result.stdout == ""
+    as_json = run("simulate", str(path), "--json")
+    assert as_json.returncode == 2
+    assert json.loads(as_json.stdout)["error"]["code"] == "scenario.invalid"
+
+
+def test_help_lists_simulate() -> None:
+    """backchannel --help lists the commands."""
+    result = run("--help")
+    assert result.returncode == 0 and "simulate" in result.stdout

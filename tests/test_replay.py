@@ -1,0 +1,75 @@
+"""Replaying the reference cases: what each side can read, who initiated, what was refused."""
+
+from __future__ import annotations
+
+from backchannel.replay import replay
+from backchannel.scenario import load, loads
+from tests.test_scenario import DIRECT, MINIMAL, MUSCAT, line_of
+
+
+def test_muscat_replays_as_written_with_its_refusals() -> None:
+    """Every step of muscat-2024 behaves as the file says, including six refusals."""
+    transcript = replay(load(MUSCAT))
+    data = transcript.to_json()
+    assert transcript.as_written and data["outcome"]["as_written"]
+    assert sorted(r["code"] for r in data["rejections"]) == [
+        "mandate.insufficient",
+        "mandate.insufficient",
+        "relay.label_forbids",
+        "relay.label_forbids",
+        "relay.not_mediator",
+        "room.not_member",
+    ]
+
+
+def test_muscat_visibility_keeps_each_room_apart() -> None:
+    """The US never reads Iran's words except what Oman carried; the aside stays with Oman."""
+    visibility = replay(load(MUSCAT)).to_json()["visibility"]
+    us = {"mcgurk", "us-notetaker"}
+    assert visibility["iran-aside"] == ["bagheri", "oman-envoy"]
+    assert not us & set(visibility["iran-demand"])
+    assert us <= set(visibility["iran-demand-gist"])
+    assert us <= set(visibility["iran-offer-carried"])
+    assert "oman-envoy" not in visibility["us-internal"]
+    assert "bagheri" not in visibility["us-sequencing"]
+
+
+def test_initiators_of_both_cases() -> None:
+    """Muscat: Iran asked first, through Oman. The 2026 channel: Araghchi, directly."""
+    muscat = replay(load(MUSCAT)).to_json()["initiator"]
+    assert (muscat["party"], muscat["member"], muscat["via"]) == ("iran", "bagheri", "oman")
+    direct = replay(load(DIRECT)).to_json()["initiator"]
+    assert (direct["party"], direct["member"], direct["via"]) == ("iran", "araghchi", None)
+    assert direct["at"] == "2026-03-16T09:00:00+00:00"
+
+
+def test_direct_channel_principal_replaced() -> None:
+    """After the principal's revocation Araghchi is refused until Larijani re-issues his mandate."""
+    data = replay(load(DIRECT)).to_json()
+    refused = {r["code"] for r in data["rejections"]}
+    assert {"mandate.revoked", "mandate.exceeds_grantor", "send.label_forbids"} <= refused
+    members = {m["id"]: m["mandate"] for m in data["talks"]["members"]}
+    assert members == {
+        "us-president": "sign",
+        "witkoff": "propose",
+        "iran-principal": None,
+        "larijani": "sign",
+        "araghchi": "propose",
+    }
+
+
+def test_unexpected_outcomes_are_reported() -> None:
+    """A step refused unexpectedly, or accepted while expecting an error, is not as written."""
+    refused = replay(loads(MINIMAL.replace('room = "a-caucus"', 'room = "nowhere"')))
+    assert not refused.as_written
+    assert refused.to_json()["outcome"]["unexpected"] == [
+        {
+            "step": 1,
+            "line": line_of(MINIMAL, "[[steps]]"),
+            "expected": None,
+            "got": "entity.unknown",
+        }
+    ]
+    accepted = replay(loads(MINIMAL + 'expect_error = "mandate.insufficient"\n'))
+    assert not accepted.as_written
+    assert accepted.to_json()["rejections"] == []
