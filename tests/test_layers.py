@@ -1,0 +1,108 @@
+"""Architecture rules that keep the layers honest (STYLE.md principles 1 and 6).
+
+``engine/`` and ``record/`` are sans-I/O: they may not import networking, storage, process,
+clock or randomness modules, nor call a clock. The public surface is what ``__all__`` says.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+import backchannel
+import backchannel.engine
+
+SRC = Path(backchannel.__file__).parent
+PURE = ("engine", "record")
+FORBIDDEN = {
+    "asyncio",
+    "anyio",
+    "socket",
+    "ssl",
+    "select",
+    "selectors",
+    "sqlite3",
+    "psycopg",
+    "httpx",
+    "starlette",
+    "uvicorn",
+    "websockets",
+    "subprocess",
+    "threading",
+    "multiprocessing",
+    "os",
+    "shutil",
+    "tempfile",
+    "pathlib",
+    "io",
+    "time",
+    "random",
+    "secrets",
+    "uuid",
+    "logging",
+    "backchannel.store",
+    "backchannel.server",
+    "backchannel.client",
+    "backchannel.cli",
+}
+
+
+def pure_modules() -> list[Path]:
+    return sorted(
+        p for layer in PURE if (SRC / layer).exists() for p in (SRC / layer).rglob("*.py")
+    )
+
+
+@pytest.mark.parametrize("path", pure_modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_pure_layers_do_no_io(path: Path) -> None:
+    """No module of engine/ or record/ imports I/O, clocks or randomness, or reads the time."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            assert not any(name == f or name.startswith(f + ".") for f in FORBIDDEN), (
+                f"{path.name} imports {name}"
+            )
+        if isinstance(node, ast.Attribute) and node.attr in {"now", "utcnow", "today"}:
+            pytest.fail(f"{path.name} reads the clock (.{node.attr})")
+
+
+@pytest.mark.parametrize("module", ["backchannel", "backchannel.engine", "backchannel.errors"])
+def test_public_names_exist(module: str) -> None:
+    """Every name a package exports in __all__ exists, and __all__ is sorted."""
+    imported = importlib.import_module(module)
+    exported = getattr(imported, "__all__", [])
+    for name in exported:
+        assert hasattr(imported, name), f"{module} exports missing {name}"
+    assert list(exported) == sorted(exported)
+
+
+def test_engine_surface() -> None:
+    """The engine's surface is small and stable: apply, the values, and the read-side queries."""
+    assert {"apply", "Talks", "initiator", "visibility", "messages_for", "standing"} <= set(
+        backchannel.engine.__all__
+    )
+    assert not any(name.startswith("_") for name in backchannel.engine.__all__)
+
+
+def test_error_codes_are_unique_and_dotted() -> None:
+    """Every error class has its own stable dotted code and an HTTP status."""
+    from backchannel import errors
+
+    seen: dict[str, str] = {}
+    for name in dir(errors):
+        cls = getattr(errors, name)
+        if isinstance(cls, type) and issubclass(cls, errors.BackchannelError):
+            if name.startswith("_"):
+                continue
+            assert "." in cls.code, name
+            assert cls.code not in seen, f"{name} and {seen.get(cls.code)} share {cls.code}"
+            seen[cls.code] = name
+            assert 400 <= cls.status < 600
