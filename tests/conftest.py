@@ -1,4 +1,4 @@
-"""Shared test configuration: Hypothesis profiles (``ci`` is the default; ``dev`` for quick runs)."""
+"""Shared test configuration: Hypothesis profiles (``ci`` by default, ``dev`` for quick runs)."""
 
 from __future__ import annotations
 
