@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,6 +29,9 @@ from backchannel.server.problems import EXCEPTION_HANDLERS
 from backchannel.server.routes import Deps, routes
 from backchannel.server.schema import Schemas
 from backchannel.store import open_store
+
+#: How often expired tokens and challenges are deleted.
+_PURGE_EVERY_S = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +62,10 @@ def create_app(config: HostConfig) -> Starlette:
         try:
             host = Host(store, config.limits, config.clock)
             limiter = RateLimiter(config.limits.rate_per_s, config.limits.rate_burst, config.clock)
-            yield {"deps": Deps(host, config.limits, limiter, schemas)}
+            async with anyio.create_task_group() as background:
+                background.start_soon(host.purge_forever, _PURGE_EVERY_S)
+                yield {"deps": Deps(host, config.limits, limiter, schemas)}
+                background.cancel_scope.cancel()
         finally:
             await anyio.to_thread.run_sync(store.close)
 

@@ -9,6 +9,7 @@ WebSockets of the recipients of a send; it lives on the event loop, in one proce
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from backchannel.errors import (
     ReplayDetected,
     SignatureInvalid,
     StoreConflict,
+    StoreError,
     TokenExpired,
 )
 from backchannel.server import auth
@@ -40,6 +42,9 @@ from backchannel.store import (
     Talks,
     Token,
 )
+
+_log = logging.getLogger("backchannel.server")
+_PURGE_GRACE_MS = 24 * 60 * 60 * 1000
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -274,3 +279,18 @@ class Host:
     async def ack(self, device: Device, positions: Sequence[int]) -> int:
         """Mark the device's own deliveries as received."""
         return await self._run(self.store.ack, device.device_id, positions, self.now_ms())
+
+    # --- housekeeping ---
+
+    async def purge_forever(self, every_s: float) -> None:
+        """Delete long-expired tokens and challenges now and then (runs until cancelled).
+
+        Rows are kept for a day past expiry so a late client still hears ``auth.expired``
+        rather than ``auth.invalid``; a store hiccup is logged and retried next round.
+        """
+        while True:
+            try:
+                await self._run(self.store.purge_expired, self.now_ms() - _PURGE_GRACE_MS)
+            except StoreError as exc:
+                _log.warning("purging expired credentials failed: %s", exc.code)
+            await anyio.sleep(every_s)
