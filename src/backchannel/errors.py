@@ -9,7 +9,8 @@ this tree at the boundary with ``raise ... from exc``.
     ├── InputError                          input.invalid              400
     │   ├── ScenarioInvalid                 scenario.invalid           400  (file, line, reason)
     │   ├── ProblemInvalid                  analysis.invalid           400  (field, reason)
-    │   └── EscrowInvalid                   escrow.invalid             400  (field, reason)
+    │   ├── EscrowInvalid                   escrow.invalid             400  (field, reason)
+    │   └── EventMalformed                  event.malformed            400  (field, reason)
     ├── RuleViolation  (the engine refused an event)                   409
     │   ├── UnknownEntity                   entity.unknown             404
     │   ├── DuplicateId                     id.duplicate               409
@@ -117,6 +118,12 @@ class EscrowInvalid(_FieldError):
     """An escrow file is malformed; names the field."""
 
     code = "escrow.invalid"
+
+
+class EventMalformed(_FieldError):
+    """An encoded engine event (from the wire or a record) does not decode; names the field."""
+
+    code = "event.malformed"
 
 
 # --- engine rules ----------------------------------------------------------------------------

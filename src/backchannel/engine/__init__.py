@@ -5,7 +5,7 @@
 :mod:`backchannel.engine.rules`. Client and server share this engine so both enforce the same rules.
 """
 
-from backchannel.engine import events
+from backchannel.engine import codec, events
 from backchannel.engine.mandate import Lapse, Standing, holders, standing
 from backchannel.engine.rules import Action, Label, Level, RelayMode, Role, RoomKind
 from backchannel.engine.state import (
@@ -44,6 +44,7 @@ __all__ = [
     "Standing",
     "Talks",
     "apply",
+    "codec",
     "events",
     "holders",
     "initiator",

@@ -1,0 +1,137 @@
+"""Events as plain JSON-able dicts, and back: the one encoding the wire and the record share.
+
+``encode`` writes every field of an event, with its ``action``; times become ISO 8601 strings with
+their offset, levels and labels their names. ``decode`` is strict — unknown actions, missing or
+extra fields, wrong types and times without an offset are refused with :class:`EventMalformed`
+naming the field — because its input comes from other devices and must not be trusted. The output
+of ``encode`` is accepted by :func:`backchannel.record.leaf.canonical_event`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from backchannel.engine import events as ev
+from backchannel.engine.rules import Action, Label, Level, RelayMode, Role, RoomKind
+from backchannel.errors import EventMalformed
+
+Encoded = dict[str, str | None]
+
+#: Every event class, by the action it performs.
+EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
+    cls.action: cls
+    for cls in (
+        ev.AddParty,
+        ev.AddMember,
+        ev.CreateRoom,
+        ev.Join,
+        ev.Leave,
+        ev.Grant,
+        ev.Revoke,
+        ev.AddDevice,
+        ev.RevokeDevice,
+        ev.Send,
+        ev.Propose,
+        ev.Relay,
+        ev.Accept,
+        ev.Sign,
+        ev.RequestContact,
+    )
+}
+
+_MAX_TEXT = 64 * 1024
+
+
+def encode(event: ev.Event) -> Encoded:
+    """The event as a flat dict of strings (and None), with its ``action``."""
+    out: Encoded = {"action": event.action.value}
+    for field in dataclasses.fields(event):
+        out[field.name] = _encode_value(getattr(event, field.name))
+    return out
+
+
+def decode(data: Mapping[str, Any]) -> ev.Event:
+    """The event ``data`` encodes; :class:`EventMalformed` if it is not exactly one."""
+    if not isinstance(data, Mapping):
+        raise EventMalformed("event", "must be an object")
+    action = data.get("action")
+    try:
+        cls = EVENT_TYPES[Action(str(action))]
+    except (ValueError, KeyError):
+        raise EventMalformed("action", f"{action!r} is not an event action") from None
+    hints = typing.get_type_hints(cls)
+    names = {field.name for field in dataclasses.fields(cls)}
+    extra = set(data) - names - {"action"}
+    if extra:
+        raise EventMalformed(sorted(extra)[0], "is not a field of this event")
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):
+        if field.name not in data:
+            if field.default is dataclasses.MISSING:
+                raise EventMalformed(field.name, "is missing")
+            continue
+        values[field.name] = _decode_value(field.name, data[field.name], hints[field.name])
+    return cls(**values)
+
+
+def _encode_value(value: Any) -> str | None:
+    if isinstance(value, Enum):
+        return value.label if isinstance(value, Level) else str(value.value)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def _decode_value(name: str, raw: Any, hint: Any) -> Any:
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    if raw is None:
+        if type(None) in options:
+            return None
+        raise EventMalformed(name, "may not be null")
+    if not isinstance(raw, str):
+        raise EventMalformed(name, "must be a string")
+    if len(raw) > _MAX_TEXT:
+        raise EventMalformed(name, f"is longer than {_MAX_TEXT} characters")
+    kind = next(option for option in options if option is not type(None))
+    parse = _PARSERS.get(kind)
+    if parse is None:
+        return raw
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise EventMalformed(name, str(exc)) from None
+
+
+def _time(raw: str) -> datetime:
+    value = datetime.fromisoformat(raw)
+    if value.tzinfo is None:
+        raise ValueError("needs a UTC offset")
+    return value
+
+
+def _enum(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(raw: str) -> Any:
+        try:
+            return kind(raw)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not allowed here") from None
+
+    return parse
+
+
+_PARSERS: dict[Any, Callable[[str], Any]] = {
+    datetime: _time,
+    Level: _enum(Level.parse),
+    Label: _enum(Label),
+    RelayMode: _enum(RelayMode),
+    Role: _enum(Role),
+    RoomKind: _enum(RoomKind),
+}
