@@ -166,3 +166,18 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path: Path) -> None:
         assert int(limited.headers["Retry-After"]) >= 1
         host.clock.advance(5)
         assert c.get("/v1/sync", headers=dev.auth).status_code == 200
+
+
+@pytest.mark.timeout(60)
+def test_websocket_closes_when_the_device_is_revoked(
+    client: httpx.Client, live_host: LiveHost
+) -> None:
+    """A device revoked while its WebSocket is open is told so (4403) and disconnected."""
+    dev = Dev.new().join(client)
+    with connect(_ws_url(live_host), additional_headers=dev.auth, open_timeout=20) as ws:
+        client.post(f"/v1/devices/{dev.device_id}/revoke", json={}, headers=dev.auth)
+        error = json.loads(ws.recv(timeout=20))
+        assert error["problem"]["code"] == "access.forbidden"
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=20)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
