@@ -24,7 +24,7 @@ from backchannel.server import auth
 from backchannel.server.host import Host
 from backchannel.server.limits import Limits, RateLimiter
 from backchannel.server.problems import problem
-from backchannel.server.schema import Integer, Object, Schemas, parse_json
+from backchannel.server.schema import Id, Integer, Object, Schemas, parse_json
 from backchannel.store import Delivery, Device
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -91,8 +91,7 @@ def query_int(conn: HTTPConnection, name: str, spec: Integer, default: int) -> i
 
 def path_id(request: Request, name: str) -> str:
     """A path parameter that must be an opaque id."""
-    value: str = request.path_params[name]
-    return str(deps(request).schemas.challenge.fields["device_id"].parse(name, value))
+    return Id(deps(request).limits.max_id_length).parse(name, request.path_params[name])
 
 
 def reply(data: dict[str, Any], status: int = 200) -> JSONResponse:
@@ -333,25 +332,14 @@ async def sync_socket(websocket: WebSocket) -> None:
 
     try:
         async with anyio.create_task_group() as group:
-
-            async def run(task: Callable[[], Awaitable[None]]) -> None:
-                await task()
-                group.cancel_scope.cancel()
-
-            group.start_soon(run, push)
-            group.start_soon(run, receive)
-    except WebSocketDisconnect:
-        return
-    except BackchannelError as exc:
-        await _close_with(websocket, exc)
-    except BaseExceptionGroup as group_error:
-        first = group_error.exceptions[0]
-        if isinstance(first, WebSocketDisconnect):
-            return
+            group.start_soon(push)
+            group.start_soon(receive)
+    except* WebSocketDisconnect:
+        pass  # the client left; there is no one to tell
+    except* BackchannelError as failed:
+        first = failed.exceptions[0]
         if isinstance(first, BackchannelError):
             await _close_with(websocket, first)
-            return
-        raise
 
 
 async def _close_with(websocket: WebSocket, error: BackchannelError) -> None:
