@@ -44,6 +44,8 @@ def event_strategy(cls: type[ev.Event]) -> st.SearchStrategy[ev.Event]:
     fields = {f.name: FIELD_STRATEGIES.get(f.name, ids) for f in dataclasses.fields(cls)}
     if cls is ev.CreateRoom:
         fields["party"] = st.none() | ids
+    if cls is ev.Carry:
+        fields["proposal"] = st.booleans()
     return st.builds(cls, **fields)
 
 
@@ -65,7 +67,7 @@ def test_encoding_is_record_canonical(event: ev.Event) -> None:
 
 def test_every_action_has_a_codec() -> None:
     """Each event class the engine handles can be encoded and decoded."""
-    assert len(codec.EVENT_TYPES) == 15
+    assert len(codec.EVENT_TYPES) == 16
 
 
 GOOD = codec.encode(
@@ -92,6 +94,7 @@ GOOD = codec.encode(
         ({"room": 7}, "room"),
         ({"colour": "red"}, "colour"),
         ({"text": "x" * 70_000}, "text"),
+        ({"text": True}, "text"),
     ],
 )
 def test_malformed_events_name_the_field(change: dict, field: str) -> None:

@@ -481,3 +481,93 @@ def test_time_is_the_events_own() -> None:
     )
     talks = engine.apply(talks, send("us2", "us-caucus", "m", when=60 * 23))
     assert "m" in talks.messages
+
+
+# --- carried relays (what the target room's devices apply) --------------------------------------
+
+
+def carry(mode: RelayMode, label: Label, **fields) -> ev.Carry:
+    values = {"text": "Iran wants a ceasefire.", "message": "c1", "room": "us-caucus"}
+    values.update(fields)
+    return ev.Carry(at=at(2), actor=values.pop("actor", "om1"), mode=mode, label=label, **values)
+
+
+def test_gist_carry_applies_without_the_source() -> None:
+    """A US device applies the mediator's gist without ever having seen the original."""
+    talks = engine.apply(build(), carry(RelayMode.GIST, Label.CARRY_GIST))
+    message = talks.messages["c1"]
+    assert (message.author, message.source, message.relay) == ("om1", None, RelayMode.GIST)
+    assert message.readers == {"us1", "us2", "om1"}
+
+
+@pytest.mark.parametrize(
+    ("mode", "label", "fields", "code"),
+    [
+        (RelayMode.GIST, Label.MEDIATOR_ONLY, {}, "relay.label_forbids"),
+        (
+            RelayMode.VERBATIM,
+            Label.CARRY_GIST,
+            {"source": "m", "original_author": "ir1"},
+            "relay.label_forbids",
+        ),
+        (RelayMode.GIST, Label.CARRY_GIST, {"source": "m"}, "relay.label_forbids"),
+        (RelayMode.GIST, Label.CARRY_GIST, {"text": " "}, "relay.gist_needs_text"),
+        (RelayMode.VERBATIM, Label.CARRY_VERBATIM, {}, "relay.gist_needs_text"),
+        (RelayMode.GIST, Label.CARRY_GIST, {"actor": "us1"}, "relay.not_mediator"),
+        (RelayMode.GIST, Label.CARRY_GIST, {"room": "us-del"}, "room.not_member"),
+        (
+            RelayMode.VERBATIM,
+            Label.CARRY_VERBATIM,
+            {"source": "m", "original_author": "nobody"},
+            "entity.unknown",
+        ),
+    ],
+)
+def test_carries_obey_the_same_label_rules(mode, label, fields, code) -> None:
+    """A receiving device refuses a carried relay that breaks a label rule, whatever it says."""
+    assert refused(build(), carry(mode, label, **fields)) == code
+
+
+def test_mediator_and_recipient_views_agree_on_consent() -> None:
+    """Accepting a carried offer binds the original's id on the recipient's device too."""
+    offer = ev.Propose(
+        at=at(1),
+        actor="ir1",
+        message="offer",
+        room="iran-caucus",
+        text="X if Y",
+        label=Label.CARRY_VERBATIM,
+    )
+    join = ev.Join(at=at(1), actor="us3", room="us-caucus", member="us3")
+    accept = ev.Accept(at=at(3), actor="us3", proposal="c1")
+    full = build(
+        [
+            offer,
+            join,
+            ev.Relay(
+                at=at(2),
+                actor="om1",
+                message="c1",
+                source="offer",
+                room="us-caucus",
+                mode=RelayMode.VERBATIM,
+            ),
+            accept,
+        ]
+    )
+    projected = build(
+        [
+            join,
+            carry(
+                RelayMode.VERBATIM,
+                Label.CARRY_VERBATIM,
+                text="X if Y",
+                source="offer",
+                original_author="ir1",
+                proposal=True,
+            ),
+            accept,
+        ]
+    )
+    assert full.consents == projected.consents
+    assert full.messages["c1"] == projected.messages["c1"]

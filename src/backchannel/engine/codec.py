@@ -21,7 +21,7 @@ from backchannel.engine import events as ev
 from backchannel.engine.rules import Action, Label, Level, RelayMode, Role, RoomKind
 from backchannel.errors import EventMalformed
 
-Encoded = dict[str, str | None]
+Encoded = dict[str, str | bool | None]
 
 #: Every event class, by the action it performs.
 EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
@@ -39,6 +39,7 @@ EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
         ev.Send,
         ev.Propose,
         ev.Relay,
+        ev.Carry,
         ev.Accept,
         ev.Sign,
         ev.RequestContact,
@@ -49,7 +50,7 @@ _MAX_TEXT = 64 * 1024
 
 
 def encode(event: ev.Event) -> Encoded:
-    """The event as a flat dict of strings (and None), with its ``action``."""
+    """The event as a flat dict of strings, booleans and None, with its ``action``."""
     out: Encoded = {"action": event.action.value}
     for field in dataclasses.fields(event):
         out[field.name] = _encode_value(getattr(event, field.name))
@@ -80,10 +81,10 @@ def decode(data: Mapping[str, Any]) -> ev.Event:
     return cls(**values)
 
 
-def _encode_value(value: Any) -> str | None:
+def _encode_value(value: Any) -> str | bool | None:
     if isinstance(value, Enum):
         return value.label if isinstance(value, Level) else str(value.value)
-    if value is None or isinstance(value, str):
+    if value is None or isinstance(value, str | bool):
         return value
     if isinstance(value, datetime):
         return value.isoformat()
@@ -96,6 +97,10 @@ def _decode_value(name: str, raw: Any, hint: Any) -> Any:
         if type(None) in options:
             return None
         raise EventMalformed(name, "may not be null")
+    if bool in options:
+        if not isinstance(raw, bool):
+            raise EventMalformed(name, "must be true or false")
+        return raw
     if not isinstance(raw, str):
         raise EventMalformed(name, "must be a string")
     if len(raw) > _MAX_TEXT:

@@ -151,6 +151,28 @@ class Relay(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Carry(Event):
+    """A relay as the target room's readers receive it: they never saw the source.
+
+    The mediator's devices apply the full :class:`Relay`; a reader who was not in the source room
+    applies this projection instead. It carries the source's label (so the mode can be checked)
+    and, for a verbatim relay, the original's id, author and words (whose signature the client
+    checks); a gist names no source at all, so the original is not even identified.
+    """
+
+    message: str
+    room: str
+    mode: RelayMode
+    label: Label
+    text: str
+    lang: str = ""
+    source: str | None = None
+    original_author: str | None = None
+    proposal: bool = False
+    action: ClassVar[Action] = Action.CARRY
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Accept(Event):
     """The actor's party accepts ``proposal`` ad referendum (the proposal or a verbatim copy)."""
 

@@ -79,6 +79,7 @@ class Action(StrEnum):
     REQUEST_CONTACT = "request_contact"
     SEND = "send"
     RELAY = "relay"
+    CARRY = "carry"  # a relay as its target room receives it (see events.Carry)
     PROPOSE = "propose"
     ACCEPT = "accept"
     SIGN = "sign"
@@ -99,6 +100,7 @@ REQUIRED_LEVEL: Mapping[Action, Level] = {
     Action.REQUEST_CONTACT: Level.SPEAK,
     Action.SEND: Level.SPEAK,
     Action.RELAY: Level.SPEAK,
+    Action.CARRY: Level.SPEAK,
     Action.PROPOSE: Level.PROPOSE,
     Action.ACCEPT: Level.ACCEPT,
     Action.SIGN: Level.SIGN,

@@ -394,15 +394,25 @@ def _propose(talks: Talks, e: ev.Propose) -> Talks:
     return _post(talks, e, proposal=True)
 
 
+def _check_mediator(talks: Talks, actor: str) -> None:
+    mediator = talks.mediator
+    if mediator is None or _is_root(talks, actor) or _actor_party(talks, actor) != mediator.id:
+        raise RelayNotMediator("only a member of the mediator's delegation relays between rooms")
+
+
+def _check_mode(label: Label, mode: RelayMode, what: str) -> None:
+    if mode not in RELAY_MODES[label]:
+        raise RelayLabelForbids(
+            f"message {what} is labelled {label.value}; it may not be relayed {mode.value}"
+        )
+
+
 @_handles(ev.Relay)
 def _relay(talks: Talks, e: ev.Relay) -> Talks:
     source = _message(talks, e.source)
     target = _room(talks, e.room)
     _fresh(talks, e.message)
-    mediator = talks.mediator
-    actor_party = _actor_party(talks, e.actor)
-    if mediator is None or actor_party != mediator.id or _is_root(talks, e.actor):
-        raise RelayNotMediator("only a member of the mediator's delegation relays between rooms")
+    _check_mediator(talks, e.actor)
     _acting(talks, e)
     if e.actor not in source.readers:
         raise NotRoomMember(f"{e.actor} did not receive message {source.id!r} and cannot carry it")
@@ -410,11 +420,7 @@ def _relay(talks: Talks, e: ev.Relay) -> Talks:
     _in_room(target, e.actor)
     if target.id == source.room:
         raise RelaySameRoom("a relay carries a message into another room")
-    if e.mode not in RELAY_MODES[source.label]:
-        raise RelayLabelForbids(
-            f"message {source.id!r} is labelled {source.label.value}; "
-            f"it may not be relayed {e.mode.value}"
-        )
+    _check_mode(source.label, e.mode, repr(source.id))
     if e.mode is RelayMode.GIST:
         words = e.text.strip()
         if not words or words == source.text.strip():
@@ -441,15 +447,59 @@ def _relay(talks: Talks, e: ev.Relay) -> Talks:
     return replace(talks, messages=_with(talks.messages, e.message, message))
 
 
+@_handles(ev.Carry)
+def _carry(talks: Talks, e: ev.Carry) -> Talks:
+    target = _room(talks, e.room)
+    _fresh(talks, e.message)
+    _check_mediator(talks, e.actor)
+    _acting(talks, e)
+    _in_room(target, e.actor)
+    _check_mode(e.label, e.mode, e.source or "the carried message")
+    if e.mode is RelayMode.GIST:
+        if e.source is not None or e.original_author is not None:
+            raise RelayLabelForbids("a gist carries the mediator's words and names no original")
+        if not e.text.strip():
+            raise RelayNeedsOwnWords("a gist needs the mediator's own words")
+        author = e.actor
+    else:
+        if e.source is None or e.original_author is None:
+            raise RelayNeedsOwnWords("a verbatim relay names the original and its author")
+        author = _member(talks, e.original_author).id
+    message = Message(
+        id=e.message,
+        room=target.id,
+        author=author,
+        at=e.at,
+        text=e.text,
+        label=e.label,
+        readers=_readers(talks, target, e.at),
+        lang=e.lang,
+        proposal=e.proposal and e.mode is RelayMode.VERBATIM,
+        relay=e.mode,
+        source=e.source,
+        relayed_by=e.actor,
+    )
+    return replace(talks, messages=_with(talks.messages, e.message, message))
+
+
 # --- consent ---------------------------------------------------------------------------------
 
 
-def origin(talks: Talks, message: str) -> Message:
-    """The original of ``message``, following verbatim relays back to where it was first said."""
+def origin(talks: Talks, message: str) -> tuple[str, Message]:
+    """The id of the original of ``message`` and the closest copy of it this talks holds.
+
+    Verbatim relays are followed back to where the words were first said; a device that never
+    saw the original (it was in another room) stops at its carried copy, which names the original.
+    """
     found = _message(talks, message)
+    original = found.id
     while found.relay is RelayMode.VERBATIM and found.source is not None:
-        found = talks.messages[found.source]
-    return found
+        original = found.source
+        earlier = talks.messages.get(found.source)
+        if earlier is None:
+            break
+        found = earlier
+    return original, found
 
 
 def _consent(talks: Talks, e: ev.Accept | ev.Sign, signed: bool) -> Talks:
@@ -457,25 +507,25 @@ def _consent(talks: Talks, e: ev.Accept | ev.Sign, signed: bool) -> Talks:
     _acting(talks, e)
     if e.actor not in seen.readers:
         raise NotRoomMember(f"{e.actor} has not received {seen.id!r}")
-    offer = origin(talks, e.proposal)
+    offer_id, offer = origin(talks, e.proposal)
     if not offer.proposal:
         raise ProposalInvalid(
             f"{seen.id!r} is not an offer (a gist is the mediator's words; accept the original)"
         )
     party = _actor_party(talks, e.actor)
     offerer = talks.members[offer.author].party
-    done = {(c.party, c.signed) for c in talks.consents if c.proposal == offer.id}
+    done = {(c.party, c.signed) for c in talks.consents if c.proposal == offer_id}
     if signed:
         if party != offerer and (party, False) not in done:
-            raise ProposalInvalid(f"{party} must accept {offer.id!r} before signing it")
+            raise ProposalInvalid(f"{party} must accept {offer_id!r} before signing it")
         if (party, True) in done:
-            raise ProposalInvalid(f"{party} has already signed {offer.id!r}")
+            raise ProposalInvalid(f"{party} has already signed {offer_id!r}")
     else:
         if party == offerer:
-            raise ProposalInvalid(f"{party} made offer {offer.id!r}; it cannot accept its own")
+            raise ProposalInvalid(f"{party} made offer {offer_id!r}; it cannot accept its own")
         if (party, False) in done:
-            raise ProposalInvalid(f"{party} has already accepted {offer.id!r}")
-    consent = Consent(proposal=offer.id, party=party, member=e.actor, at=e.at, signed=signed)
+            raise ProposalInvalid(f"{party} has already accepted {offer_id!r}")
+    consent = Consent(proposal=offer_id, party=party, member=e.actor, at=e.at, signed=signed)
     return replace(talks, consents=(*talks.consents, consent))
 
 
