@@ -213,7 +213,12 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse_json(raw: bytes, body: Object) -> dict[str, Any]:
-    """Decode a request body (UTF-8 JSON, no NaN/Infinity) and parse it against ``body``."""
+    """Decode a request body (UTF-8 JSON, no NaN/Infinity) and parse it against ``body``.
+
+    An empty body stands for ``{}`` when every field is optional (``POST /v1/talks``).
+    """
+    if not raw.strip() and set(body.fields) <= body.optional:
+        return body.parse("body", {})
     try:
         value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
