@@ -181,3 +181,16 @@ def test_websocket_closes_when_the_device_is_revoked(
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=20)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+@pytest.mark.timeout(60)
+def test_websocket_binary_frame_is_bad_input(client: httpx.Client, live_host: LiveHost) -> None:
+    """A binary frame on the sync socket gets an input.invalid problem and close code 4400."""
+    dev = Dev.new().join(client)
+    with connect(_ws_url(live_host), additional_headers=dev.auth, open_timeout=20) as ws:
+        ws.send(b"\x00\x01")
+        error = json.loads(ws.recv(timeout=20))
+        assert error["problem"]["code"] == "input.invalid"
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=20)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400

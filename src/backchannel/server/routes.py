@@ -318,7 +318,12 @@ async def sync_socket(websocket: WebSocket) -> None:
 
     async def receive() -> None:
         while True:
-            text = await websocket.receive_text()
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(frame.get("code", 1000))
+            text = frame.get("text")
+            if text is None:
+                raise InputError("WebSocket messages must be JSON text frames.")
             try:
                 message = json.loads(text)
             except ValueError as exc:
