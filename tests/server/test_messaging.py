@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -194,3 +195,29 @@ def test_websocket_binary_frame_is_bad_input(client: httpx.Client, live_host: Li
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=20)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+
+
+def test_concurrent_claims_over_http_hand_out_each_key_once(
+    client: httpx.Client, live_host: LiveHost
+) -> None:
+    """Four clients racing to claim 30 keys over HTTP get each key exactly once between them."""
+    owner = Dev.new().join(client)
+    claimers = [Dev.new().join(client) for _ in range(4)]
+    keys = [{"key_id": f"k{i:02d}", "key": b64(bytes([i]) * 32)} for i in range(30)]
+    client.post("/v1/keys/one-time", json={"keys": keys}, headers=owner.auth)
+
+    def claim_all(claimer: Dev) -> list[str]:
+        got = []
+        with live_host.client() as own:
+            while True:
+                response = own.post(
+                    "/v1/keys/claim", json={"device_id": owner.device_id}, headers=claimer.auth
+                )
+                if response.status_code == 404:
+                    return got
+                assert response.status_code == 200, response.text
+                got.append(response.json()["key_id"])
+
+    with ThreadPoolExecutor(4) as pool:
+        claimed = [k for batch in pool.map(claim_all, claimers) for k in batch]
+    assert sorted(claimed) == [k["key_id"] for k in keys]
