@@ -18,6 +18,7 @@ from backchannel.record.checkpoint import (
     cosign,
     key_id,
     open_checkpoint,
+    open_note,
     sign_checkpoint,
 )
 from backchannel.record.leaf import SALT_SIZE, canonical_event, commit, opens
@@ -66,6 +67,7 @@ __all__ = [
     "leaf_hash",
     "node_hash",
     "open_checkpoint",
+    "open_note",
     "opens",
     "root_at",
     "sign_checkpoint",
