@@ -287,13 +287,10 @@ def test_consistency_size_flips_fail_unless_same_shape() -> None:
             p = tree.consistency_proof(m, n)
             r1, r2 = tree.root(m), tree.root(n)
             for bit in range(8):
-                for field, m2, n2 in (
-                    ("first_size", m ^ (1 << bit), n),
-                    ("second_size", m, n ^ (1 << bit)),
-                ):
+                for m2, n2 in ((m ^ (1 << bit), n), (m, n ^ (1 << bit))):
                     same = 0 < m2 < n2 and proof_trace(m2, n2) == proof_trace(m, n)
-                    claimed = replace(p, **{field: m2 if field == "first_size" else n2})
-                    assert verify_consistency(claimed, r1, r2) == same, (m, n, field, bit)
+                    claimed = replace(p, first_size=m2, second_size=n2)
+                    assert verify_consistency(claimed, r1, r2) == same, (m, n, m2, n2)
 
 
 @settings(max_examples=25)
