@@ -6,7 +6,7 @@ rules — so the same bad event always fails with the same code. A rejected even
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -60,6 +60,7 @@ from backchannel.errors import (
 )
 
 E = TypeVar("E", bound=ev.Event)
+T = TypeVar("T")
 _Handler = Callable[[Talks, Any], Talks]
 _HANDLERS: dict[type[ev.Event], _Handler] = {}
 
@@ -90,32 +91,27 @@ def apply(talks: Talks, event: ev.Event) -> Talks:
 # --- lookups ---------------------------------------------------------------------------------
 
 
-def _party(talks: Talks, party: str) -> Party:
+def _get(table: Mapping[str, T], key: str, what: str) -> T:
     try:
-        return talks.parties[party]
+        return table[key]
     except KeyError:
-        raise UnknownEntity(f"there is no party {party!r} in these talks") from None
+        raise UnknownEntity(f"there is no {what} {key!r} in these talks") from None
+
+
+def _party(talks: Talks, party: str) -> Party:
+    return _get(talks.parties, party, "party")
 
 
 def _member(talks: Talks, member: str) -> Member:
-    try:
-        return talks.members[member]
-    except KeyError:
-        raise UnknownEntity(f"there is no member {member!r} in these talks") from None
+    return _get(talks.members, member, "member")
 
 
 def _room(talks: Talks, room: str) -> Room:
-    try:
-        return talks.rooms[room]
-    except KeyError:
-        raise UnknownEntity(f"there is no room {room!r} in these talks") from None
+    return _get(talks.rooms, room, "room")
 
 
 def _message(talks: Talks, message: str) -> Message:
-    try:
-        return talks.messages[message]
-    except KeyError:
-        raise UnknownEntity(f"there is no message {message!r} in these talks") from None
+    return _get(talks.messages, message, "message")
 
 
 def _fresh(talks: Talks, new_id: str) -> None:
