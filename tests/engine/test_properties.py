@@ -31,6 +31,7 @@ KINDS = (
     + ["join"] * 2
     + ["leave", "grant", "grant"]
     + ["revoke", "add_device", "revoke_device", "accept", "accept", "sign", "sign", "contact"]
+    + ["add_member"]
 )
 
 
@@ -112,6 +113,16 @@ def draw_event(data: st.DataObject, run: Run, index: int) -> ev.Event:
                 at=when,
                 actor=draw(st.sampled_from(ACTORS)),
                 target=draw(st.sampled_from(sorted(talks.devices))),
+            )
+        case "add_member":
+            party = draw(st.sampled_from(["us", "iran", "oman"]))
+            return ev.AddMember(
+                at=when,
+                actor=choose(data, [party], ACTORS),
+                member=f"n{index}",
+                party=party,
+                first_device=f"n{index}.d1",
+                fingerprint="fp",
             )
         case "accept" | "sign":
             cls = ev.Accept if kind == "accept" else ev.Sign

@@ -499,6 +499,9 @@ def origin(talks: Talks, message: str) -> tuple[str, Message]:
 
 
 def _consent(talks: Talks, e: ev.Accept | ev.Sign, signed: bool) -> Talks:
+    # Decidable from the named copy alone, so every device that receives the act (the readers of
+    # that copy) reaches the same verdict; the order of consents (accept before sign) belongs to
+    # the negotiating text, which every party sees.
     seen = _message(talks, e.proposal)
     _acting(talks, e)
     if e.actor not in seen.readers:
@@ -509,18 +512,8 @@ def _consent(talks: Talks, e: ev.Accept | ev.Sign, signed: bool) -> Talks:
             f"{seen.id!r} is not an offer (a gist is the mediator's words; accept the original)"
         )
     party = _actor_party(talks, e.actor)
-    offerer = talks.members[offer.author].party
-    done = {(c.party, c.signed) for c in talks.consents if c.proposal == offer_id}
-    if signed:
-        if party != offerer and (party, False) not in done:
-            raise ProposalInvalid(f"{party} must accept {offer_id!r} before signing it")
-        if (party, True) in done:
-            raise ProposalInvalid(f"{party} has already signed {offer_id!r}")
-    else:
-        if party == offerer:
-            raise ProposalInvalid(f"{party} made offer {offer_id!r}; it cannot accept its own")
-        if (party, False) in done:
-            raise ProposalInvalid(f"{party} has already accepted {offer_id!r}")
+    if not signed and party == talks.members[offer.author].party:
+        raise ProposalInvalid(f"{party} made offer {offer_id!r}; it cannot accept its own")
     consent = Consent(proposal=offer_id, party=party, member=e.actor, at=e.at, signed=signed)
     return replace(talks, consents=(*talks.consents, consent))
 

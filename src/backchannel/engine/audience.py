@@ -1,0 +1,122 @@
+"""Who receives an accepted event, and in which form: the fan-out rule every sending client uses.
+
+The client encrypts each event only to the devices of its audience, so this function is where
+confidentiality is decided. The rules:
+
+- A **message** (send, offer) goes to its readers: the room's members with a live mandate and
+  device when it was sent. Nobody else receives it — a ``mediator-only`` message cannot reach
+  another party because it may only be sent where no other party listens.
+- A **relay** goes to the readers of the new message in the target room, and to the mediator's
+  members who read the source. Whoever read the source receives the full :class:`Relay`; everyone
+  else receives the :class:`Carry` projection — for a gist, the mediator's words with no source
+  named; for verbatim, the original's id, author and words, which verbatim carries on purpose.
+- **Rooms** (create, join, leave) go to the parties that may be in the room: a caucus to its party
+  and the mediator, a delegation room to its party alone, a plenary to everyone.
+- **Acceptance and signature** go to the readers of the copy of the offer they name.
+- A **contact request** goes to the asking party, the asked party and the mediator it goes through.
+- **Parties, members, mandates and devices** go to everyone: every client checks every actor's
+  mandate and device, so every client must know them.
+
+Recipients are members (ids); each member's client fans out to that member's live devices. A
+member added later first receives its :func:`backlog`: the events it would have received had it
+been there, except messages (it may not read those: it was not in the room).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from backchannel.engine import events as ev
+from backchannel.engine.rules import RelayMode, RoomKind, may_be_in_room
+from backchannel.engine.state import Talks
+
+
+def audience(before: Talks, after: Talks, event: ev.Event) -> dict[str, ev.Event]:
+    """Member id → the form of ``event`` that member receives (``after`` = ``before`` + event)."""
+    match event:
+        case ev.Send() | ev.Propose():
+            return dict.fromkeys(sorted(after.messages[event.message].readers), event)
+        case ev.Relay():
+            return _relay(before, after, event)
+        case ev.Carry():
+            return dict.fromkeys(sorted(after.messages[event.message].readers), event)
+        case ev.CreateRoom() | ev.Join() | ev.Leave():
+            return dict.fromkeys(_room_parties_members(after, event.room), event)
+        case ev.Accept() | ev.Sign():
+            return dict.fromkeys(sorted(after.messages[event.proposal].readers), event)
+        case ev.RequestContact():
+            parties = {
+                after.members[event.actor].party if event.actor in after.members else event.actor,
+                event.to_party,
+            }
+            if event.via is not None:
+                parties.add(event.via)
+            return dict.fromkeys(_members_of(after, parties), event)
+    return dict.fromkeys(sorted(after.members), event)
+
+
+def _relay(before: Talks, after: Talks, event: ev.Relay) -> dict[str, ev.Event]:
+    source = before.messages[event.source]
+    carried = after.messages[event.message]
+    mediator = after.mediator
+    mediators = {m for m in source.readers if mediator and after.members[m].party == mediator.id}
+    projection = ev.Carry(
+        at=event.at,
+        actor=event.actor,
+        device=event.device,
+        message=event.message,
+        room=event.room,
+        mode=event.mode,
+        label=source.label,
+        text=carried.text,
+        lang=carried.lang,
+        source=source.id if event.mode is RelayMode.VERBATIM else None,
+        original_author=source.author if event.mode is RelayMode.VERBATIM else None,
+        proposal=carried.proposal,
+    )
+    recipients = sorted(carried.readers | mediators)
+    return {m: event if m in source.readers else projection for m in recipients}
+
+
+def _contact_parties(talks: Talks, event: ev.RequestContact) -> set[str]:
+    asking = talks.members[event.actor].party if event.actor in talks.members else event.actor
+    return {asking, event.to_party} | ({event.via} if event.via is not None else set())
+
+
+def _members_of(talks: Talks, parties: set[str]) -> list[str]:
+    return sorted(m.id for m in talks.members.values() if m.party in parties)
+
+
+def _room_parties_members(talks: Talks, room_id: str) -> list[str]:
+    room = talks.rooms[room_id]
+    if room.kind is RoomKind.PLENARY:
+        return sorted(talks.members)
+    allowed = {
+        party.id
+        for party in talks.parties.values()
+        if may_be_in_room(room.kind, room.party, party.id, party.role)
+    }
+    return _members_of(talks, allowed)
+
+
+def backlog(history: Iterable[ev.Event], talks: Talks, member: str) -> list[ev.Event]:
+    """The earlier events a member newly added to ``talks`` receives before anything else.
+
+    ``history`` is every accepted event so far, in order. The member gets what its party would
+    have been told: parties, members, mandates and devices; the structure of rooms its party may be
+    in; contact requests its party was part of. It gets no messages, relays or consents.
+    """
+    party = talks.members[member].party
+    sent: list[ev.Event] = []
+    for event in history:
+        match event:
+            case ev.Send() | ev.Propose() | ev.Relay() | ev.Carry() | ev.Accept() | ev.Sign():
+                continue
+            case ev.CreateRoom() | ev.Join() | ev.Leave():
+                if member not in _room_parties_members(talks, event.room):
+                    continue
+            case ev.RequestContact():
+                if party not in _contact_parties(talks, event):
+                    continue
+        sent.append(event)
+    return sent
