@@ -1,0 +1,48 @@
+"""``backchannel match``: the shipped escrow files, the sealed party view, and bad files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.test_simulate import run
+from tests.engine.test_escrow import MUSCAT, RECIPROCAL
+
+
+def test_muscat_no_match_is_a_result() -> None:
+    """The muscat escrow exits 0 with no match, the unmet actions and the deadlock."""
+    result = run("match", str(MUSCAT), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert {"matched", "plan", "sealed", "unmet", "deadlock", "settlements", "view"} <= set(data)
+    assert data["matched"] == [] and data["view"] == "mediator"
+    human = run("match", str(MUSCAT))
+    assert "No match" in human.stdout and "Each side's step waits" in human.stdout
+
+
+def test_reciprocal_variant_as_a_party() -> None:
+    """The US view of the reciprocal variant shows the match and the simultaneous stage."""
+    result = run("match", str(RECIPROCAL), "--as", "us", "--json")
+    data = json.loads(result.stdout)
+    assert result.returncode == 0 and data["view"] == "us"
+    assert data["plan"][0]["simultaneous"] is True and data["plan"][0]["verified_by"] == "oman"
+
+
+def test_party_view_of_muscat_hides_the_other_side() -> None:
+    """Iran's view of the muscat escrow shows its own commitment and only a count for the US."""
+    data = json.loads(run("match", str(MUSCAT), "--as", "iran", "--json").stdout)
+    assert [c["id"] for c in data["commitments"]] == ["iran-halving-if-ceasefire"]
+    assert data["sealed"]["us"] == 1
+    assert "us-restraint-first" not in json.dumps(data)
+    assert "restrain_groups" not in json.dumps(data)
+
+
+def test_bad_files_exit_2(tmp_path: Path) -> None:
+    """Malformed JSON and unknown parties exit 2 with the field or line named."""
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"actions": [}', encoding="utf-8")
+    result = run("match", str(bad), "--json")
+    assert result.returncode == 2
+    assert "line 1, column" in json.loads(result.stdout)["error"]["message"]
+    result = run("match", str(MUSCAT), "--as", "qatar")
+    assert result.returncode == 2 and "qatar" in result.stderr
