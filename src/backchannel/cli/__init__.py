@@ -6,6 +6,7 @@ this package imports them all so ``backchannel --help`` lists every command.
 
 # Command modules register themselves on import; keep one line per module, sorted.
 from backchannel.cli import (
+    analyze,  # noqa: F401
     match,  # noqa: F401
     serve,  # noqa: F401
     simulate,  # noqa: F401
