@@ -1,0 +1,122 @@
+"""Signed bytes: what every Ed25519 signature in Backchannel covers, and identity keys.
+
+A signature covers a context line, a newline, and the canonical JSON of a small object, so a
+signature made for one purpose can never be replayed for another:
+
+    message = CONTEXT + b"\\n" + canonical_json(fields)
+    canonical_json(x) = json.dumps(x, sort_keys=True, separators=(",", ":"),
+                                   ensure_ascii=False).encode("utf-8")
+
+Binary values inside the object are standard base64 with padding. The host verifies the same bytes
+(``server/auth.py`` imports them from here). Identity keys sign device certificates and **formal
+acts** (mandates, membership, acceptances, signatures), which are attributable on purpose; plain
+messages are never signed with them, so they stay deniable (see ``docs/security.md``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from nacl.exceptions import BadSignatureError
+from nacl.exceptions import CryptoError as NaclCryptoError
+from nacl.signing import SigningKey, VerifyKey
+
+from backchannel.errors import SignatureInvalid
+
+CERT_CONTEXT = b"backchannel/device-cert/v1"
+CHALLENGE_CONTEXT = b"backchannel/auth-challenge/v1"
+REVOKE_CONTEXT = b"backchannel/device-revoke/v1"
+ACT_CONTEXT = b"backchannel/formal-act/v1"
+
+
+def canonical_json(value: Any) -> bytes:
+    """The one byte encoding of a JSON value that signatures cover."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def b64(data: bytes) -> str:
+    """Standard base64 with padding: how binary travels in JSON."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: str) -> bytes:
+    """Decode standard base64 strictly (ValueError on anything else)."""
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def signed_message(context: bytes, fields: dict[str, Any]) -> bytes:
+    """The bytes an Ed25519 signature covers: context line, newline, canonical JSON."""
+    return context + b"\n" + canonical_json(fields)
+
+
+def verify(public_key: bytes, message: bytes, signature: bytes) -> None:
+    """Check an Ed25519 signature; :class:`SignatureInvalid` if it does not verify."""
+    try:
+        VerifyKey(public_key).verify(message, signature)
+    except (BadSignatureError, NaclCryptoError, ValueError, TypeError) as exc:
+        raise SignatureInvalid("the signature does not verify") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A person's Ed25519 identity (master) key. Its secret never appears in ``repr``."""
+
+    _key: SigningKey = field(repr=False)
+
+    @classmethod
+    def generate(cls) -> Identity:
+        """A new identity from the system's randomness (libsodium)."""
+        return cls(SigningKey.generate())
+
+    @classmethod
+    def from_seed(cls, seed: bytes) -> Identity:
+        """The identity whose 32-byte seed was saved in a keystore."""
+        return cls(SigningKey(seed))
+
+    @property
+    def seed(self) -> bytes:
+        """The secret seed, for the keystore only."""
+        return bytes(self._key)
+
+    @property
+    def public_key(self) -> bytes:
+        """The 32-byte public key others verify with."""
+        return bytes(self._key.verify_key)
+
+    def sign(self, message: bytes) -> bytes:
+        """A detached signature of ``message``."""
+        return self._key.sign(message).signature
+
+    def __repr__(self) -> str:
+        return f"Identity(public_key={b64(self.public_key)}, secret=[secure])"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedAct:
+    """A formal act (a dict of JSON values) signed by its actor's identity key."""
+
+    act: dict[str, Any]
+    signer: bytes
+    signature: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        """The act as it travels inside an encrypted envelope."""
+        return {"act": self.act, "signer": b64(self.signer), "signature": b64(self.signature)}
+
+
+def sign_act(identity: Identity, act: dict[str, Any]) -> SignedAct:
+    """Sign a formal act: attributable to ``identity`` by anyone holding its public key."""
+    return SignedAct(act, identity.public_key, identity.sign(signed_message(ACT_CONTEXT, act)))
+
+
+def verify_act(signed: SignedAct, public_key: bytes) -> dict[str, Any]:
+    """The act, if ``public_key`` signed it; :class:`SignatureInvalid` otherwise."""
+    if signed.signer != public_key:
+        raise SignatureInvalid("the act is signed by another key")
+    verify(public_key, signed_message(ACT_CONTEXT, signed.act), signed.signature)
+    return signed.act
