@@ -42,6 +42,7 @@ class SasExchange:
 
     def __init__(self) -> None:
         self._sas = vodozemac.Sas()
+        self._used = False
 
     @property
     def public_key(self) -> bytes:
@@ -49,7 +50,13 @@ class SasExchange:
         return bytes(self._sas.public_key.to_bytes())
 
     def complete(self, their_public_key: bytes, info: str) -> ShortCodes:
-        """The codes, once the other side's key has arrived; ``info`` must be the same on both."""
+        """The codes, once the other side's key has arrived; ``info`` must be the same on both.
+
+        An exchange completes once: a new verification needs a new exchange (fresh keys).
+        """
+        if self._used:
+            raise CryptoError("this SAS exchange was already completed; start a new one")
+        self._used = True
         try:
             established = self._sas.diffie_hellman(
                 vodozemac.Curve25519PublicKey.from_bytes(their_public_key)

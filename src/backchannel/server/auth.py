@@ -22,54 +22,41 @@ token, of which the host keeps only the SHA-256 hash.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import secrets
-from typing import Any
 
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import VerifyKey
 
+from backchannel.crypto.device import certificate_message
+from backchannel.crypto.signed import (
+    CERT_CONTEXT,
+    CHALLENGE_CONTEXT,
+    REVOKE_CONTEXT,
+    b64,
+    canonical_json,
+    signed_message,
+)
 from backchannel.errors import AuthInvalid, AuthRequired, SignatureInvalid
 
-CERT_CONTEXT = b"backchannel/device-cert/v1"
-CHALLENGE_CONTEXT = b"backchannel/auth-challenge/v1"
-REVOKE_CONTEXT = b"backchannel/device-revoke/v1"
+# The signed bytes are defined once, in crypto/, and re-exported here for the host's modules.
+__all__ = [
+    "CERT_CONTEXT",
+    "CHALLENGE_CONTEXT",
+    "REVOKE_CONTEXT",
+    "b64",
+    "bearer_token",
+    "canonical_json",
+    "certificate_message",
+    "challenge_message",
+    "new_secret",
+    "revocation_message",
+    "secret_hash",
+    "signed_message",
+    "verify",
+]
 
 _BEARER = "bearer "
-
-
-def canonical_json(value: Any) -> bytes:
-    """The one byte encoding of a JSON value that signatures cover."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
-
-
-def b64(data: bytes) -> str:
-    """Standard base64 with padding: how binary travels in JSON."""
-    return base64.b64encode(data).decode("ascii")
-
-
-def signed_message(context: bytes, fields: dict[str, Any]) -> bytes:
-    """The bytes an Ed25519 signature covers: context line, newline, canonical JSON."""
-    return context + b"\n" + canonical_json(fields)
-
-
-def certificate_message(
-    device_id: str, identity: bytes, curve25519: bytes, ed25519: bytes
-) -> bytes:
-    """What an identity key signs to vouch for one of its devices."""
-    return signed_message(
-        CERT_CONTEXT,
-        {
-            "device_id": device_id,
-            "curve25519": b64(curve25519),
-            "ed25519": b64(ed25519),
-            "identity": b64(identity),
-        },
-    )
 
 
 def challenge_message(device_id: str, challenge: bytes) -> bytes:
