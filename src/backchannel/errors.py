@@ -53,8 +53,11 @@ this tree at the boundary with ``raise ... from exc``.
     ├── InviteInvalid                       invite.invalid             404
     ├── PayloadTooLarge                     input.too_large            413
     ├── RateLimited                         rate.limited               429  (retry_after)
-    └── StoreError                          store.error                503
-        └── StoreConflict                   store.conflict             409
+    ├── StoreError                          store.error                503
+    │   └── StoreConflict                   store.conflict             409
+    └── ClientError                         client.error               502
+        ├── HostUnreachable                 client.host_unreachable    503
+        └── HostRefused                     client.host_refused        502
 """
 
 from __future__ import annotations
@@ -437,3 +440,26 @@ class StoreConflict(StoreError):
 
     code = "store.conflict"
     status = 409
+
+
+# --- client ----------------------------------------------------------------------------------
+
+
+class ClientError(BackchannelError):
+    """A device could not complete a request to its host."""
+
+    code = "client.error"
+    status = 502
+
+
+class HostUnreachable(ClientError):
+    """The host did not answer (connection refused, timeout)."""
+
+    code = "client.host_unreachable"
+    status = 503
+
+
+class HostRefused(ClientError):
+    """The host refused a request with a code this client does not know."""
+
+    code = "client.host_refused"

@@ -54,6 +54,16 @@ def signed_message(context: bytes, fields: dict[str, Any]) -> bytes:
     return context + b"\n" + canonical_json(fields)
 
 
+def challenge_message(device_id: str, challenge: bytes) -> bytes:
+    """What a device signs to answer the host's authentication challenge."""
+    return signed_message(CHALLENGE_CONTEXT, {"challenge": b64(challenge), "device_id": device_id})
+
+
+def revocation_message(device_id: str, identity: bytes) -> bytes:
+    """What an identity key signs to revoke one of its devices at the host."""
+    return signed_message(REVOKE_CONTEXT, {"device_id": device_id, "identity": b64(identity)})
+
+
 def verify(public_key: bytes, message: bytes, signature: bytes) -> None:
     """Check an Ed25519 signature; :class:`SignatureInvalid` if it does not verify."""
     try:

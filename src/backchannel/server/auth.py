@@ -35,6 +35,8 @@ from backchannel.crypto.signed import (
     REVOKE_CONTEXT,
     b64,
     canonical_json,
+    challenge_message,
+    revocation_message,
     signed_message,
 )
 from backchannel.errors import AuthInvalid, AuthRequired, SignatureInvalid
@@ -57,16 +59,6 @@ __all__ = [
 ]
 
 _BEARER = "bearer "
-
-
-def challenge_message(device_id: str, challenge: bytes) -> bytes:
-    """What a device signs to answer an authentication challenge."""
-    return signed_message(CHALLENGE_CONTEXT, {"challenge": b64(challenge), "device_id": device_id})
-
-
-def revocation_message(device_id: str, identity: bytes) -> bytes:
-    """What an identity key signs to revoke one of its devices."""
-    return signed_message(REVOKE_CONTEXT, {"device_id": device_id, "identity": b64(identity)})
 
 
 def verify(public_key: bytes, message: bytes, signature: bytes) -> None:

@@ -1,0 +1,219 @@
+"""A device's connection to a host: every route, typed, with device-key login.
+
+The host answers errors as RFC 9457 problem details with a stable ``code``; this client raises the
+matching :class:`~backchannel.errors.BackchannelError` subclass (e.g. ``keys.claimed`` →
+:class:`OneTimeKeyClaimed`), or :class:`HostRefused` for a code it does not know. Binary values
+travel as base64. A token that expires is renewed once, transparently, by signing a new challenge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from backchannel import errors
+from backchannel.crypto.device import Device, DeviceCertificate
+from backchannel.crypto.signed import Identity, b64, challenge_message, unb64
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One ciphertext addressed to this device, at its position in the device's queue."""
+
+    position: int
+    talks_id: str
+    seq: int
+    sender_device: str
+    sent_at: int
+    ciphertext: bytes
+
+
+def _error_classes() -> dict[str, type[errors.BackchannelError]]:
+    found: dict[str, type[errors.BackchannelError]] = {}
+    pending: list[type[errors.BackchannelError]] = [errors.BackchannelError]
+    while pending:
+        cls = pending.pop()
+        # Only classes built from (message, detail) can be raised from a problem document.
+        if cls.__init__ is errors.BackchannelError.__init__:
+            found.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+_ERRORS = _error_classes()
+
+
+class HostClient:
+    """One device's session with one host."""
+
+    def __init__(self, base_url: str, device: Device, *, timeout: float = 30.0) -> None:
+        self.device = device
+        self._http = httpx.Client(base_url=base_url, timeout=timeout)
+        self._token: str | None = None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._http.close()
+
+    def __enter__(self) -> HostClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- identity, device, login ----------------------------------------------------------
+
+    def register(self, identity: Identity) -> DeviceCertificate:
+        """Register this device under ``identity`` (which signs its certificate)."""
+        certificate = self.device.certify(identity)
+        self._call(
+            "POST",
+            "/v1/devices",
+            {
+                "device_id": certificate.device_id,
+                "identity": b64(certificate.identity),
+                "curve25519": b64(certificate.curve25519),
+                "ed25519": b64(certificate.ed25519),
+                "certificate": b64(certificate.signature),
+            },
+            auth=False,
+        )
+        return certificate
+
+    def login(self) -> None:
+        """Answer a fresh challenge with the device key and keep the bearer token."""
+        device_id = self.device.device_id
+        issued = self._call("POST", "/v1/auth/challenge", {"device_id": device_id}, auth=False)
+        challenge = unb64(issued["challenge"])
+        signature = self.device.sign(challenge_message(device_id, challenge))
+        answer = {"device_id": device_id, "challenge": b64(challenge), "signature": b64(signature)}
+        self._token = self._call("POST", "/v1/auth/token", answer, auth=False)["token"]
+
+    def device_certificate(self, device_id: str) -> DeviceCertificate:
+        """Another device's public keys and certificate, as the host holds them (verify them!)."""
+        data = self._call("GET", f"/v1/devices/{device_id}")
+        return DeviceCertificate(
+            data["device_id"],
+            unb64(data["identity"]),
+            unb64(data["curve25519"]),
+            unb64(data["ed25519"]),
+            unb64(data["certificate"]),
+        )
+
+    # --- one-time keys ----------------------------------------------------------------------
+
+    def publish_one_time_keys(self, count: int) -> int:
+        """Generate and upload ``count`` one-time keys; returns how many are unclaimed."""
+        keys = self.device.publish_one_time_keys(count)
+        body = {"keys": [{"key_id": k, "key": b64(v)} for k, v in sorted(keys.items())]}
+        return int(self._call("POST", "/v1/keys/one-time", body)["unclaimed"])
+
+    def claim_one_time_key(self, device_id: str) -> bytes:
+        """Claim one of another device's one-time keys (each is handed out once)."""
+        return unb64(self._call("POST", "/v1/keys/claim", {"device_id": device_id})["key"])
+
+    # --- talks ------------------------------------------------------------------------------
+
+    def create_talks(self) -> str:
+        """A new talks (an opaque id); this device is admitted."""
+        return str(self._call("POST", "/v1/talks", {})["talks_id"])
+
+    def talks_devices(self, talks_id: str) -> list[str]:
+        """The device ids admitted to a talks."""
+        return [m["device_id"] for m in self._call("GET", f"/v1/talks/{talks_id}")["members"]]
+
+    def invite(self, talks_id: str, ttl_seconds: int = 3600) -> str:
+        """A single-use invite code for another device."""
+        return str(
+            self._call("POST", f"/v1/talks/{talks_id}/invites", {"ttl_seconds": ttl_seconds})[
+                "code"
+            ]
+        )
+
+    def accept(self, code: str) -> str:
+        """Accept an invite; returns the talks id this device is now admitted to."""
+        return str(self._call("POST", "/v1/invites/accept", {"code": code})["talks_id"])
+
+    # --- messages -----------------------------------------------------------------------------
+
+    def send(self, talks_id: str, client_msg_id: str, ciphertexts: dict[str, bytes]) -> int:
+        """Send one ciphertext per recipient device (idempotent per ``client_msg_id``); its seq."""
+        body = {
+            "client_msg_id": client_msg_id,
+            "ciphertexts": {device: b64(data) for device, data in ciphertexts.items()},
+        }
+        return int(self._call("POST", f"/v1/talks/{talks_id}/messages", body)["seq"])
+
+    def sync(
+        self, since: int = 0, timeout: int = 0, limit: int = 100
+    ) -> tuple[list[Delivery], int]:
+        """Deliveries after position ``since`` (waiting up to ``timeout`` s); the next cursor."""
+        params = {"since": since, "timeout": timeout, "limit": limit}
+        data = self._call("GET", "/v1/sync", params=params)
+        deliveries = [
+            Delivery(
+                d["position"],
+                d["talks_id"],
+                d["seq"],
+                d["sender_device"],
+                d["sent_at"],
+                unb64(d["ciphertext"]),
+            )
+            for d in data["deliveries"]
+        ]
+        return deliveries, int(data["next"])
+
+    def ack(self, positions: list[int]) -> int:
+        """Acknowledge deliveries by position."""
+        return int(self._call("POST", "/v1/sync/ack", {"positions": positions})["acked"])
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+        auth: bool = True,
+    ) -> Any:
+        for attempt in (1, 2):
+            headers = {}
+            if auth:
+                if self._token is None:
+                    self.login()
+                headers["authorization"] = f"Bearer {self._token}"
+            try:
+                response = self._http.request(
+                    method, path, json=body, params=params, headers=headers
+                )
+            except httpx.HTTPError as exc:
+                raise errors.HostUnreachable(f"the host did not answer: {exc}") from exc
+            if response.status_code < 400:
+                return response.json()
+            problem = _problem(response)
+            if auth and attempt == 1 and problem.get("code") == "auth.expired":
+                self._token = None
+                continue
+            raise _raise(problem, response.status_code)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _problem(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {"title": response.reason_phrase}
+    return data if isinstance(data, dict) else {"title": response.reason_phrase}
+
+
+def _raise(problem: dict[str, Any], status: int) -> errors.BackchannelError:
+    code = str(problem.get("code", ""))
+    message = str(problem.get("detail") or problem.get("title") or f"HTTP {status}")
+    cls = _ERRORS.get(code)
+    if cls is not None:
+        return cls(message)
+    return errors.HostRefused(message, detail={"code": code, "status": status})
