@@ -99,24 +99,31 @@ def _room_parties_members(talks: Talks, room_id: str) -> list[str]:
     return _members_of(talks, allowed)
 
 
+def party_receives(talks: Talks, party: str, event: ev.Event) -> bool:
+    """Whether ``party`` as a whole (its root authority, a member joining late) learns ``event``.
+
+    Parties, members, mandates and devices; the structure of rooms the party may be in; contact
+    requests it was part of. Never messages, relays or consents: those go to their readers.
+    """
+    match event:
+        case ev.Send() | ev.Propose() | ev.Relay() | ev.Carry() | ev.Accept() | ev.Sign():
+            return False
+        case ev.CreateRoom() | ev.Join() | ev.Leave():
+            room = talks.rooms[event.room]
+            member_party = talks.parties[party]
+            return room.kind is RoomKind.PLENARY or may_be_in_room(
+                room.kind, room.party, party, member_party.role
+            )
+        case ev.RequestContact():
+            return party in _contact_parties(talks, event)
+    return True
+
+
 def backlog(history: Iterable[ev.Event], talks: Talks, member: str) -> list[ev.Event]:
     """The earlier events a member newly added to ``talks`` receives before anything else.
 
-    ``history`` is every accepted event so far, in order. The member gets what its party would
-    have been told: parties, members, mandates and devices; the structure of rooms its party may be
-    in; contact requests its party was part of. It gets no messages, relays or consents.
+    ``history`` is every accepted event so far, in order; the member gets those its party receives
+    (:func:`party_receives`), and no messages: it was not in the rooms when they were sent.
     """
     party = talks.members[member].party
-    sent: list[ev.Event] = []
-    for event in history:
-        match event:
-            case ev.Send() | ev.Propose() | ev.Relay() | ev.Carry() | ev.Accept() | ev.Sign():
-                continue
-            case ev.CreateRoom() | ev.Join() | ev.Leave():
-                if member not in _room_parties_members(talks, event.room):
-                    continue
-            case ev.RequestContact():
-                if party not in _contact_parties(talks, event):
-                    continue
-        sent.append(event)
-    return sent
+    return [event for event in history if party_receives(talks, party, event)]
