@@ -33,6 +33,7 @@ def test_reference_case_through_the_host(path: Path, tmp_path: Path) -> None:
     database = tmp_path / "host.db"
     with temporary_host(f"sqlite:///{database}") as url:
         stacked = run(load(path), url)
+        stacked.close()
     data = stacked.to_json()
     assert data["outcome"]["as_written"], data["outcome"]["unexpected"]
     assert data["stack"]["dropped"] == []

@@ -44,6 +44,7 @@ def simulate(
             temporary_host(db or f"sqlite:///{scratch}/host.db") as url,
         ):
             stacked = run(scenario, url)
+            stacked.close()
         transcript, data = stacked.transcript, stacked.to_json()
         ok = transcript.as_written and not data["stack"]["dropped"]
     else:

@@ -64,6 +64,11 @@ class StackRun:
     transcript: Transcript
     participants: dict[str, Participant]  # host device id → participant
 
+    def close(self) -> None:
+        """Close every device's connection to the host."""
+        for participant in self.participants.values():
+            participant.host.close()
+
     def device_visibility(self) -> dict[str, list[str]]:
         """Message id → members whose own device holds the message and may read it."""
         seen: dict[str, set[str]] = {}
@@ -146,8 +151,6 @@ def run(scenario: Scenario, host_url: str) -> StackRun:
             continue
         omniscient = engine.apply(omniscient, step.event)
         outcomes.append(Outcome(step=step, seq=omniscient.log[-1].seq))
-    for client, _, _ in clients.values():
-        client.close()
     return StackRun(Transcript(scenario, omniscient, tuple(outcomes)), participants)
 
 
