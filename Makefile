@@ -19,8 +19,13 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
+# Replay the Muscat talks with real devices through a host on var/host.db, then keep that host
+# running on 127.0.0.1:8470 (Ctrl-C stops it).
 run: $(STAMP)
-	$(BIN)/backchannel simulate scenarios/muscat-2024.toml
+	mkdir -p var
+	$(BIN)/backchannel simulate scenarios/muscat-2024.toml --through-host --db sqlite:///var/host.db
+	@echo "The host keeps running with the Muscat talks in var/host.db; devices connect to it at:"
+	$(BIN)/backchannel serve --db sqlite:///var/host.db --host 127.0.0.1 --port 8470
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
