@@ -40,7 +40,8 @@ this tree at the boundary with ``raise ... from exc``.
     │   ├── ProofInvalid                    record.proof_invalid       409
     │   ├── LogInconsistent                 record.inconsistent        409
     │   ├── EventNotCanonical               record.event_not_canonical 400
-    │   └── CheckpointMalformed             record.checkpoint_malformed 400
+    │   ├── CheckpointMalformed             record.checkpoint_malformed 400
+    │   └── LogRangeInvalid                 record.range_invalid       400  (index/size outside the log)
     ├── AuthRequired                        auth.required              401
     ├── AuthInvalid                         auth.invalid               401
     │   └── TokenExpired                    auth.expired               401
@@ -332,6 +333,13 @@ class CheckpointMalformed(RecordError):
     """A signed note or checkpoint does not follow the C2SP format; names the reason."""
 
     code = "record.checkpoint_malformed"
+    status = 400
+
+
+class LogRangeInvalid(RecordError):
+    """A proof or entries request names indexes or sizes the log does not have."""
+
+    code = "record.range_invalid"
     status = 400
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
+from nacl.signing import SigningKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,6 +25,7 @@ from starlette.routing import Route
 
 from backchannel.server.host import Host
 from backchannel.server.limits import Limits, RateLimiter
+from backchannel.server.log import RecordService
 from backchannel.server.openapi import openapi_document
 from backchannel.server.problems import EXCEPTION_HANDLERS
 from backchannel.server.routes import Deps, routes
@@ -42,6 +44,10 @@ class HostConfig:
     limits: Limits = field(default_factory=Limits)
     #: Seconds since the epoch; injected so tests can move time forward.
     clock: Callable[[], float] = time.time
+    #: The Ed25519 key that signs checkpoints; None: a fresh one per process (tests, demos).
+    log_key: SigningKey | None = field(default=None, repr=False)
+    #: The host's name in log origins (``backchannel/<host_name>/<talks_id>``).
+    host_name: str = "localhost"
 
 
 def _version() -> str:
@@ -60,7 +66,9 @@ def create_app(config: HostConfig) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         store = await anyio.to_thread.run_sync(open_store, config.db_url)
         try:
-            host = Host(store, config.limits, config.clock)
+            log_key = config.log_key or SigningKey.generate()
+            record = RecordService(store, log_key, config.host_name)
+            host = Host(store, config.limits, config.clock, record)
             limiter = RateLimiter(config.limits.rate_per_s, config.limits.rate_burst, config.clock)
             async with anyio.create_task_group() as background:
                 background.start_soon(host.purge_forever, _PURGE_EVERY_S)

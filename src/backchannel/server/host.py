@@ -30,8 +30,10 @@ from backchannel.errors import (
     StoreError,
     TokenExpired,
 )
+from backchannel.record.merkle import ConsistencyProof, InclusionProof
 from backchannel.server import auth
 from backchannel.server.limits import Limits
+from backchannel.server.log import RecordService, SignedHead
 from backchannel.store import (
     Append,
     Delivery,
@@ -82,10 +84,17 @@ class Notifier:
 class Host:
     """The host's services, one method per route."""
 
-    def __init__(self, store: Store, limits: Limits, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        limits: Limits,
+        clock: Callable[[], float],
+        record: RecordService,
+    ) -> None:
         self.store = store
         self.limits = limits
         self.clock = clock
+        self.record = record
         self.notifier = Notifier()
 
     def now_ms(self) -> int:
@@ -243,9 +252,18 @@ class Host:
     # --- messages and sync ---
 
     async def send(
-        self, device: Device, talks_id: str, client_msg_id: str, ciphertexts: Mapping[str, bytes]
+        self,
+        device: Device,
+        talks_id: str,
+        client_msg_id: str,
+        ciphertexts: Mapping[str, bytes],
+        leaf: bytes | None = None,
     ) -> Append:
-        """Store one event with a ciphertext per recipient device and wake the recipients."""
+        """Store one event with a ciphertext per recipient device and wake the recipients.
+
+        A ``leaf`` (the client's 32-byte commitment to the event) is appended to the talks' log
+        in the event's own transaction; a fresh checkpoint is signed afterwards.
+        """
         await self._admitted_talks(device, talks_id)
         result = await self._run(
             self.store.append_event,
@@ -254,10 +272,41 @@ class Host:
             client_msg_id,
             self.now_ms(),
             ciphertexts,
+            leaf,
         )
         if result.created:
             self.notifier.notify(ciphertexts)
+            if leaf is not None:
+                await self._run(self.record.refresh, talks_id)
         return result
+
+    # --- the record ---
+
+    async def log_checkpoint(self, device: Device, talks_id: str) -> SignedHead:
+        """The talks' latest signed checkpoint, for an admitted device."""
+        await self._admitted_talks(device, talks_id)
+        return await self._run(self.record.checkpoint, talks_id)
+
+    async def log_inclusion(
+        self, device: Device, talks_id: str, index: int, size: int | None
+    ) -> InclusionProof:
+        """An inclusion proof in the talks' log, for an admitted device."""
+        await self._admitted_talks(device, talks_id)
+        return await self._run(self.record.inclusion, talks_id, index, size)
+
+    async def log_consistency(
+        self, device: Device, talks_id: str, first: int, second: int | None
+    ) -> ConsistencyProof:
+        """A consistency proof between two sizes of the talks' log, for an admitted device."""
+        await self._admitted_talks(device, talks_id)
+        return await self._run(self.record.consistency, talks_id, first, second)
+
+    async def log_entries(
+        self, device: Device, talks_id: str, start: int, end: int | None
+    ) -> tuple[int, list[bytes]]:
+        """A page of the talks' leaf entries and the tree size, for an admitted device."""
+        await self._admitted_talks(device, talks_id)
+        return await self._run(self.record.entries, talks_id, start, end)
 
     async def deliveries(self, device: Device, since: int, limit: int) -> list[Delivery]:
         """The device's deliveries after position ``since`` (nothing addressed to others)."""

@@ -34,6 +34,15 @@ _SYNC_QUERY = [
 ]
 
 
+_INT = {"type": "integer", "minimum": 0}
+#: Query parameters of the record's routes: (name, required).
+_LOG_QUERY = {
+    "log_inclusion": (("index", True), ("size", False)),
+    "log_consistency": (("from", True), ("to", False)),
+    "log_entries": (("start", True), ("end", False)),
+}
+
+
 def openapi_document(schemas: Schemas, version: str) -> dict[str, Any]:
     """The OpenAPI document of every HTTP route (the WebSocket is described in ``info``)."""
     paths: dict[str, dict[str, Any]] = {}
@@ -58,6 +67,8 @@ def openapi_document(schemas: Schemas, version: str) -> dict[str, Any]:
         ]
         if endpoint.path == "/v1/sync":
             parameters += _SYNC_QUERY
+        for name, required in _LOG_QUERY.get(endpoint.handler.__name__, ()):
+            parameters.append({"name": name, "in": "query", "required": required, "schema": _INT})
         if parameters:
             operation["parameters"] = parameters
         if endpoint.body is not None:

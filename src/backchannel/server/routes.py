@@ -247,7 +247,11 @@ async def send(request: Request) -> Response:
     device = await authenticate(request)
     fields = await body(request, deps(request).schemas.send)
     result = await deps(request).host.send(
-        device, path_id(request, "talks_id"), fields["client_msg_id"], fields["ciphertexts"]
+        device,
+        path_id(request, "talks_id"),
+        fields["client_msg_id"],
+        fields["ciphertexts"],
+        fields["leaf"],
     )
     event = result.event
     data = {
@@ -258,7 +262,109 @@ async def send(request: Request) -> Response:
         "size": event.size,
         "created": result.created,
     }
+    if event.leaf_index is not None:
+        data["leaf_index"] = event.leaf_index
+        data["tree_size"] = result.tree_size
     return reply(data, 201 if result.created else 200)
+
+
+# --- the record ---
+
+_LOG_INDEX = Integer(0, 2**63 - 1)
+
+
+def required_int(conn: HTTPConnection, name: str) -> int:
+    """A required non-negative integer query parameter."""
+    if name not in conn.query_params:
+        raise InputError(f"{name}: is required", detail={"field": name})
+    return query_int(conn, name, _LOG_INDEX, 0)
+
+
+def optional_int(conn: HTTPConnection, name: str) -> int | None:
+    """An optional non-negative integer query parameter."""
+    if name not in conn.query_params:
+        return None
+    return query_int(conn, name, _LOG_INDEX, 0)
+
+
+async def log_key(request: Request) -> Response:
+    """The host's Ed25519 log public key; talks ``T``'s checkpoints are signed under the key
+    name ``origin_prefix + T`` (verifier key: ``NoteKey(origin, public_key)``)."""
+    limit_address(request)
+    record = deps(request).host.record
+    return reply(
+        {
+            "algorithm": "ed25519",
+            "public_key": auth.b64(record.public_key),
+            "host_name": record.host_name,
+            "origin_prefix": record.origin(""),
+        }
+    )
+
+
+async def log_checkpoint(request: Request) -> Response:
+    """The talks' latest checkpoint, a C2SP signed note by the host's log key."""
+    device = await authenticate(request)
+    talks_id = path_id(request, "talks_id")
+    host = deps(request).host
+    head = await host.log_checkpoint(device, talks_id)
+    return reply(
+        {
+            "origin": head.origin,
+            "tree_size": head.size,
+            "root": auth.b64(head.root),
+            "checkpoint": head.note,
+            "vkey": host.record.note_key(talks_id).vkey(),
+        }
+    )
+
+
+async def log_inclusion(request: Request) -> Response:
+    """The audit path of leaf ``index`` in the tree of ``size`` leaves (default: current)."""
+    device = await authenticate(request)
+    index, size = required_int(request, "index"), optional_int(request, "size")
+    proof = await deps(request).host.log_inclusion(
+        device, path_id(request, "talks_id"), index, size
+    )
+    return reply(
+        {
+            "leaf_index": proof.leaf_index,
+            "tree_size": proof.tree_size,
+            "path": [auth.b64(h) for h in proof.path],
+        }
+    )
+
+
+async def log_consistency(request: Request) -> Response:
+    """The consistency proof from ``from`` leaves to ``to`` leaves (default: current)."""
+    device = await authenticate(request)
+    first, second = required_int(request, "from"), optional_int(request, "to")
+    proof = await deps(request).host.log_consistency(
+        device, path_id(request, "talks_id"), first, second
+    )
+    return reply(
+        {
+            "from": proof.first_size,
+            "to": proof.second_size,
+            "path": [auth.b64(h) for h in proof.path],
+        }
+    )
+
+
+async def log_entries(request: Request) -> Response:
+    """Leaf entries (32-byte commitments) ``[start, end)``, at most a bounded page."""
+    device = await authenticate(request)
+    start, end = required_int(request, "start"), optional_int(request, "end")
+    tree_size, entries = await deps(request).host.log_entries(
+        device, path_id(request, "talks_id"), start, end
+    )
+    return reply(
+        {
+            "start": start,
+            "tree_size": tree_size,
+            "entries": [auth.b64(e) for e in entries],
+        }
+    )
 
 
 # --- sync ---
@@ -393,6 +499,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              "accept_invite", True, 200),
     Endpoint("POST", "/v1/talks/{talks_id}/messages", send,
              "Send one ciphertext per recipient device", "send", True, 201),
+    Endpoint("GET", "/v1/log/key", log_key, "The host's log public key", None, False, 200),
+    Endpoint("GET", "/v1/talks/{talks_id}/log/checkpoint", log_checkpoint,
+             "The talks' latest signed checkpoint", None, True, 200),
+    Endpoint("GET", "/v1/talks/{talks_id}/log/inclusion", log_inclusion,
+             "An inclusion proof (index, size)", None, True, 200),
+    Endpoint("GET", "/v1/talks/{talks_id}/log/consistency", log_consistency,
+             "A consistency proof (from, to)", None, True, 200),
+    Endpoint("GET", "/v1/talks/{talks_id}/log/entries", log_entries,
+             "Leaf entries (start, end)", None, True, 200),
     Endpoint("GET", "/v1/sync", sync, "Long-poll for deliveries after a cursor", None, True, 200),
     Endpoint("POST", "/v1/sync/ack", ack, "Acknowledge deliveries", "ack", True, 200),
 )  # fmt: skip

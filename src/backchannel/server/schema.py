@@ -287,7 +287,10 @@ class Schemas:
                         Binary(max_size=limits.max_ciphertext_bytes),
                         limits.max_recipients,
                     ),
-                }
+                    # The client's commitment H(salt || canonical event); logged when present.
+                    "leaf": Binary(size=32),
+                },
+                frozenset({"leaf"}),
             ),
             ack=Object({"positions": Array(Integer(1, 2**62), limits.max_acks)}),
             empty=Object({}),

@@ -10,7 +10,7 @@ atomic: it either does all it says or raises and changes nothing. Duplicate keys
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -77,6 +77,8 @@ class Event:
     created_at: int
     size: int
     leaf: bytes | None = None
+    #: The event's place in the talks' log, if it carried a leaf entry.
+    leaf_index: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,8 @@ class Append:
 
     event: Event
     created: bool
+    #: The talks' log size once the call returned (after the append, if one was made).
+    tree_size: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,8 +204,12 @@ class Store(Protocol):
         client_msg_id: str,
         at: int,
         ciphertexts: Mapping[str, bytes],
+        leaf: bytes | None = None,
     ) -> Append:
         """Append an event with one ciphertext per recipient device, atomically.
+
+        With ``leaf`` (a 32-byte commitment) the entry becomes the next leaf of the talks' log
+        in the same transaction: an acknowledged event is always in the log.
 
         The talks gets the next gapless ``seq``; each recipient gets the next gapless position.
         The same ``(talks, sender, client_msg_id)`` again returns the first event unchanged.
@@ -224,6 +232,34 @@ class Store(Protocol):
 
     def ack(self, device_id: str, positions: Sequence[int], at: int) -> int:
         """Mark the device's deliveries at these positions as acknowledged; return how many."""
+        ...
+
+    # --- the record (each talks' Merkle log) ---
+
+    def log_append(self, talks_id: str, entries: Sequence[bytes]) -> int:
+        """Append leaf entries in one transaction (each node written once); the new size."""
+        ...
+
+    def log_size(self, talks_id: str) -> int:
+        """The number of leaves in the talks' log; NotFound if the talks is unknown."""
+        ...
+
+    def log_nodes(
+        self, talks_id: str, addresses: Iterable[tuple[int, int]]
+    ) -> dict[tuple[int, int], bytes]:
+        """Stored complete-subtree hashes at ``(level, index)`` addresses (absent ones omitted)."""
+        ...
+
+    def log_entries(self, talks_id: str, start: int, end: int) -> list[bytes]:
+        """The leaf entries at indexes ``[start, end)``, in order."""
+        ...
+
+    def save_checkpoint(self, talks_id: str, size: int, note: str) -> None:
+        """Keep a signed checkpoint at ``size`` (the first one stored per size wins)."""
+        ...
+
+    def latest_checkpoint(self, talks_id: str) -> tuple[int, str] | None:
+        """The largest stored checkpoint as ``(size, note)``; None if none."""
         ...
 
     # --- authentication ---

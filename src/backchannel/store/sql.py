@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from backchannel.errors import Forbidden, InviteInvalid, NotFound, OneTimeKeyClaimed
 from backchannel.store.base import (
@@ -29,6 +29,9 @@ from backchannel.store.base import (
     Token,
 )
 from backchannel.store.dialect import Dialect
+from backchannel.store.log import Cursor, LogQueries
+
+__all__ = ["MIGRATIONS_DIR", "TABLES", "Cursor", "Migration", "SqlStore", "load_migrations"]
 
 #: Migration files live next to this module and ship with the package.
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -45,25 +48,15 @@ TABLES = (
     "deliveries",
     "challenges",
     "tokens",
+    "record_leaves",
+    "record_nodes",
+    "record_checkpoints",
 )
 
 _DEVICE_COLUMNS = (
     "device_id, identity_key, curve25519, ed25519, certificate, created_at, revoked_at"
 )
-_EVENT_COLUMNS = "talks_id, seq, sender_device, client_msg_id, created_at, size, leaf"
-
-
-class Cursor(Protocol):
-    """The part of a DB-API cursor the store uses (sqlite3 and psycopg both provide it)."""
-
-    @property
-    def rowcount(self) -> int: ...
-
-    def execute(self, query: Any, params: Any = ...) -> Any: ...
-
-    def fetchone(self) -> Any: ...
-
-    def fetchall(self) -> list[Any]: ...
+_EVENT_COLUMNS = "talks_id, seq, sender_device, client_msg_id, created_at, size, leaf, leaf_index"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +99,14 @@ def _device(row: Sequence[Any]) -> Device:
 
 def _event(row: Sequence[Any]) -> Event:
     leaf = None if row[6] is None else bytes(row[6])
-    return Event(row[0], row[1], row[2], row[3], row[4], row[5], leaf)
+    return Event(row[0], row[1], row[2], row[3], row[4], row[5], leaf, row[7])
 
 
-class SqlStore:
-    """The queries of the store; subclasses provide ``_transaction`` and the dialect."""
+class SqlStore(LogQueries):
+    """The queries of the store; subclasses provide ``_transaction`` and the dialect.
+
+    The record's queries (the per-talks Merkle log) come from :class:`LogQueries`.
+    """
 
     dialect: Dialect
 
@@ -390,12 +386,16 @@ class SqlStore:
         client_msg_id: str,
         at: int,
         ciphertexts: Mapping[str, bytes],
+        leaf: bytes | None = None,
     ) -> Append:
-        """Append an event and its per-device ciphertexts atomically (idempotent per id)."""
+        """Append an event and its per-device ciphertexts atomically (idempotent per id).
+
+        With ``leaf``, the entry is appended to the talks' log in the same transaction.
+        """
         with self._transaction() as cur:
             talks = self._run(
                 cur,
-                "SELECT last_seq FROM talks WHERE talks_id = ?" + self.dialect.for_update,
+                "SELECT last_seq, log_size FROM talks WHERE talks_id = ?" + self.dialect.for_update,
                 (talks_id,),
             ).fetchone()
             if talks is None:
@@ -408,7 +408,7 @@ class SqlStore:
                 (talks_id, sender_device, client_msg_id),
             ).fetchone()
             if existing is not None:
-                return Append(_event(existing), created=False)
+                return Append(_event(existing), created=False, tree_size=int(talks[1]))
             admitted = {
                 row[0]
                 for row in self._run(
@@ -428,10 +428,15 @@ class SqlStore:
             seq = int(talks[0]) + 1
             size = sum(len(c) for c in ciphertexts.values())
             self._run(cur, "UPDATE talks SET last_seq = ? WHERE talks_id = ?", (seq, talks_id))
+            tree_size = int(talks[1])
+            leaf_index = None
+            if leaf is not None:
+                leaf_index = tree_size
+                tree_size = self._log_append(cur, talks_id, tree_size, [leaf])
             self._run(
                 cur,
-                f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                (talks_id, seq, sender_device, client_msg_id, at, size),
+                f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (talks_id, seq, sender_device, client_msg_id, at, size, leaf, leaf_index),
             )
             for recipient in sorted(ciphertexts):
                 position = self._run(
@@ -446,8 +451,8 @@ class SqlStore:
                     " VALUES (?, ?, ?, ?, ?)",
                     (recipient, position, talks_id, seq, ciphertexts[recipient]),
                 )
-        event = Event(talks_id, seq, sender_device, client_msg_id, at, size)
-        return Append(event, created=True)
+        event = Event(talks_id, seq, sender_device, client_msg_id, at, size, leaf, leaf_index)
+        return Append(event, created=True, tree_size=tree_size)
 
     def get_event(self, talks_id: str, seq: int) -> Event | None:
         """The event at ``seq`` in the talks, or None."""
