@@ -41,7 +41,19 @@ def serve(db_url: str, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str
     port = _free_port()
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [str(BACKCHANNEL), "serve", "--db", db_url, "--port", str(port), "--rate", "0"],
+            [
+                str(BACKCHANNEL),
+                "serve",
+                "--db",
+                db_url,
+                "--port",
+                str(port),
+                "--rate",
+                "0",
+                # Next to the log file, so the test never writes under the working directory.
+                "--log-key",
+                str(log.with_name("log.key")),
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
