@@ -119,8 +119,8 @@ def test_every_leaf_is_provable_against_every_later_checkpoint(
                 headers=pair.bob.auth,
             )
             assert got.status_code == 200, got.text
-            proof = ConsistencyProof(first.size, second.size, hashes(got.json()))
-            assert verify_consistency(proof, first.root, second.root)
+            joined = ConsistencyProof(first.size, second.size, hashes(got.json()))
+            assert verify_consistency(joined, first.root, second.root)
     entries = client.get(f"/v1/talks/{pair.talks}/log/entries?start=0", headers=pair.bob.auth)
     assert [base64.b64decode(e) for e in entries.json()["entries"]] == leaves
     page = client.get(
