@@ -104,6 +104,19 @@ def _upload(world: World, client: httpx.Client) -> Request:
     return "POST", "/v1/keys/one-time", {"keys": [key]}
 
 
+def _inclusion_of_a_fresh_leaf(world: World, client: httpx.Client) -> Request:
+    body = {
+        "client_msg_id": secrets.token_hex(8),
+        "ciphertexts": {world.devices["other"].device_id: b64(b"for:other:leaf")},
+        "leaf": b64(secrets.token_bytes(32)),
+    }
+    sent = client.post(f"/v1/talks/{world.talks}/messages", json=body, headers=world.creator.auth)
+    index = sent.json()["leaf_index"]
+    return "GET", f"/v1/talks/{world.talks}/log/inclusion?index={index}", None
+
+
+_OUTSIDER = {"outsider": (403, "access.forbidden")}
+
 #: Per route: how to build the request, the status active roles get, and per-role exceptions.
 ROWS: dict[str, tuple[Build, int, dict[str, tuple[int, str]]]] = {
     "register": (_register, 201, {}),
@@ -130,6 +143,28 @@ ROWS: dict[str, tuple[Build, int, dict[str, tuple[int, str]]]] = {
     "sync": (lambda w, c: ("GET", "/v1/sync?since=0", None), 200, {}),
     "ack": (lambda w, c: ("POST", "/v1/sync/ack", {"positions": [1]}), 200, {}),
     "upload_keys": (_upload, 201, {}),
+    "log_key": (lambda w, c: ("GET", "/v1/log/key", None), 200, {}),
+    "log_checkpoint": (
+        lambda w, c: ("GET", f"/v1/talks/{w.talks}/log/checkpoint", None),
+        200,
+        _OUTSIDER,
+    ),
+    "log_inclusion": (_inclusion_of_a_fresh_leaf, 200, _OUTSIDER),
+    "log_consistency": (
+        lambda w, c: ("GET", f"/v1/talks/{w.talks}/log/consistency?from=0", None),
+        200,
+        _OUTSIDER,
+    ),
+    "log_entries": (
+        lambda w, c: ("GET", f"/v1/talks/{w.talks}/log/entries?start=0", None),
+        200,
+        _OUTSIDER,
+    ),
+    "log_of_unknown_talks": (
+        lambda w, c: ("GET", "/v1/talks/no-such-talks/log/checkpoint", None),
+        404,
+        {},
+    ),
     "claim_key": (
         lambda w, c: ("POST", "/v1/keys/claim", {"device_id": w.creator.device_id}),
         200,
@@ -145,7 +180,7 @@ DENIED = {
     "invalid": (401, "auth.invalid"),
 }
 #: Routes that need no token (the header is ignored).
-OPEN_ROUTES = {"register"}
+OPEN_ROUTES = {"register", "log_key"}
 
 
 def _expected(row: str, role: str) -> tuple[int, str | None]:
@@ -160,7 +195,7 @@ def _expected(row: str, role: str) -> tuple[int, str | None]:
         return overrides[role]
     if row == "revoke_other":
         return 403, "access.forbidden"
-    if row == "get_unknown_talks":
+    if row in ("get_unknown_talks", "log_of_unknown_talks"):
         return 404, "resource.not_found"
     return success, None
 
