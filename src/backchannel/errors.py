@@ -41,7 +41,7 @@ this tree at the boundary with ``raise ... from exc``.
     │   ├── LogInconsistent                 record.inconsistent        409
     │   ├── EventNotCanonical               record.event_not_canonical 400
     │   ├── CheckpointMalformed             record.checkpoint_malformed 400
-    │   └── LogRangeInvalid                 record.range_invalid       400  (index/size outside the log)
+    │   └── LogRangeInvalid                 record.range_invalid       400  (index, size, range)
     ├── AuthRequired                        auth.required              401
     ├── AuthInvalid                         auth.invalid               401
     │   └── TokenExpired                    auth.expired               401
