@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from backchannel.errors import StoreError
 from backchannel.record import (
     ConsistencyProof,
     InclusionProof,
@@ -30,6 +31,7 @@ from backchannel.record import (
 )
 from backchannel.record.checkpoint import Checkpoint
 from backchannel.server.auth import b64
+from backchannel.server.log import load_log_key
 from tests.server.conftest import Dev, LiveHost, admit, create_talks, database_url, send
 from tests.server.test_durability import serve
 
@@ -263,3 +265,15 @@ def test_logged_sends_survive_kill_9(
     assert head.size == LOGGED
     assert entries == [acknowledged[i] for i in range(LOGGED)]
     assert head.root == MerkleTree(entries).root()
+
+
+def test_the_log_key_is_created_private_and_reloaded(tmp_path: Path) -> None:
+    """serve's --log-key file is created with mode 0600, reloads to the same key, and a file
+    that is not a 32-byte seed is refused with a store error rather than a crash."""
+    path = tmp_path / "var" / "log.key"
+    created = load_log_key(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert bytes(load_log_key(path).verify_key) == bytes(created.verify_key)
+    path.write_bytes(b"short")
+    with pytest.raises(StoreError):
+        load_log_key(path)
