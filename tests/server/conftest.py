@@ -10,9 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,11 +19,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from nacl.signing import SigningKey
 
-from backchannel.server import HostConfig, Limits, create_app
+from backchannel.server import HostConfig, Limits
 from backchannel.server.auth import b64, certificate_message, challenge_message
+from backchannel.server.local import serve_locally
 from backchannel.store import Store, open_store
 from tests.store.embedded import new_database, postgres_server
 
@@ -78,31 +76,8 @@ class LiveHost:
 def running_host(db_url: str, limits: Limits = UNLIMITED) -> Iterator[LiveHost]:
     """Serve the app with uvicorn on a free 127.0.0.1 port, in a thread, until the block ends."""
     clock = Clock()
-    app = create_app(HostConfig(db_url=db_url, limits=limits, clock=clock))
-    config = uvicorn.Config(
-        app,
-        access_log=False,
-        log_level="warning",
-        lifespan="on",
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the host did not start")
-            time.sleep(0.02)
-        yield LiveHost(f"http://127.0.0.1:{port}", db_url, clock)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+    with serve_locally(HostConfig(db_url=db_url, limits=limits, clock=clock)) as url:
+        yield LiveHost(url, db_url, clock)
 
 
 def database_url(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:

@@ -13,15 +13,10 @@ devices themselves hold.
 from __future__ import annotations
 
 import secrets
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
-
-import uvicorn
 
 from backchannel import engine
 from backchannel.client.host import HostClient
@@ -31,30 +26,16 @@ from backchannel.engine import events as ev
 from backchannel.errors import RuleViolation
 from backchannel.replay import Outcome, Transcript
 from backchannel.scenario import Scenario
-from backchannel.server import HostConfig, Limits, create_app
+from backchannel.server import HostConfig, Limits
+from backchannel.server.local import serve_locally
 
 
 @contextmanager
 def temporary_host(db_url: str) -> Iterator[str]:
-    """Serve a host on a free 127.0.0.1 port, in a thread, until the block ends; yields its URL."""
+    """A host on a free 127.0.0.1 port for the block's duration; yields its URL."""
     # A simulation sends in bursts from one process: the per-device rate limit is off.
-    app = create_app(HostConfig(db_url=db_url, limits=Limits(rate_per_s=0)))
-    server = uvicorn.Server(uvicorn.Config(app, access_log=False, log_level="warning"))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the host did not start")
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+    with serve_locally(HostConfig(db_url=db_url, limits=Limits(rate_per_s=0))) as url:
+        yield url
 
 
 @dataclass

@@ -1,0 +1,46 @@
+"""A host served in a background thread on a free 127.0.0.1 port: for simulations and tests.
+
+``backchannel serve`` is the production entry point; this is the same app, started inside another
+process that needs a host for a while (``simulate --through-host``, the test suite).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from backchannel.server.app import HostConfig, create_app
+
+
+@contextmanager
+def serve_locally(config: HostConfig) -> Iterator[str]:
+    """Serve a host for the duration of the block; yields its URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config),
+            access_log=False,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+        )
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the host did not start")
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
