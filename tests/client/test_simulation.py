@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from backchannel.client.simulation import run, temporary_host
+from backchannel.record.leaf import commit
 from backchannel.replay import replay
 from backchannel.scenario import load
 from tests.test_scenario import DIRECT, MUSCAT
@@ -33,8 +34,16 @@ def test_reference_case_through_the_host(path: Path, tmp_path: Path) -> None:
     database = tmp_path / "host.db"
     with temporary_host(f"sqlite:///{database}") as url:
         stacked = run(load(path), url)
+        reader = next(iter(stacked.participants.values()))
+        entries = set(reader.host.log_entries(reader.talks_host_id, 0))
         stacked.close()
     data = stacked.to_json()
+    # Every event a device sent or received has its commitment in the host's record, and the
+    # device holds the salt that opens it.
+    for participant in stacked.participants.values():
+        for salt, event in participant.openings:
+            assert commit(salt, event) in entries
+    assert len(entries) >= len(data["events"]) - len(data["rejections"])
     assert data["outcome"]["as_written"], data["outcome"]["unexpected"]
     assert data["stack"]["dropped"] == []
     assert stacked.device_visibility() == data["visibility"]

@@ -138,13 +138,31 @@ class HostClient:
 
     # --- messages -----------------------------------------------------------------------------
 
-    def send(self, talks_id: str, client_msg_id: str, ciphertexts: dict[str, bytes]) -> int:
-        """Send one ciphertext per recipient device (idempotent per ``client_msg_id``); its seq."""
-        body = {
+    def send(
+        self,
+        talks_id: str,
+        client_msg_id: str,
+        ciphertexts: dict[str, bytes],
+        leaf: bytes | None = None,
+    ) -> int:
+        """Send one ciphertext per recipient device (idempotent per ``client_msg_id``); its seq.
+
+        ``leaf`` (32 bytes, a commitment to the event) is appended to the talks' record in the
+        same transaction.
+        """
+        body: dict[str, Any] = {
             "client_msg_id": client_msg_id,
             "ciphertexts": {device: b64(data) for device, data in ciphertexts.items()},
         }
+        if leaf is not None:
+            body["leaf"] = b64(leaf)
         return int(self._call("POST", f"/v1/talks/{talks_id}/messages", body)["seq"])
+
+    def log_entries(self, talks_id: str, start: int = 0, end: int | None = None) -> list[bytes]:
+        """Leaf commitments ``[start, end)`` of the talks' record."""
+        params: dict[str, Any] = {"start": start} | ({} if end is None else {"end": end})
+        data = self._call("GET", f"/v1/talks/{talks_id}/log/entries", params=params)
+        return [unb64(entry) for entry in data["entries"]]
 
     def sync(
         self, since: int = 0, timeout: int = 0, limit: int = 100

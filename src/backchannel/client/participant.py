@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import nacl.utils
 
 from backchannel import engine
 from backchannel.client.host import HostClient
@@ -32,6 +35,7 @@ from backchannel.engine import codec
 from backchannel.engine import events as ev
 from backchannel.engine.audience import audience, party_receives
 from backchannel.errors import BackchannelError, RuleViolation
+from backchannel.record.leaf import SALT_SIZE, commit
 
 #: Events signed with the actor's identity key: attributable on purpose.
 FORMAL = (
@@ -124,6 +128,8 @@ class Participant:
         self.history: list[dict[str, object]] = []  # accepted formal acts, as they travel
         self._seen: set[bytes] = set()
         self._introduced: set[str] = set()
+        #: (salt, encoded event) of every record leaf this device can open: its witness material.
+        self.openings: list[tuple[bytes, Mapping[str, object]]] = []
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -135,7 +141,9 @@ class Participant:
         after = engine.apply(self.view, event)
         forms = self._recipients(after, event)
         self.view = after
-        item = self._item(event)
+        # The record gets a commitment to the event; the salt that opens it travels encrypted.
+        salt = nacl.utils.random(SALT_SIZE)
+        item = {**self._item(event), "salt": b64(salt)}
         if isinstance(event, FORMAL):
             self._remember(item)
         if not forms:
@@ -146,6 +154,8 @@ class Participant:
             peer = self.directory.peers[device_id]
             items = [] if device_id in self._introduced else self._backlog_for(after, peer.party)
             self._introduced.add(device_id)
+            # A projected form (a Carry) gets no salt: its leaf commits to the full relay, whose
+            # source stays in the record for those who saw it.
             items.append(item if form is event else self._item(form))
             key = (
                 None
@@ -156,7 +166,9 @@ class Participant:
             ciphertexts.update(
                 self.sessions.seal(payload, context, [Recipient(device_id, peer.curve25519, key)])
             )
-        self.host.send(self.talks_host_id, secrets.token_hex(16), ciphertexts)
+        self.openings.append((salt, codec.encode(event)))
+        leaf = commit(salt, codec.encode(event))
+        self.host.send(self.talks_host_id, secrets.token_hex(16), ciphertexts, leaf=leaf)
         return sorted(ciphertexts)
 
     def _backlog_for(self, talks: engine.Talks, party: str) -> list[dict[str, object]]:
@@ -229,6 +241,8 @@ class Participant:
                         continue
                     if isinstance(event, FORMAL):
                         self._remember(item)
+                    if "salt" in item:
+                        self.openings.append((unb64(str(item["salt"])), item["event"]))
                     applied.append(event)
             self.host.ack([d.position for d in deliveries])
             self.cursor = cursor
