@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from backchannel.client.simulation import run, temporary_host
 from backchannel.record.leaf import commit
 from backchannel.replay import replay
 from backchannel.scenario import load
+from tests.store.embedded import new_database
 from tests.test_scenario import DIRECT, MUSCAT
 
 
@@ -51,3 +53,32 @@ def test_reference_case_through_the_host(path: Path, tmp_path: Path) -> None:
     assert len(scanned) > 10_000
     leaked = sorted(s for s in secrets_of(path) if s.encode() in scanned)
     assert leaked == []
+
+
+def test_postgres_host_learns_nothing(postgres_server) -> None:
+    """Through a host on PostgreSQL: every value of every row of every table is free of the
+    talks' names, ids, labels and words (text searched as text, binary as bytes)."""
+    url = new_database(postgres_server)
+    with temporary_host(url) as host_url:
+        stacked = run(load(MUSCAT), host_url)
+        stacked.close()
+    assert stacked.to_json()["outcome"]["as_written"]
+    secrets = secrets_of(MUSCAT)
+    tables = rows = 0
+    leaked: set[str] = set()
+    with psycopg.connect(url) as connection:
+        names = connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        ).fetchall()
+        for (table,) in names:
+            tables += 1
+            for row in connection.execute(f'SELECT * FROM "{table}"').fetchall():
+                rows += 1
+                for value in row:
+                    if isinstance(value, bytes | memoryview):
+                        data = bytes(value)
+                        leaked |= {s for s in secrets if s.encode() in data}
+                    elif value is not None:
+                        leaked |= {s for s in secrets if s in str(value)}
+    assert tables >= 8 and rows > 100
+    assert leaked == set()
