@@ -54,6 +54,9 @@ FORMAL = (
 )
 
 
+#: One entry of a payload: the encoded event, and its signature, salt or forwarded flag.
+Item = dict[str, Any]
+
 #: Events every device of the talks receives, whoever its view already knows.
 TALKS_WIDE = (ev.AddParty, ev.AddMember, ev.Grant, ev.Revoke, ev.AddDevice, ev.RevokeDevice)
 
@@ -125,7 +128,7 @@ class Participant:
         self.sessions = Sessions(host.device)
         self.cursor = 0
         self.dropped: list[Dropped] = []
-        self.history: list[dict[str, object]] = []  # accepted formal acts, as they travel
+        self.history: list[Item] = []  # accepted formal acts, as they travel
         self._seen: set[bytes] = set()
         self._introduced: set[str] = set()
         #: (salt, encoded event) of every record leaf this device can open: its witness material.
@@ -171,14 +174,14 @@ class Participant:
         self.host.send(self.talks_host_id, secrets.token_hex(16), ciphertexts, leaf=leaf)
         return sorted(ciphertexts)
 
-    def _backlog_for(self, talks: engine.Talks, party: str) -> list[dict[str, object]]:
+    def _backlog_for(self, talks: engine.Talks, party: str) -> list[Item]:
         return [
             {**entry, "forwarded": True}
             for entry in self.history
-            if party_receives(talks, party, codec.decode(entry["event"]))  # type: ignore[arg-type]
+            if party_receives(talks, party, codec.decode(entry["event"]))
         ]
 
-    def _remember(self, item: dict[str, object]) -> None:
+    def _remember(self, item: Item) -> None:
         key = canonical_json(item["event"])
         if key not in self._seen:
             self._seen.add(key)
@@ -206,9 +209,9 @@ class Participant:
         found.pop(self.host.device.device_id, None)
         return found
 
-    def _item(self, form: ev.Event) -> dict[str, object]:
+    def _item(self, form: ev.Event) -> Item:
         encoded = codec.encode(form)
-        item: dict[str, object] = {"event": encoded}
+        item: Item = {"event": encoded}
         if isinstance(form, FORMAL):
             item["act"] = b64(sign_act(self.identity, encoded).signature)
         return item
