@@ -36,9 +36,17 @@ def relay(actor: str, source: str, room: str, mode: RelayMode, text: str = "", w
 
 
 def test_event_dated_before_the_last_is_refused() -> None:
-    """Events must come in time order: one dated earlier than the last is out_of_order."""
+    """An actor's events come in its time order: one dated before its last is out_of_order."""
     talks = build([send("us1", "us-caucus", "m1", when=10)])
     assert refused(talks, send("us1", "us-caucus", "m2", when=5)) == "event.out_of_order"
+
+
+def test_concurrent_actors_may_arrive_out_of_time_order() -> None:
+    """Another actor's event dated before the last one arrived is accepted: devices send
+    concurrently, and each applies events in the order they arrive."""
+    talks = build([send("us1", "us-caucus", "m1", when=10)])
+    after = engine.apply(talks, send("ir1", "iran-caucus", "m2", when=5))
+    assert after.messages["m2"].at < after.messages["m1"].at
 
 
 def test_reused_id_is_refused() -> None:

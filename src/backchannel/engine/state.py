@@ -146,6 +146,10 @@ class Talks:
         """Time of the last accepted event, or None before the first."""
         return self.log[-1].at if self.log else None
 
+    def last_at_of(self, actor: str) -> datetime | None:
+        """Time of ``actor``'s last accepted event, or None before its first."""
+        return next((entry.at for entry in reversed(self.log) if entry.actor == actor), None)
+
     @property
     def mediator(self) -> Party | None:
         """The party with the mediator role, if any."""

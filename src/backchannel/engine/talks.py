@@ -74,11 +74,17 @@ def _handles(kind: type[E]) -> Callable[[Callable[[Talks, E], Talks]], Callable[
 
 
 def apply(talks: Talks, event: ev.Event) -> Talks:
-    """The talks after ``event``, or raise the :class:`RuleViolation` it breaks."""
-    if talks.last_at is not None and event.at < talks.last_at:
+    """The talks after ``event``, or raise the :class:`RuleViolation` it breaks.
+
+    Each actor's events come in its own time order. Different actors' devices send concurrently
+    and every device applies events in the order they arrive, so one actor's event may be dated
+    before another's that arrived first: that is not an error.
+    """
+    last = talks.last_at_of(event.actor)
+    if last is not None and event.at < last:
         raise EventOutOfOrder(
-            f"event at {event.at.isoformat()} is dated before the last one "
-            f"({talks.last_at.isoformat()})"
+            f"{event.actor}'s event at {event.at.isoformat()} is dated before its last one "
+            f"({last.isoformat()})"
         )
     handler = _HANDLERS.get(type(event))
     if handler is None:
