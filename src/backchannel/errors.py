@@ -56,9 +56,18 @@ this tree at the boundary with ``raise ... from exc``.
     ├── RateLimited                         rate.limited               429  (retry_after)
     ├── StoreError                          store.error                503
     │   └── StoreConflict                   store.conflict             409
-    └── ClientError                         client.error               502
-        ├── HostUnreachable                 client.host_unreachable    503
-        └── HostRefused                     client.host_refused        502
+    ├── ClientError                         client.error               502
+    │   ├── HostUnreachable                 client.host_unreachable    503
+    │   └── HostRefused                     client.host_refused        502
+    └── ProfileError                        profile.error              400
+        ├── ProfileMissing                  profile.missing            404
+        ├── ProfileExists                   profile.exists             409
+        ├── ProfileBusy                     profile.busy               409
+        ├── TalksUnknown                    talks.unknown              404
+        ├── InviteMalformed                 invite.malformed           400
+        ├── PeerUnknown                     peer.unknown               404
+        ├── IntroductionRejected            directory.rejected         409
+        └── VerificationTimedOut            verify.timeout             408
 """
 
 from __future__ import annotations
@@ -471,3 +480,69 @@ class HostRefused(ClientError):
     """The host refused a request with a code this client does not know."""
 
     code = "client.host_refused"
+
+
+# --- local profiles --------------------------------------------------------------------------
+
+
+class ProfileError(BackchannelError):
+    """A local device profile cannot do what was asked."""
+
+    code = "profile.error"
+    status = 400
+
+
+class ProfileMissing(ProfileError):
+    """No profile exists in the directory named."""
+
+    code = "profile.missing"
+    status = 404
+
+
+class ProfileExists(ProfileError):
+    """A profile already exists there; it is never overwritten."""
+
+    code = "profile.exists"
+    status = 409
+
+
+class ProfileBusy(ProfileError):
+    """Another process has the profile open (one process at a time writes a profile)."""
+
+    code = "profile.busy"
+    status = 409
+
+
+class TalksUnknown(ProfileError):
+    """The profile takes part in no talks of that name."""
+
+    code = "talks.unknown"
+    status = 404
+
+
+class InviteMalformed(ProfileError):
+    """An invite string does not decode, or its signatures do not verify."""
+
+    code = "invite.malformed"
+    status = 400
+
+
+class PeerUnknown(ProfileError):
+    """No device of the talks matches the name given."""
+
+    code = "peer.unknown"
+    status = 404
+
+
+class IntroductionRejected(ProfileError):
+    """An introduction was refused: no invite, a clash with a known device, a bad signature."""
+
+    code = "directory.rejected"
+    status = 409
+
+
+class VerificationTimedOut(ProfileError):
+    """The other device did not answer a key verification in time."""
+
+    code = "verify.timeout"
+    status = 408

@@ -22,19 +22,20 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import nacl.utils
 
 from backchannel import engine
-from backchannel.client.host import HostClient
+from backchannel.client.directory import Directory, Introduction
+from backchannel.client.host import Delivery, HostClient
 from backchannel.crypto import Context, Identity, Recipient, Sessions, canonical_json
 from backchannel.crypto.signed import SignedAct, b64, sign_act, unb64, verify_act
 from backchannel.engine import codec
 from backchannel.engine import events as ev
 from backchannel.engine.audience import audience, party_receives
-from backchannel.errors import BackchannelError, RuleViolation
+from backchannel.errors import BackchannelError, IntroductionRejected, RuleViolation
 from backchannel.record.leaf import SALT_SIZE, commit
 
 #: Events signed with the actor's identity key: attributable on purpose.
@@ -62,40 +63,6 @@ TALKS_WIDE = (ev.AddParty, ev.AddMember, ev.Grant, ev.Revoke, ev.AddDevice, ev.R
 
 
 @dataclass(frozen=True, slots=True)
-class Peer:
-    """A device of the talks as this device knows it: host id, keys, and who holds it."""
-
-    host_device: str
-    curve25519: bytes
-    identity: bytes
-    party: str
-    member: str | None  # None: the party's root authority
-    engine_device: str | None
-
-
-@dataclass
-class Directory:
-    """Who is who, verified out of band: host device ids ↔ members, devices and identities."""
-
-    peers: dict[str, Peer] = field(default_factory=dict)
-
-    def by_engine_device(self, device: str) -> Peer | None:
-        """The peer holding an engine device id."""
-        return next((p for p in self.peers.values() if p.engine_device == device), None)
-
-    def root_of(self, party: str) -> Peer | None:
-        """The device of a party's root authority."""
-        return next((p for p in self.peers.values() if p.member is None and p.party == party), None)
-
-    def identity_of(self, actor: str) -> bytes:
-        """The identity key of a member, or of a party's root authority."""
-        for peer in self.peers.values():
-            if peer.member == actor or (peer.member is None and peer.party == actor):
-                return peer.identity
-        raise RuleViolation(f"no known identity acts as {actor}")
-
-
-@dataclass(frozen=True, slots=True)
 class Dropped:
     """A delivery this device refused, and why (a rule code or a check's code)."""
 
@@ -105,7 +72,13 @@ class Dropped:
 
 
 class Participant:
-    """A member's device, or a party root's device, in one talks."""
+    """A member's device, or a party root's device, in one talks.
+
+    ``me`` is the actor this device acts as by default (its member, or its party for a root-only
+    device); ``introduction`` is how it introduces itself to devices it welcomes or joins;
+    ``convener`` is the host id of the device that issues the talks' invites (itself, for the
+    device that created the talks). ``sessions`` may be shared by all talks of one device.
+    """
 
     def __init__(
         self,
@@ -117,6 +90,9 @@ class Participant:
         *,
         me: str,
         engine_device: str | None,
+        sessions: Sessions | None = None,
+        introduction: Introduction | None = None,
+        convener: str | None = None,
     ) -> None:
         self.host = host
         self.identity = identity
@@ -125,14 +101,35 @@ class Participant:
         self.me = me
         self.engine_device = engine_device
         self.view = engine.Talks(id=talks_id)
-        self.sessions = Sessions(host.device)
+        self.sessions = sessions or Sessions(host.device)
+        self.introduction = introduction
+        self.convener = convener
         self.cursor = 0
         self.dropped: list[Dropped] = []
+        self.applied: list[Item] = []  # every event applied to the view, in order
         self.history: list[Item] = []  # accepted formal acts, as they travel
         self._seen: set[bytes] = set()
         self._introduced: set[str] = set()
         #: (salt, encoded event) of every record leaf this device can open: its witness material.
         self.openings: list[tuple[bytes, Mapping[str, object]]] = []
+        #: Convener only: invite secret (base64) → the party it admits; spent when used.
+        self.invites: dict[str, str] = {}
+        self.pending_welcome: set[str] = set()
+        self._to_greet: set[str] = set()
+        #: Host device ids whose identity was compared out of band (fingerprint or SAS).
+        self.verified: set[str] = set()
+        #: SAS keys other devices sent this device, by sender: read by a running verification.
+        self.sas_inbox: dict[str, bytes] = {}
+        #: Every introduction this device holds (its own too), by host device id: what it
+        #: forwards to newcomers when it convenes.
+        self.known_introductions: dict[str, dict[str, Any]] = {}
+        if introduction is not None:
+            self.known_introductions[self.device_id] = introduction.to_json()
+
+    @property
+    def device_id(self) -> str:
+        """This device's host id."""
+        return self.host.device.device_id
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -147,12 +144,10 @@ class Participant:
         # The record gets a commitment to the event; the salt that opens it travels encrypted.
         salt = nacl.utils.random(SALT_SIZE)
         item = {**self._item(event), "salt": b64(salt)}
-        if isinstance(event, FORMAL):
-            self._remember(item)
+        self._applied(event, item)
         if not forms:
             return []
-        ciphertexts: dict[str, bytes] = {}
-        context = Context(self.talks_host_id, "talks", self.host.device.device_id, "event")
+        payloads: dict[str, list[Item]] = {}
         for device_id, form in forms.items():
             peer = self.directory.peers[device_id]
             items = [] if device_id in self._introduced else self._backlog_for(after, peer.party)
@@ -160,32 +155,47 @@ class Participant:
             # A projected form (a Carry) gets no salt: its leaf commits to the full relay, whose
             # source stays in the record for those who saw it.
             items.append(item if form is event else self._item(form))
+            payloads[device_id] = items
+        self.openings.append((salt, codec.encode(event)))
+        return self.send_items(payloads, leaf=commit(salt, codec.encode(event)))
+
+    def send_items(
+        self, payloads: Mapping[str, list[Item]], leaf: bytes | None = None
+    ) -> list[str]:
+        """Encrypt each device's items to it and send them all in one request; the devices."""
+        ciphertexts: dict[str, bytes] = {}
+        context = Context(self.talks_host_id, "talks", self.device_id, "event")
+        for device_id, items in payloads.items():
+            peer = self.directory.peers[device_id]
             key = (
                 None
                 if self.sessions.has_session(device_id)
-                else (self.host.claim_one_time_key(device_id))
+                else self.host.claim_one_time_key(device_id)
             )
             payload = canonical_json({"items": items})
             ciphertexts.update(
                 self.sessions.seal(payload, context, [Recipient(device_id, peer.curve25519, key)])
             )
-        self.openings.append((salt, codec.encode(event)))
-        leaf = commit(salt, codec.encode(event))
-        self.host.send(self.talks_host_id, secrets.token_hex(16), ciphertexts, leaf=leaf)
+        if ciphertexts:
+            self.host.send(self.talks_host_id, secrets.token_hex(16), ciphertexts, leaf=leaf)
         return sorted(ciphertexts)
 
     def _backlog_for(self, talks: engine.Talks, party: str) -> list[Item]:
+        if party not in talks.parties:
+            return [{**entry, "forwarded": True} for entry in self.history]
         return [
             {**entry, "forwarded": True}
             for entry in self.history
             if party_receives(talks, party, codec.decode(entry["event"]))
         ]
 
-    def _remember(self, item: Item) -> None:
-        key = canonical_json(item["event"])
-        if key not in self._seen:
-            self._seen.add(key)
-            self.history.append({"event": item["event"], "act": item.get("act")})
+    def _applied(self, event: ev.Event, item: Item) -> None:
+        self.applied.append(item)
+        if isinstance(event, FORMAL):
+            key = canonical_json(item["event"])
+            if key not in self._seen:
+                self._seen.add(key)
+                self.history.append({"event": item["event"], "act": item.get("act")})
 
     def _recipients(self, after: engine.Talks, event: ev.Event) -> dict[str, ev.Event]:
         """Host device id → the form of ``event`` that device receives (never this device)."""
@@ -194,7 +204,7 @@ class Participant:
             # Everyone must know every party, member, mandate and device to check every actor;
             # a device whose view does not list them yet (the talks are being set up) still must.
             found = dict.fromkeys(self.directory.peers, event)
-            found.pop(self.host.device.device_id, None)
+            found.pop(self.device_id, None)
             return found
         for member, form in audience(self.view, after, event).items():
             for device in after.devices.values():
@@ -206,7 +216,7 @@ class Participant:
             root = self.directory.root_of(party)
             if root is not None and party_receives(after, party, event):
                 found[root.host_device] = event
-        found.pop(self.host.device.device_id, None)
+        found.pop(self.device_id, None)
         return found
 
     def _item(self, form: ev.Event) -> Item:
@@ -215,6 +225,93 @@ class Participant:
         if isinstance(form, FORMAL):
             item["act"] = b64(sign_act(self.identity, encoded).signature)
         return item
+
+    # --- invites and introductions ---------------------------------------------------------
+
+    def issue_invite(self, party: str) -> bytes:
+        """A fresh invite secret admitting one device of ``party`` (convener only)."""
+        secret = nacl.utils.random(16)
+        self.invites[b64(secret)] = party
+        return secret
+
+    def introduce_to(self, device_id: str, invite_secret: bytes) -> None:
+        """Send this device's introduction, with the invite's secret, to the convener."""
+        if self.introduction is None:
+            raise IntroductionRejected("this device has no introduction to send")
+        item = {"intro": self.introduction.to_json(), "invite": b64(invite_secret)}
+        self.send_items({device_id: [item]})
+
+    def _introduce(self, sender: str, item: Item) -> None:
+        introduction = Introduction.from_json(item["intro"])
+        peer = introduction.verify(self.talks_host_id)
+        if sender == self.convener:
+            if self.directory.admit(peer) and peer.host_device != sender:
+                self._to_greet.add(peer.host_device)
+        elif peer.host_device == sender and self.convener == self.device_id:
+            # A newcomer introduces itself to the convener, with the secret of an unspent invite.
+            party = self.invites.get(str(item.get("invite", "")))
+            if party is None:
+                raise IntroductionRejected(f"{sender} introduced itself without a valid invite")
+            if party != peer.party:
+                raise IntroductionRejected(f"the invite admits {party}, not {peer.party}")
+            self.directory.admit(peer)
+            del self.invites[str(item["invite"])]
+            self.pending_welcome.add(peer.host_device)
+        else:
+            raise IntroductionRejected(f"{sender} may not introduce other devices")
+        self.known_introductions[peer.host_device] = item["intro"]
+
+    def _welcome(self) -> None:
+        """Tell each newcomer who is who and what happened; tell everyone about the newcomer."""
+        for newcomer in sorted(self.pending_welcome):
+            peer = self.directory.peers[newcomer]
+            if peer.party not in self.view.parties:
+                continue  # its party's declaration has not arrived yet
+            intros = [i for d, i in self.known_introductions.items() if d != newcomer]
+            payloads: dict[str, list[Item]] = {
+                newcomer: [{"intro": i} for i in intros] + self._backlog_for(self.view, peer.party)
+            }
+            self._introduced.add(newcomer)
+            theirs = [
+                entry
+                for entry in self._backlog_for(self.view, peer.party)
+                if codec.decode(entry["event"]).actor in peer.actors()
+            ]
+            newcomer_intro = self.known_introductions[newcomer]
+            for other in self.directory.peers.values():
+                if other.host_device in (newcomer, self.device_id):
+                    continue
+                payloads[other.host_device] = [{"intro": newcomer_intro}, *theirs]
+            self.send_items(payloads)
+            self.pending_welcome.discard(newcomer)
+
+    def _greet(self) -> None:
+        """Send each device the convener just introduced this device's own earlier acts.
+
+        Acts a device made before it knew a peer reached only the peers it knew then; the
+        convener's welcome may have left before they arrived. Duplicates are skipped on receipt.
+        """
+        if not self._to_greet:
+            return
+        payloads: dict[str, list[Item]] = {}
+        for device_id in sorted(self._to_greet):
+            peer = self.directory.peers[device_id]
+            payloads[device_id] = [
+                entry
+                for entry in self._backlog_for(self.view, peer.party)
+                if codec.decode(entry["event"]).actor in self._actors()
+            ]
+            self._introduced.add(device_id)
+        self._to_greet.clear()
+        self.send_items({d: items for d, items in payloads.items() if items})
+
+    def _actors(self) -> frozenset[str]:
+        if self.introduction is None:
+            return frozenset({self.me})
+        intro = self.introduction
+        return frozenset({intro.member} if intro.member else set()) | (
+            {intro.party} if intro.root else set()
+        )
 
     # --- receiving -------------------------------------------------------------------------
 
@@ -225,41 +322,67 @@ class Participant:
             deliveries, cursor = self.host.sync(since=self.cursor, limit=100)
             if not deliveries:
                 return applied
-            for delivery in deliveries:
+            applied.extend(self.receive(deliveries))
+            self.host.ack([d.position for d in deliveries])
+            self.cursor = cursor
+
+    def receive(self, deliveries: list[Delivery]) -> list[ev.Event]:
+        """Decrypt, verify and apply a batch of this talks' deliveries; welcome newcomers."""
+        applied: list[ev.Event] = []
+        for delivery in deliveries:
+            try:
+                items = self._open(delivery.sender_device, delivery.talks_id, delivery.ciphertext)
+            except (BackchannelError, ValueError, KeyError, TypeError) as exc:
+                self._drop(delivery.sender_device, exc)
+                continue
+            for item in items:
                 try:
-                    items = self._open(
-                        delivery.sender_device, delivery.talks_id, delivery.ciphertext
-                    )
+                    event = self._take(delivery.sender_device, item)
                 except (BackchannelError, ValueError, KeyError, TypeError) as exc:
                     self._drop(delivery.sender_device, exc)
                     continue
-                for item in items:
-                    try:
-                        event = self._check(delivery.sender_device, item)
-                        if event is None:
-                            continue
-                        self.view = engine.apply(self.view, event)
-                    except (BackchannelError, ValueError, KeyError, TypeError) as exc:
-                        self._drop(delivery.sender_device, exc)
-                        continue
-                    if isinstance(event, FORMAL):
-                        self._remember(item)
-                    if "salt" in item:
-                        self.openings.append((unb64(str(item["salt"])), item["event"]))
+                if event is not None:
                     applied.append(event)
-            self.host.ack([d.position for d in deliveries])
-            self.cursor = cursor
+        self._welcome()
+        self._greet()
+        return applied
+
+    def _take(self, sender: str, item: dict[str, Any]) -> ev.Event | None:
+        if "intro" in item:
+            self._introduce(sender, item)
+            return None
+        if "sas" in item:
+            self.sas_inbox[sender] = unb64(str(item["sas"]))
+            return None
+        event = self._check(sender, item)
+        if event is None:
+            return None
+        self.view = engine.apply(self.view, event)
+        self._applied(event, item)
+        if "salt" in item:
+            self.openings.append((unb64(str(item["salt"])), item["event"]))
+        return event
 
     def _drop(self, sender_device: str, exc: Exception) -> None:
         code = exc.code if isinstance(exc, BackchannelError) else "event.malformed"
         self.dropped.append(Dropped(sender_device, code, str(exc)))
 
     def _open(self, sender_device: str, talks_host_id: str, ciphertext: bytes) -> list[Any]:
-        peer = self.directory.peers[sender_device]
+        peer = self.directory.peers.get(sender_device)
+        if peer is not None:
+            sender_key = peer.curve25519
+        elif self.convener == self.device_id:
+            # A stranger may be a newcomer introducing itself: its key comes from the host, and
+            # only a valid introduction (checked next) lets anything it sends count.
+            sender_key = self.host.device_certificate(sender_device).curve25519
+        else:
+            raise IntroductionRejected(f"a delivery from unknown device {sender_device}")
         context = Context(talks_host_id, "talks", sender_device, "event")
-        items = json.loads(self.sessions.open(ciphertext, peer.curve25519, context))["items"]
+        items = json.loads(self.sessions.open(ciphertext, sender_key, context))["items"]
         if not isinstance(items, list):
             raise ValueError("a payload holds a list of items")
+        if peer is None and (len(items) != 1 or "intro" not in items[0]):
+            raise IntroductionRejected(f"unknown device {sender_device} did not introduce itself")
         return items
 
     def _check(self, sender_device: str, item: dict[str, Any]) -> ev.Event | None:
@@ -272,14 +395,69 @@ class Participant:
             # Only formal acts are forwarded, and they prove their actor by signature.
             if not isinstance(event, FORMAL):
                 raise RuleViolation("only formal acts can be forwarded")
-        else:
-            acting_as = peer.party if peer.member is None else peer.member
-            if event.actor != acting_as or (
-                peer.member is not None and event.device not in (None, peer.engine_device)
-            ):
-                raise RuleViolation(f"device {sender_device} may not act as {event.actor}")
+        elif event.actor not in peer.actors() or (
+            event.actor == peer.member and event.device not in (None, peer.engine_device)
+        ):
+            raise RuleViolation(f"device {sender_device} may not act as {event.actor}")
         if isinstance(event, FORMAL):
             identity = self.directory.identity_of(event.actor)
             signature = unb64(str(item.get("act", "")))
             verify_act(SignedAct(item["event"], identity, signature), identity)
         return event
+
+    # --- persistence -------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything this participant knows, as JSON values (the profile encrypts it at rest)."""
+        return {
+            "talks_host_id": self.talks_host_id,
+            "talks_id": self.view.id,
+            "me": self.me,
+            "engine_device": self.engine_device,
+            "convener": self.convener,
+            "introduction": None if self.introduction is None else self.introduction.to_json(),
+            "introductions": self.known_introductions,
+            "applied": self.applied,
+            "introduced": sorted(self._introduced),
+            "openings": [[b64(salt), event] for salt, event in self.openings],
+            "invites": self.invites,
+            "pending_welcome": sorted(self.pending_welcome),
+            "verified": sorted(self.verified),
+            "dropped": [[d.sender_device, d.code, d.message] for d in self.dropped],
+        }
+
+    @classmethod
+    def restore(
+        cls, host: HostClient, identity: Identity, sessions: Sessions, state: Mapping[str, Any]
+    ) -> Participant:
+        """A participant from :meth:`snapshot`: its view rebuilt by applying its events again."""
+        talks_host_id = str(state["talks_host_id"])
+        directory = Directory()
+        for device, data in state["introductions"].items():
+            if device != host.device.device_id:
+                directory.admit(Introduction.from_json(data).verify(talks_host_id))
+        own = state["introduction"]
+        participant = cls(
+            host,
+            identity,
+            directory,
+            talks_host_id,
+            str(state["talks_id"]),
+            me=str(state["me"]),
+            engine_device=state["engine_device"],
+            sessions=sessions,
+            introduction=None if own is None else Introduction.from_json(own),
+            convener=state["convener"],
+        )
+        participant.known_introductions = dict(state["introductions"])
+        for item in state["applied"]:
+            event = codec.decode(item["event"])
+            participant.view = engine.apply(participant.view, event)
+            participant._applied(event, item)
+        participant._introduced = set(state["introduced"])
+        participant.openings = [(unb64(salt), event) for salt, event in state["openings"]]
+        participant.invites = dict(state["invites"])
+        participant.pending_welcome = set(state["pending_welcome"])
+        participant.verified = set(state["verified"])
+        participant.dropped = [Dropped(*d) for d in state["dropped"]]
+        return participant

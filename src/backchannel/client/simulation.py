@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from backchannel import engine
+from backchannel.client.directory import Directory, Peer
 from backchannel.client.host import HostClient
-from backchannel.client.participant import Directory, Participant, Peer
+from backchannel.client.participant import Participant
 from backchannel.crypto import Device, Identity, verify_device
 from backchannel.engine import events as ev
 from backchannel.errors import RuleViolation
@@ -97,6 +98,7 @@ def run(scenario: Scenario, host_url: str) -> StackRun:
             party=holder if is_root else members[holder],
             member=None if is_root else holder,
             engine_device=None if is_root else engine_device,
+            root=is_root,
         )
     convener = next(iter(clients.values()))[0]
     talks_host_id = convener.create_talks()

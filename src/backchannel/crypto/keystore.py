@@ -81,7 +81,35 @@ def unseal(data: bytes, passphrase: str) -> bytes:
 
 def save(path: Path, profile: bytes, passphrase: str, **limits: int) -> None:
     """Write the encrypted profile to ``path`` atomically, readable by the owner only."""
-    data = seal(profile, passphrase, **limits)
+    write_private(path, seal(profile, passphrase, **limits))
+
+
+def seal_local(data: bytes, key: bytes, purpose: bytes) -> bytes:
+    """``data`` encrypted under a profile's random 32-byte local key (XChaCha20-Poly1305).
+
+    ``purpose`` (e.g. ``b"backchannel/profile-state/v1"``) is the associated data: a file sealed
+    for one purpose does not open as another.
+    """
+    nonce = nacl.utils.random(24)
+    return nonce + nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        data, purpose, nonce, key
+    )
+
+
+def open_local(sealed: bytes, key: bytes, purpose: bytes) -> bytes:
+    """The data :func:`seal_local` sealed; :class:`KeystoreLocked` for any change."""
+    try:
+        return bytes(
+            nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+                sealed[24:], purpose, sealed[:24], key
+            )
+        )
+    except (NaclCryptoError, ValueError) as exc:
+        raise KeystoreLocked("the profile's local data was altered or is not its own") from exc
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically and durably, mode 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".keystore-")
     try:

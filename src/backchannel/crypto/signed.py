@@ -30,6 +30,7 @@ CERT_CONTEXT = b"backchannel/device-cert/v1"
 CHALLENGE_CONTEXT = b"backchannel/auth-challenge/v1"
 REVOKE_CONTEXT = b"backchannel/device-revoke/v1"
 ACT_CONTEXT = b"backchannel/formal-act/v1"
+INTRO_CONTEXT = b"backchannel/introduction/v1"
 
 
 def canonical_json(value: Any) -> bytes:

@@ -1,0 +1,180 @@
+"""Who is who in a talks: devices, the identities that certify them, and what they act as.
+
+Every device of a talks knows every other through an **introduction**: the device's certificate
+(its keys, signed by its owner's identity) and the party, member and root authority it claims,
+signed by the same identity under ``INTRO_CONTEXT`` and bound to the talks' host id, so it cannot
+be replayed into other talks. The host never sees one: introductions travel inside Olm envelopes.
+
+Trust is decided here, never by the host. A device accepts an introduction only (a) from the
+device itself, when this device is the talks' convener and the introduction carries the secret of
+an invite it issued for that party (the invite went out of band, so the host cannot forge it), or
+(b) forwarded by the convener, whose identity the joiner took from the invite. Identities are then
+compared out of band (fingerprints, SAS) to mark a device verified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from backchannel.crypto import DeviceCertificate, verify_device
+from backchannel.crypto.signed import INTRO_CONTEXT, Identity, b64, signed_message, unb64, verify
+from backchannel.errors import IntroductionRejected, PeerUnknown, RuleViolation
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """A device of the talks as this device knows it: host id, keys, and who holds it.
+
+    ``member`` is the member it acts as (None for a device that holds only a party's root
+    authority); ``root`` says it also holds its party's root authority key.
+    """
+
+    host_device: str
+    curve25519: bytes
+    identity: bytes
+    party: str
+    member: str | None
+    engine_device: str | None
+    root: bool = False
+
+    def actors(self) -> frozenset[str]:
+        """The engine actors this device may act as: its member, and its party if it is root."""
+        found = {self.member} if self.member is not None else set()
+        return frozenset(found | ({self.party} if self.root else set()))
+
+
+@dataclass
+class Directory:
+    """Who is who, verified out of band: host device ids ↔ members, devices and identities."""
+
+    peers: dict[str, Peer] = field(default_factory=dict)
+
+    def by_engine_device(self, device: str) -> Peer | None:
+        """The peer holding an engine device id."""
+        return next((p for p in self.peers.values() if p.engine_device == device), None)
+
+    def root_of(self, party: str) -> Peer | None:
+        """The device of a party's root authority."""
+        return next((p for p in self.peers.values() if p.root and p.party == party), None)
+
+    def identity_of(self, actor: str) -> bytes:
+        """The identity key of a member, or of a party's root authority."""
+        for peer in self.peers.values():
+            if actor in peer.actors():
+                return peer.identity
+        raise RuleViolation(f"no known identity acts as {actor}")
+
+    def find(self, name: str) -> Peer:
+        """A peer by host device id, member, or party (its root's device)."""
+        for peer in self.peers.values():
+            if name in (peer.host_device, peer.member) or (peer.root and name == peer.party):
+                return peer
+        raise PeerUnknown(f"no device of these talks is {name!r}")
+
+    def admit(self, peer: Peer) -> bool:
+        """Add ``peer``; False if already known. A clash with a known device is refused."""
+        known = self.peers.get(peer.host_device)
+        if known is not None:
+            if known != peer:
+                raise IntroductionRejected(f"device {peer.host_device} was introduced otherwise")
+            return False
+        for other in self.peers.values():
+            if other.identity != peer.identity and other.actors() & peer.actors():
+                taken = ", ".join(sorted(other.actors() & peer.actors()))
+                raise IntroductionRejected(f"another identity already acts as {taken}")
+        self.peers[peer.host_device] = peer
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Introduction:
+    """A device's certificate and the actors it claims, signed by its identity for one talks."""
+
+    certificate: DeviceCertificate
+    talks: str
+    party: str
+    member: str | None
+    root: bool
+    signature: bytes
+
+    @classmethod
+    def make(
+        cls,
+        identity: Identity,
+        certificate: DeviceCertificate,
+        talks: str,
+        party: str,
+        member: str | None,
+        root: bool,
+    ) -> Introduction:
+        """Introduce this device, signed by its owner's identity."""
+        unsigned = cls(certificate, talks, party, member, root, b"")
+        return cls(certificate, talks, party, member, root, identity.sign(unsigned.message()))
+
+    def _fields(self) -> dict[str, Any]:
+        cert = self.certificate
+        return {
+            "certificate": b64(cert.signature),
+            "curve25519": b64(cert.curve25519),
+            "device_id": cert.device_id,
+            "ed25519": b64(cert.ed25519),
+            "identity": b64(cert.identity),
+            "member": self.member,
+            "party": self.party,
+            "root": self.root,
+            "talks": self.talks,
+        }
+
+    def message(self) -> bytes:
+        """The signed bytes."""
+        return signed_message(INTRO_CONTEXT, self._fields())
+
+    def to_json(self) -> dict[str, Any]:
+        """The introduction as it travels (inside an envelope) and is stored."""
+        return {**self._fields(), "signature": b64(self.signature)}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Introduction:
+        """Parse; :class:`IntroductionRejected` if a field is missing or of the wrong type."""
+        try:
+            member = data["member"]
+            if not isinstance(data["party"], str) or not isinstance(data["root"], bool):
+                raise TypeError("party is text and root a boolean")
+            if member is not None and not isinstance(member, str):
+                raise TypeError("member is text or null")
+            certificate = DeviceCertificate(
+                str(data["device_id"]),
+                unb64(data["identity"]),
+                unb64(data["curve25519"]),
+                unb64(data["ed25519"]),
+                unb64(data["certificate"]),
+            )
+            return cls(
+                certificate,
+                str(data["talks"]),
+                data["party"],
+                member,
+                data["root"],
+                unb64(data["signature"]),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise IntroductionRejected(f"a malformed introduction: {exc}") from exc
+
+    def verify(self, talks: str) -> Peer:
+        """The peer it introduces, once its certificate and signature check out for ``talks``."""
+        if self.talks != talks:
+            raise IntroductionRejected("the introduction belongs to other talks")
+        if self.member is None and not self.root:
+            raise IntroductionRejected("a device acts as a member, its party's root, or both")
+        cert = verify_device(self.certificate, self.certificate.identity)
+        verify(cert.identity, self.message(), self.signature)
+        return Peer(
+            host_device=cert.device_id,
+            curve25519=cert.curve25519,
+            identity=cert.identity,
+            party=self.party,
+            member=self.member,
+            engine_device=None if self.member is None else cert.device_id,
+            root=self.root,
+        )
