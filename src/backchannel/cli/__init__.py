@@ -8,8 +8,12 @@ this package imports them all so ``backchannel --help`` lists every command.
 from backchannel.cli import (
     analyze,  # noqa: F401
     match,  # noqa: F401
+    messages,  # noqa: F401
+    profile,  # noqa: F401
     serve,  # noqa: F401
     simulate,  # noqa: F401
+    talks,  # noqa: F401
+    verify,  # noqa: F401
 )
 from backchannel.cli.app import app, main
 

@@ -27,6 +27,7 @@ import fcntl
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +38,16 @@ import nacl.utils
 from backchannel.client.directory import Directory, Introduction
 from backchannel.client.host import HostClient
 from backchannel.client.participant import Participant
-from backchannel.crypto import Device, Identity, Sessions, fingerprint, keystore, verify_device
+from backchannel.crypto import (
+    Device,
+    Identity,
+    SasExchange,
+    Sessions,
+    ShortCodes,
+    fingerprint,
+    keystore,
+    verify_device,
+)
 from backchannel.crypto.signed import b64, canonical_json, unb64
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Level, Role
@@ -49,6 +59,7 @@ from backchannel.errors import (
     ProfileExists,
     ProfileMissing,
     TalksUnknown,
+    VerificationTimedOut,
 )
 
 KEYSTORE = "keystore.bcks"
@@ -477,6 +488,42 @@ class Profile:
             self.host.publish_one_time_keys(used)
             self.save()
         return received
+
+    # --- verifying another device ---------------------------------------------------------
+
+    def verify_with_sas(self, alias: str, peer_name: str, *, timeout: float = 120) -> ShortCodes:
+        """Run a SAS exchange with another device of the talks (both sides run it at once).
+
+        Each side sends an ephemeral key inside its Olm session with the other and waits for the
+        other's; both derive the same short codes unless someone sits in the middle. The caller
+        shows them, and marks the device verified (:meth:`mark_verified`) once people compared.
+        """
+        participant = self.participant(alias)
+        peer = participant.directory.find(peer_name)
+        exchange = SasExchange()
+        participant.send_items({peer.host_device: [{"sas": b64(exchange.public_key)}]})
+        deadline = time.monotonic() + timeout
+        while peer.host_device not in participant.sas_inbox:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise VerificationTimedOut(
+                    f"{peer_name} did not answer; run verify-device on both devices at once"
+                )
+            self.sync(timeout=max(1, min(5, int(remaining))))
+        theirs = participant.sas_inbox.pop(peer.host_device)
+        sides = sorted(
+            [(self.device.device_id, b64(exchange.public_key)), (peer.host_device, b64(theirs))]
+        )
+        info = "backchannel/sas/v1|" + "|".join(f"{d}={k}" for d, k in sides)
+        return exchange.complete(theirs, info)
+
+    def mark_verified(self, alias: str, peer_name: str) -> str:
+        """Record that the device's identity was compared out of band; its host device id."""
+        participant = self.participant(alias)
+        peer = participant.directory.find(peer_name)
+        participant.verified.add(peer.host_device)
+        self.save()
+        return peer.host_device
 
     def _session_count(self) -> int:
         return sum(len(sessions) for sessions in self.sessions.peers.values())

@@ -1,0 +1,97 @@
+"""What the commands that act through a local device profile share: options, unlocking, errors.
+
+The profile directory comes from ``--profile``, else ``$BACKCHANNEL_PROFILE``, else
+``~/.backchannel/profile``. The passphrase comes from ``--passphrase-file``, else
+``$BACKCHANNEL_PASSPHRASE``, else a hidden prompt; it is never echoed, logged or stored.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from backchannel.cli.app import EXIT_FAILED, EXIT_INVALID, fail
+from backchannel.client.profile import Profile
+from backchannel.engine.state import Message
+from backchannel.errors import (
+    BackchannelError,
+    InputError,
+    KeystoreLocked,
+    ProfileError,
+    RuleViolation,
+)
+
+DEFAULT_PROFILE = Path.home() / ".backchannel" / "profile"
+
+ProfileOption = typer.Option(
+    None,
+    "--profile",
+    help="The profile directory (default: $BACKCHANNEL_PROFILE or ~/.backchannel/profile).",
+)
+PassphraseOption = typer.Option(
+    None,
+    "--passphrase-file",
+    help="Read the passphrase from this file (default: $BACKCHANNEL_PASSPHRASE or a prompt).",
+)
+JsonOption = typer.Option(False, "--json", help="Print one JSON object.")
+
+
+def profile_dir(path: Path | None) -> Path:
+    """The profile directory the user named, or the default."""
+    if path is not None:
+        return path
+    return Path(os.environ.get("BACKCHANNEL_PROFILE") or DEFAULT_PROFILE)
+
+
+def passphrase(file: Path | None, *, confirm: bool = False) -> str:
+    """The passphrase, from a file, the environment, or a hidden prompt."""
+    if file is not None:
+        return file.read_text(encoding="utf-8").rstrip("\n")
+    from_env = os.environ.get("BACKCHANNEL_PASSPHRASE")
+    if from_env:
+        return from_env
+    return str(typer.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm))
+
+
+@contextmanager
+def opened(path: Path | None, passphrase_file: Path | None, *, as_json: bool) -> Iterator[Profile]:
+    """The unlocked profile, synced with its host; errors become a message and an exit code."""
+    with failures(as_json=as_json):
+        profile = Profile.open(profile_dir(path), passphrase(passphrase_file))
+        try:
+            profile.sync()
+            yield profile
+        finally:
+            profile.close()
+
+
+@contextmanager
+def failures(*, as_json: bool) -> Iterator[None]:
+    """Report a Backchannel error (code and sentence) and exit: 2 for bad input, 1 otherwise."""
+    try:
+        yield
+    except BackchannelError as error:
+        invalid = isinstance(error, InputError | ProfileError | RuleViolation | KeystoreLocked)
+        fail(error, as_json=as_json, exit_code=EXIT_INVALID if invalid else EXIT_FAILED)
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    """A message as ``read --json`` prints it."""
+    return {
+        "id": message.id,
+        "room": message.room,
+        "author": message.author,
+        "at": message.at.isoformat(),
+        "label": message.label.value,
+        "lang": message.lang,
+        "text": message.text,
+        "proposal": message.proposal,
+        "relay": None if message.relay is None else message.relay.value,
+        "source": message.source,
+        "relayed_by": message.relayed_by,
+    }

@@ -1,0 +1,154 @@
+"""``backchannel send|relay|read|contact``: speaking, carrying and reading in rooms.
+
+Every action is checked by this device's own engine before anything leaves it; a refusal prints
+the rule's code and sentence and exits 2, having sent nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import typer
+from rich.text import Text
+
+from backchannel import engine
+from backchannel.cli.app import app, console, emit_json
+from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, message_json, opened
+from backchannel.engine import events as ev
+from backchannel.engine.rules import Label, RelayMode
+
+
+def _message_id(given: str | None) -> str:
+    return given or f"m-{secrets.token_hex(6)}"
+
+
+@app.command()
+def send(
+    alias: str = typer.Argument(..., help="The talks."),
+    room: str = typer.Argument(..., help="The room."),
+    text: str = typer.Argument(..., help="What to say."),
+    label: Label = typer.Option(
+        ..., "--label", help="Who may carry it: mediator-only, carry-gist or carry-verbatim."
+    ),
+    lang: str = typer.Option("", "--lang", help="Its language (en, ar, fa…)."),
+    propose: bool = typer.Option(False, "--propose", help="Send it as an offer."),
+    message: str | None = typer.Option(None, "--id", help="The message id (default: random)."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Send a message (or an offer) to a room, with an explicit carry label."""
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        participant = unlocked.participant(alias)
+        kind = ev.Propose if propose else ev.Send
+        mid = _message_id(message)
+        unlocked.act(participant, kind, message=mid, room=room, text=text, label=label, lang=lang)
+        data = {"talks": alias, "message": mid, "room": room, "label": label.value}
+        if as_json:
+            emit_json(data)
+        else:
+            console.print(f"Sent {mid} to {room} [{label.value}].")
+
+
+@app.command()
+def relay(
+    alias: str = typer.Argument(..., help="The talks."),
+    source: str = typer.Argument(..., help="The message to carry."),
+    room: str = typer.Argument(..., help="The room to carry it into."),
+    mode: RelayMode = typer.Option(..., "--mode", help="verbatim or gist."),
+    text: str = typer.Option("", "--text", help="For a gist: the mediator's own words."),
+    lang: str = typer.Option("", "--lang", help="The gist's language."),
+    message: str | None = typer.Option(None, "--id", help="The relay's message id."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Carry a message into another room, as its label allows (mediator only)."""
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        participant = unlocked.participant(alias)
+        mid = _message_id(message)
+        unlocked.act(
+            participant,
+            ev.Relay,
+            message=mid,
+            source=source,
+            room=room,
+            mode=mode,
+            text=text,
+            lang=lang,
+        )
+        data = {"talks": alias, "message": mid, "source": source, "room": room, "mode": mode.value}
+        if as_json:
+            emit_json(data)
+        else:
+            console.print(f"Carried {source} into {room} ({mode.value}) as {mid}.")
+
+
+@app.command()
+def contact(
+    alias: str = typer.Argument(..., help="The talks."),
+    to: str = typer.Option(..., "--to", help="The party asked."),
+    via: str | None = typer.Option(None, "--via", help="The mediator carrying the request."),
+    text: str = typer.Option("", "--text", help="What the request says."),
+    request: str | None = typer.Option(None, "--id", help="The request's id."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Ask another party to open talks, directly or through the mediator (a signed act)."""
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        participant = unlocked.participant(alias)
+        rid = request or f"c-{secrets.token_hex(6)}"
+        unlocked.act(participant, ev.RequestContact, request=rid, to_party=to, via=via, text=text)
+        data = {"talks": alias, "request": rid, "to": to, "via": via}
+        if as_json:
+            emit_json(data)
+        else:
+            console.print(f"Asked {to} {'through ' + via if via else 'directly'} ({rid}).")
+
+
+@app.command()
+def read(
+    alias: str = typer.Argument(..., help="The talks."),
+    room: str | None = typer.Option(None, "--room", help="Only this room."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """The messages you may read, as your device decrypted and checked them."""
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        participant = unlocked.participant(alias)
+        messages = [
+            m
+            for m in engine.messages_for(participant.view, participant.me)
+            if room is None or m.room == room
+        ]
+        if as_json:
+            emit_json(
+                {
+                    "talks": alias,
+                    "me": participant.me,
+                    "messages": [message_json(m) for m in messages],
+                    "dropped": [
+                        {"device": d.sender_device, "code": d.code, "message": d.message}
+                        for d in participant.dropped
+                    ],
+                }
+            )
+            return
+        for m in messages:
+            head = Text()
+            head.append(m.at.strftime("%Y-%m-%d %H:%M "), style="dim")
+            head.append(f"{m.room} ", style="bold")
+            head.append(m.author, style="cyan")
+            head.append(f" [{m.label.value}]", style="dim")
+            if m.relay is not None:
+                how = "the mediator's words" if m.relay is RelayMode.GIST else "verbatim"
+                head.append(f" carried by {m.relayed_by} ({how})", style="yellow")
+            if m.proposal:
+                head.append(" offer", style="bold magenta")
+            console.print(head)
+            console.print(Text(f"    {m.text}"))
+        if participant.dropped:
+            console.print(f"[red]{len(participant.dropped)} deliveries dropped[/] (see --json)")

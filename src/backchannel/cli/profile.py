@@ -1,0 +1,97 @@
+"""``backchannel profile create|show``: one person's device, its keys encrypted on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nacl.pwhash
+import typer
+
+from backchannel.cli.app import app, console, emit_json
+from backchannel.cli.local import (
+    JsonOption,
+    PassphraseOption,
+    ProfileOption,
+    failures,
+    opened,
+    passphrase,
+    profile_dir,
+)
+from backchannel.client.profile import Profile
+from backchannel.crypto import fingerprint
+
+profile_app = typer.Typer(help="Create and show device profiles.", no_args_is_help=True)
+app.add_typer(profile_app, name="profile")
+
+#: Argon2id cost of the keystore: moderate by default; interactive for tests and slow machines.
+KDF = {
+    "interactive": {
+        "opslimit": nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE,
+        "memlimit": nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE,
+    },
+    "moderate": {
+        "opslimit": nacl.pwhash.argon2id.OPSLIMIT_MODERATE,
+        "memlimit": nacl.pwhash.argon2id.MEMLIMIT_MODERATE,
+    },
+    "sensitive": {
+        "opslimit": nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE,
+        "memlimit": nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE,
+    },
+}
+
+
+@profile_app.command("create")
+def create(
+    host: str = typer.Option(..., "--host", help="The host's URL, e.g. http://127.0.0.1:8470."),
+    name: str = typer.Option("", "--name", help="A name for this profile, kept on this device."),
+    kdf: str = typer.Option(
+        "moderate", "--kdf", help="Passphrase hardening: interactive, moderate or sensitive."
+    ),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Create an identity and a device, register the device at the host, save them encrypted."""
+    with failures(as_json=as_json):
+        if kdf not in KDF:
+            raise typer.BadParameter(f"--kdf is one of {', '.join(KDF)}")
+        created = Profile.create(
+            profile_dir(profile),
+            passphrase(passphrase_file, confirm=True),
+            host_url=host,
+            name=name,
+            kdf_limits=KDF[kdf],
+        )
+        with created:
+            _show(created, as_json=as_json)
+
+
+@profile_app.command("show")
+def show(
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show the profile: its device, its identity fingerprint, and its talks."""
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        _show(unlocked, as_json=as_json)
+
+
+def _show(profile: Profile, *, as_json: bool) -> None:
+    data = {
+        "path": str(profile.path),
+        "name": profile.name,
+        "host": profile.host_url,
+        "device": profile.device.device_id,
+        "identity_fingerprint": profile.fingerprint,
+        "device_fingerprint": fingerprint(profile.device.ed25519),
+        "talks": sorted(profile.talks),
+    }
+    if as_json:
+        emit_json(data)
+        return
+    console.print(f"[bold]{profile.name or 'Profile'}[/] in {profile.path}")
+    console.print(f"  host         {profile.host_url}")
+    console.print(f"  device       {profile.device.device_id}")
+    console.print(f"  identity     [bold]{profile.fingerprint}[/]  (read it aloud to compare)")
+    console.print(f"  talks        {', '.join(data['talks']) or 'none yet'}")

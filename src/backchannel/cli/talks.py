@@ -1,0 +1,223 @@
+"""``backchannel talks create|invite|join|list`` and ``backchannel room create|join``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from backchannel.cli.app import app, console, emit_json
+from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, opened
+from backchannel.client.participant import Participant
+from backchannel.client.profile import Invite, Profile
+from backchannel.crypto import fingerprint
+from backchannel.engine import events as ev
+from backchannel.engine.rules import Level, RoomKind
+
+talks_app = typer.Typer(help="Convene, join and list talks.", no_args_is_help=True)
+room_app = typer.Typer(help="Create and join rooms.", no_args_is_help=True)
+app.add_typer(talks_app, name="talks")
+app.add_typer(room_app, name="room")
+
+LEVELS = {level.label: level for level in Level}
+
+
+def _level(text: str) -> Level:
+    if text not in LEVELS:
+        raise typer.BadParameter(f"a mandate level is one of {', '.join(LEVELS)}")
+    return LEVELS[text]
+
+
+@talks_app.command("create")
+def create(
+    alias: str = typer.Argument(..., help="A short name for the talks (it never leaves devices)."),
+    party: str = typer.Option(..., "--party", help="Your party's id in the talks."),
+    member: str | None = typer.Option(None, "--member", help="Your member id (omit: root only)."),
+    level: str = typer.Option("sign", "--level", help="The mandate your member holds."),
+    mediator: bool = typer.Option(False, "--mediator", help="Your party mediates."),
+    title: str = typer.Option("", "--title", help="The talks' title, shown to those invited."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Convene talks: this device declares its party (as its root authority) and member."""
+    held = _level(level)
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        participant = unlocked.create_talks(
+            alias, party=party, member=member, level=held, mediator=mediator, title=title
+        )
+        _print_talks(unlocked, alias, participant, as_json=as_json)
+
+
+@talks_app.command("invite")
+def invite(
+    alias: str = typer.Argument(..., help="The talks."),
+    party: str = typer.Option(..., "--party", help="The party the invite admits."),
+    ttl: int = typer.Option(7 * 24 * 3600, "--ttl", help="Seconds the invite stays valid."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Issue a single-use invite for one device of a party; pass it on out of band."""
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        issued = unlocked.invite(alias, party, ttl)
+        data = {
+            "talks": alias,
+            "party": party,
+            "invite": issued.encode(),
+            "fingerprint": unlocked.fingerprint,
+        }
+        if as_json:
+            emit_json(data)
+            return
+        console.print(f"Invite for [bold]{party}[/] to {alias} (single use):")
+        console.print(data["invite"], soft_wrap=False, overflow="fold")
+        console.print(
+            f"Pass it out of band. When they join, they should read your fingerprint back: "
+            f"[bold]{unlocked.fingerprint}[/]"
+        )
+
+
+@talks_app.command("join")
+def join(
+    code: str = typer.Argument(..., help="The invite string (bc1:…)."),
+    member: str | None = typer.Option(None, "--member", help="Your member id (omit: root only)."),
+    level: str = typer.Option("sign", "--level", help="The mandate your member holds."),
+    alias: str | None = typer.Option(None, "--as", help="A local name for the talks."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Join talks with an invite, as the root authority of the invited party."""
+    held = _level(level)
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        received = Invite.decode(code)
+        participant = unlocked.join(received, alias=alias, member=member, level=held)
+        convener = fingerprint(received.convener.certificate.identity)
+        name = alias or received.talks_id
+        if as_json:
+            emit_json(
+                {**_talks_json(unlocked, name, participant), "convener_fingerprint": convener}
+            )
+            return
+        console.print(f"Joined [bold]{received.title or name}[/] as {received.party}.")
+        console.print(
+            f"Compare the convener's fingerprint with them, aloud: [bold]{convener}[/]\n"
+            f"then run: backchannel verify-device {name} {received.convener.party} --fingerprint"
+        )
+
+
+@talks_app.command("list")
+def list_talks(
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """The talks this profile takes part in."""
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        found = [_talks_json(unlocked, alias, p) for alias, p in sorted(unlocked.talks.items())]
+        if as_json:
+            emit_json({"talks": found})
+            return
+        table = Table("talks", "title", "as", "parties", "rooms", "devices", "verified", "dropped")
+        for t in found:
+            table.add_row(
+                t["alias"],
+                t["title"],
+                t["me"],
+                ", ".join(t["parties"]),
+                ", ".join(t["rooms"]),
+                str(len(t["devices"])),
+                str(sum(1 for d in t["devices"] if d["verified"])),
+                str(len(t["dropped"])),
+            )
+        console.print(table)
+
+
+@room_app.command("create")
+def room_create(
+    alias: str = typer.Argument(..., help="The talks."),
+    room: str = typer.Argument(..., help="The new room's id."),
+    kind: RoomKind = typer.Option(..., "--kind", help="caucus, delegation or plenary."),
+    party: str | None = typer.Option(
+        None, "--party", help="The party a caucus or delegation room belongs to."
+    ),
+    name: str = typer.Option("", "--name", help="The room's name."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Create a room (the engine checks who may)."""
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        participant = unlocked.participant(alias)
+        unlocked.act(participant, ev.CreateRoom, room=room, kind=kind, party=party, name=name)
+        _done(f"Room {room} created.", {"talks": alias, "room": room}, as_json=as_json)
+
+
+@room_app.command("join")
+def room_join(
+    alias: str = typer.Argument(..., help="The talks."),
+    room: str = typer.Argument(..., help="The room."),
+    member: str | None = typer.Option(None, "--member", help="Add this member (as its root)."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Join a room yourself, or add a member of your party to it."""
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        participant = unlocked.participant(alias)
+        who = member or participant.me
+        fields: dict[str, Any] = {"room": room, "member": who}
+        if member is not None and member != participant.me and participant.introduction:
+            fields["actor"] = participant.introduction.party
+        unlocked.act(participant, ev.Join, **fields)
+        _done(
+            f"{who} is in {room}.", {"talks": alias, "room": room, "member": who}, as_json=as_json
+        )
+
+
+def _done(sentence: str, data: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        emit_json(data)
+    else:
+        console.print(sentence)
+
+
+def _talks_json(profile: Profile, alias: str, participant: Participant) -> dict[str, Any]:
+    view = participant.view
+    return {
+        "alias": alias,
+        "title": profile.titles.get(alias, ""),
+        "talks_id": view.id,
+        "me": participant.me,
+        "convener": participant.convener == profile.device.device_id,
+        "parties": sorted(view.parties),
+        "members": sorted(view.members),
+        "rooms": sorted(r.id for r in view.rooms.values() if participant.me in r.members),
+        "devices": [
+            {
+                "device": peer.host_device,
+                "party": peer.party,
+                "member": peer.member,
+                "root": peer.root,
+                "fingerprint": fingerprint(peer.identity),
+                "verified": peer.host_device in participant.verified,
+            }
+            for peer in sorted(participant.directory.peers.values(), key=lambda p: p.host_device)
+        ],
+        "dropped": [
+            {"device": d.sender_device, "code": d.code, "message": d.message}
+            for d in participant.dropped
+        ],
+    }
+
+
+def _print_talks(profile: Profile, alias: str, participant: Participant, *, as_json: bool) -> None:
+    data = _talks_json(profile, alias, participant)
+    if as_json:
+        emit_json(data)
+        return
+    console.print(f"Talks [bold]{alias}[/] convened; you are {participant.me}.")
+    console.print(f"Invite each party with: backchannel talks invite {alias} --party PARTY")
