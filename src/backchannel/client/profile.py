@@ -263,7 +263,9 @@ class Profile:
         keystore.write_private(self.path / STATE, sealed)
 
     def close(self, *, save: bool = True) -> None:
-        """Save, release the lock and close the host connection."""
+        """Save, release the lock and close the host connection (once)."""
+        if self._lock < 0:
+            return
         try:
             if save:
                 self.save()
@@ -364,9 +366,14 @@ class Profile:
                 "the host admitted this device to other talks than the invite names"
             )
         # The host must serve exactly the keys the invite names: otherwise it is in the middle.
-        served = verify_device(
-            self.host.device_certificate(convener.host_device), convener.identity
-        )
+        try:
+            served = verify_device(
+                self.host.device_certificate(convener.host_device), convener.identity
+            )
+        except BackchannelError as exc:
+            raise InviteMalformed(
+                f"the host serves other keys for the convener than the invite names: {exc}"
+            ) from exc
         if served.curve25519 != convener.curve25519:
             raise InviteMalformed(
                 "the host serves other keys for the convener than the invite names"

@@ -1,0 +1,197 @@
+"""Profiles on disk and the trust rules of invites and introductions, against a real host."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import nacl.pwhash
+import pytest
+
+from backchannel.client.directory import Introduction
+from backchannel.client.profile import STATE, Invite, Profile
+from backchannel.client.simulation import temporary_host
+from backchannel.engine import events as ev
+from backchannel.engine.rules import Label, RoomKind
+from backchannel.errors import (
+    InviteMalformed,
+    KeystoreLocked,
+    ProfileBusy,
+    ProfileExists,
+)
+
+FAST = {
+    "opslimit": nacl.pwhash.argon2id.OPSLIMIT_MIN,
+    "memlimit": nacl.pwhash.argon2id.MEMLIMIT_MIN,
+}
+PASSPHRASE = "a passphrase for tests"
+
+
+_OPEN: list[Profile] = []
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> Iterator[str]:
+    with temporary_host(f"sqlite:///{tmp_path}/host.db") as url:
+        yield url
+        while _OPEN:
+            _OPEN.pop().close()
+
+
+def make(tmp_path: Path, host: str, name: str) -> Profile:
+    profile = Profile.create(tmp_path / name, PASSPHRASE, host_url=host, name=name, kdf_limits=FAST)
+    _OPEN.append(profile)
+    return profile
+
+
+def reopen(path: Path) -> Profile:
+    profile = Profile.open(path, PASSPHRASE)
+    _OPEN.append(profile)
+    return profile
+
+
+def convene(tmp_path: Path, host: str) -> Profile:
+    oman = make(tmp_path, host, "oman")
+    oman.create_talks("t", party="oman", member="envoy", mediator=True)
+    return oman
+
+
+def test_a_reopened_profile_has_its_talks_history_and_sessions(tmp_path: Path, host: str) -> None:
+    """Close and reopen both sides: the view is rebuilt and the Olm sessions still work."""
+    oman = convene(tmp_path, host)
+    us = make(tmp_path, host, "us")
+    us.join(Invite.decode(oman.invite("t", "us").encode()), member="mcgurk")
+    oman.sync()
+    oman.act(oman.talks["t"], ev.CreateRoom, room="c", kind=RoomKind.CAUCUS, party="us")
+    oman.act(oman.talks["t"], ev.Join, room="c", member="envoy")
+    us.sync()
+    us.act(us.talks["t"], ev.Join, room="c", member="mcgurk")
+    for profile in (oman, us):
+        profile.close()
+    oman, us = (
+        Profile.open(tmp_path / "oman", PASSPHRASE),
+        Profile.open(tmp_path / "us", PASSPHRASE),
+    )
+    oman.sync()
+    oman.act(oman.talks["t"], ev.Send, message="m", room="c", text="hi", label=Label.CARRY_GIST)
+    us.sync()
+    assert us.talks["t"].view.messages["m"].text == "hi"
+    assert us.talks["t"].dropped == [] and oman.talks["t"].dropped == []
+    oman.close()
+    us.close()
+
+
+def test_an_invite_secret_that_was_not_issued_is_rejected(tmp_path: Path, host: str) -> None:
+    """A device holding a host invite code but not the convener's secret is not introduced."""
+    oman = convene(tmp_path, host)
+    forged = dataclasses.replace(Invite.decode(oman.invite("t", "us").encode()), secret=b"0" * 16)
+    us = make(tmp_path, host, "us")
+    us.join(forged, member="mcgurk")
+    oman.sync()
+    talks = oman.talks["t"]
+    assert "us" not in talks.view.parties
+    assert {d.code for d in talks.dropped} == {"directory.rejected"}
+    assert len(talks.directory.peers) == 0
+
+
+def test_an_invite_admits_only_its_party(tmp_path: Path, host: str) -> None:
+    """An invite for the US, its party field edited to Iran: the convener refuses the newcomer."""
+    oman = convene(tmp_path, host)
+    edited = dataclasses.replace(Invite.decode(oman.invite("t", "us").encode()), party="iran")
+    iran = make(tmp_path, host, "iran")
+    iran.join(edited, member="bagheri")
+    oman.sync()
+    talks = oman.talks["t"]
+    assert "iran" not in talks.view.parties
+    assert any("admits us" in d.message for d in talks.dropped)
+
+
+def test_an_invite_naming_other_convener_keys_is_refused(tmp_path: Path, host: str) -> None:
+    """An invite whose convener introduction was altered does not verify: nothing is joined."""
+    oman = convene(tmp_path, host)
+    invite = Invite.decode(oman.invite("t", "us").encode())
+    mallory = make(tmp_path, host, "mallory")
+    other = Introduction.make(
+        mallory.identity,
+        mallory.device.certify(mallory.identity),
+        invite.talks_host_id,
+        "oman",
+        "envoy",
+        root=True,
+    )
+    swapped = dataclasses.replace(
+        invite, convener=dataclasses.replace(invite.convener, signature=other.signature)
+    )
+    us = make(tmp_path, host, "us")
+    with pytest.raises(InviteMalformed):
+        us.join(Invite.decode(swapped.encode()), member="mcgurk")
+    assert us.talks == {}
+
+
+def test_an_invite_whose_convener_the_host_serves_otherwise_is_refused(
+    tmp_path: Path, host: str
+) -> None:
+    """The invite names Oman's device id with Mallory's keys (a host in the middle would): the
+    host serves Oman's real keys for that id, so the joiner refuses before sending anything."""
+    oman = convene(tmp_path, host)
+    invite = Invite.decode(oman.invite("t", "us").encode())
+    mallory = make(tmp_path, host, "mallory")
+    # Mallory signs an introduction claiming Oman's device id with its own keys.
+    cert = dataclasses.replace(
+        mallory.device.certify(mallory.identity), device_id=oman.device.device_id
+    )
+    claimed = dataclasses.replace(cert, signature=mallory.identity.sign(cert.message()))
+    fake = Introduction.make(
+        mallory.identity, claimed, invite.talks_host_id, "oman", "envoy", root=True
+    )
+    us = make(tmp_path, host, "us")
+    with pytest.raises(InviteMalformed):
+        us.join(dataclasses.replace(invite, convener=fake), member="mcgurk")
+
+
+def test_a_stranger_writing_to_a_member_is_dropped(tmp_path: Path, host: str) -> None:
+    """A device admitted at the host but never introduced sends to a member: dropped, unread."""
+    oman = convene(tmp_path, host)
+    us = make(tmp_path, host, "us")
+    us.join(Invite.decode(oman.invite("t", "us").encode()), member="mcgurk")
+    oman.sync()
+    us.sync()
+    stranger = make(tmp_path, host, "stranger")
+    stranger.host.accept(oman.host.invite(oman.talks["t"].talks_host_id))
+    stranger.create_talks("x", party="us", member="mcgurk")
+    talks = stranger.talks["x"]
+    talks.talks_host_id = oman.talks["t"].talks_host_id
+    talks.directory.admit(us.talks["t"].directory.find("oman"))
+    talks.directory.peers[us.device.device_id] = dataclasses.replace(
+        oman.talks["t"].directory.find("us")
+    )
+    talks.send_items({us.device.device_id: [{"event": {"action": "send"}}]})
+    us.sync()
+    assert [d.code for d in us.talks["t"].dropped] == ["directory.rejected"]
+
+
+def test_a_profile_opens_in_one_process_at_a_time(tmp_path: Path, host: str) -> None:
+    """A second open while the first holds the profile: profile.busy; after close it opens."""
+    first = make(tmp_path, host, "p")
+    with pytest.raises(ProfileBusy):
+        Profile.open(tmp_path / "p", PASSPHRASE)
+    first.close()
+    reopen(tmp_path / "p")
+
+
+def test_an_existing_profile_is_never_overwritten(tmp_path: Path, host: str) -> None:
+    make(tmp_path, host, "p").close()
+    with pytest.raises(ProfileExists):
+        make(tmp_path, host, "p")
+
+
+def test_an_altered_state_file_does_not_open(tmp_path: Path, host: str) -> None:
+    """One flipped byte in the encrypted state: keystore.bad_passphrase, nothing loaded."""
+    make(tmp_path, host, "p").close()
+    state = tmp_path / "p" / STATE
+    data = bytearray(state.read_bytes())
+    data[len(data) // 2] ^= 1
+    state.write_bytes(bytes(data))
+    with pytest.raises(KeystoreLocked):
+        Profile.open(tmp_path / "p", PASSPHRASE)
