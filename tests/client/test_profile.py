@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import queue
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import nacl.pwhash
 import pytest
 
 from backchannel.client.directory import Introduction
-from backchannel.client.profile import STATE, Invite, Profile
+from backchannel.client.profile import STATE, Invite, Profile, SyncLoop
 from backchannel.client.simulation import temporary_host
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Label, RoomKind
@@ -195,3 +196,27 @@ def test_an_altered_state_file_does_not_open(tmp_path: Path, host: str) -> None:
     state.write_bytes(bytes(data))
     with pytest.raises(KeystoreLocked):
         Profile.open(tmp_path / "p", PASSPHRASE)
+
+
+def test_the_sync_loop_delivers_events_as_they_arrive(tmp_path: Path, host: str) -> None:
+    """A background loop long-polls; a message sent later reaches its callback decrypted."""
+    oman = convene(tmp_path, host)
+    us = make(tmp_path, host, "us")
+    us.join(Invite.decode(oman.invite("t", "us").encode()), member="mcgurk")
+    oman.sync()
+    oman.act(oman.talks["t"], ev.CreateRoom, room="c", kind=RoomKind.CAUCUS, party="us")
+    oman.act(oman.talks["t"], ev.Join, room="c", member="envoy")
+    us.sync()
+    us.act(us.talks["t"], ev.Join, room="c", member="mcgurk")
+    oman.sync()
+    arrived: queue.Queue[dict[str, list[ev.Event]]] = queue.Queue()
+    loop = SyncLoop(us, arrived.put, poll_seconds=2).start()
+    try:
+        oman.act(
+            oman.talks["t"], ev.Send, message="m", room="c", text="live", label=Label.CARRY_GIST
+        )
+        batch = arrived.get(timeout=30)
+    finally:
+        loop.stop()
+    (event,) = batch["t"]
+    assert isinstance(event, ev.Send) and event.text == "live"

@@ -27,7 +27,9 @@ import fcntl
 import json
 import os
 import secrets
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -551,3 +553,62 @@ def _lock(path: Path) -> int:
         os.close(handle)
         raise ProfileBusy(f"another process has the profile in {path} open") from None
     return handle
+
+
+class SyncLoop:
+    """Keep a profile synced in a background thread, long-polling the host.
+
+    Every call on the profile from other threads must hold :attr:`lock` too (the loop holds it
+    while it applies a batch, not while it waits). ``on_events`` gets each batch of newly applied
+    events by talks alias; ``on_error`` gets a failure (the loop retries after ``backoff`` s).
+    """
+
+    def __init__(
+        self,
+        profile: Profile,
+        on_events: Callable[[dict[str, list[ev.Event]]], None],
+        *,
+        on_error: Callable[[BackchannelError], None] | None = None,
+        poll_seconds: int = 20,
+        backoff: float = 2.0,
+    ) -> None:
+        self.profile = profile
+        self.lock = threading.RLock()
+        self._on_events = on_events
+        self._on_error = on_error
+        self._poll = poll_seconds
+        self._backoff = backoff
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="backchannel-sync", daemon=True)
+        # Waiting happens on a second connection, so a long poll never blocks the profile's own.
+        self._waiter = HostClient(profile.host_url, profile.device)
+
+    def start(self) -> SyncLoop:
+        """Start the thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop after the current wait (at most ``poll_seconds``)."""
+        self._stop.set()
+        self._thread.join(timeout=self._poll + 5)
+        self._waiter.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                # Wait without the lock until something is queued after our cursor...
+                waiting, _ = self._waiter.sync(
+                    since=self.profile.cursor, timeout=self._poll, limit=1
+                )
+                if not waiting:
+                    continue
+                # ...then take everything under the lock, through the profile.
+                with self.lock:
+                    received = self.profile.sync()
+                if received:
+                    self._on_events(received)
+            except BackchannelError as error:
+                if self._on_error is not None:
+                    self._on_error(error)
+                self._stop.wait(self._backoff)
