@@ -211,3 +211,16 @@ def test_profile_errors_have_codes(muscat: dict[str, Person], tmp_path: Path, ho
     )
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["code"] == "keystore.bad_passphrase"
+
+
+def test_every_device_proves_its_events_in_the_record(muscat: dict[str, Person]) -> None:
+    """record status: each device verified every event it holds against the signed checkpoint,
+    posted a cosigned one, and raised no alarm."""
+    for person in muscat.values():
+        status = person("record", "status", "muscat", "--post")
+        assert status["alarms"] == []
+        assert status["tree_size"] > 0
+        assert status["verified_events"] == status["held_events"] > 0
+        assert status["posted_size"] == status["tree_size"]
+    for person in muscat.values():
+        assert person("record", "status", "muscat")["alarms"] == []

@@ -236,6 +236,21 @@ def test_vkey_round_trip_and_mismatched_id() -> None:
         NoteKey.from_vkey("no-plus-signs")
 
 
+@settings(max_examples=200)
+@given(st.binary(min_size=32, max_size=32))
+def test_vkey_round_trips_when_the_key_material_holds_a_plus(public_key: bytes) -> None:
+    """Base64 key material may contain '+': only the first two '+' separate the parts."""
+    key = NoteKey("backchannel/localhost/t", public_key)
+    assert NoteKey.from_vkey(key.vkey()) == key
+
+
+def test_vkey_with_a_plus_in_its_material() -> None:
+    """A key whose base64 form has a '+' (found by a device checking a real host's key)."""
+    key = NoteKey("backchannel/localhost/t", bytes([0xFB]) * 32)
+    assert "+" in key.vkey().split("+", 2)[2]
+    assert NoteKey.from_vkey(key.vkey()) == key
+
+
 def test_cosignature_format_follows_tlog_cosignature() -> None:
     """The cosignature carries key ID (type 0x04), 8-byte timestamp and an Ed25519 signature over
     'cosignature/v1', the time line and the checkpoint body."""

@@ -10,6 +10,7 @@ from backchannel.cli import (
     match,  # noqa: F401
     messages,  # noqa: F401
     profile,  # noqa: F401
+    record,  # noqa: F401
     serve,  # noqa: F401
     simulate,  # noqa: F401
     talks,  # noqa: F401

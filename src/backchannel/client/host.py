@@ -16,6 +16,7 @@ import httpx
 from backchannel import errors
 from backchannel.crypto.device import Device, DeviceCertificate
 from backchannel.crypto.signed import Identity, b64, challenge_message, unb64
+from backchannel.record.merkle import ConsistencyProof, InclusionProof
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +164,24 @@ class HostClient:
         params: dict[str, Any] = {"start": start} | ({} if end is None else {"end": end})
         data = self._call("GET", f"/v1/talks/{talks_id}/log/entries", params=params)
         return [unb64(entry) for entry in data["entries"]]
+
+    def log_checkpoint(self, talks_id: str) -> dict[str, Any]:
+        """The talks' latest checkpoint: ``checkpoint`` (the signed note) and ``vkey``."""
+        return dict(self._call("GET", f"/v1/talks/{talks_id}/log/checkpoint"))
+
+    def log_inclusion(self, talks_id: str, index: int, size: int) -> InclusionProof:
+        """The audit path of leaf ``index`` in the tree of ``size`` leaves."""
+        params = {"index": index, "size": size}
+        data = self._call("GET", f"/v1/talks/{talks_id}/log/inclusion", params=params)
+        path = tuple(unb64(h) for h in data["path"])
+        return InclusionProof(int(data["leaf_index"]), int(data["tree_size"]), path)
+
+    def log_consistency(self, talks_id: str, first: int, second: int) -> ConsistencyProof:
+        """The consistency proof from ``first`` leaves to ``second``."""
+        params = {"from": first, "to": second}
+        data = self._call("GET", f"/v1/talks/{talks_id}/log/consistency", params=params)
+        path = tuple(unb64(h) for h in data["path"])
+        return ConsistencyProof(int(data["from"]), int(data["to"]), path)
 
     def sync(
         self, since: int = 0, timeout: int = 0, limit: int = 100

@@ -30,6 +30,7 @@ import nacl.utils
 from backchannel import engine
 from backchannel.client.directory import Directory, Introduction
 from backchannel.client.host import Delivery, HostClient
+from backchannel.client.witness import Alarm, Witness
 from backchannel.crypto import Context, Identity, Recipient, Sessions, canonical_json
 from backchannel.crypto.signed import SignedAct, b64, sign_act, unb64, verify_act
 from backchannel.engine import codec
@@ -123,6 +124,9 @@ class Participant:
         #: Every introduction this device holds (its own too), by host device id: what it
         #: forwards to newcomers when it convenes.
         self.known_introductions: dict[str, dict[str, Any]] = {}
+        #: The device's watch over the talks' record, and which openings it received.
+        self.witness = Witness(talks_host_id)
+        self.received_openings: set[int] = set()
         if introduction is not None:
             self.known_introductions[self.device_id] = introduction.to_json()
 
@@ -351,6 +355,9 @@ class Participant:
         if "intro" in item:
             self._introduce(sender, item)
             return None
+        if "checkpoint" in item:
+            self.witness.peer_notes[sender] = str(item["checkpoint"])
+            return None
         if "sas" in item:
             self.sas_inbox[sender] = unb64(str(item["sas"]))
             return None
@@ -360,6 +367,7 @@ class Participant:
         self.view = engine.apply(self.view, event)
         self._applied(event, item)
         if "salt" in item:
+            self.received_openings.add(len(self.openings))
             self.openings.append((unb64(str(item["salt"])), item["event"]))
         return event
 
@@ -405,6 +413,22 @@ class Participant:
             verify_act(SignedAct(item["event"], identity, signature), identity)
         return event
 
+    # --- witnessing the record ---------------------------------------------------------------
+
+    def watch(self) -> list[Alarm]:
+        """Check the record against everything this device holds (see :mod:`witness`)."""
+        identities = {d: p.identity for d, p in self.directory.peers.items()}
+        return self.witness.observe(self.host, self.openings, self.received_openings, identities)
+
+    def post_checkpoint(self) -> bool:
+        """Post this device's cosigned checkpoint to every device of the talks."""
+        note = self.witness.cosigned(self.device_id, self.identity)
+        if note is None or not self.directory.peers:
+            return False
+        self.send_items({device: [{"checkpoint": note}] for device in self.directory.peers})
+        self.witness.posted_size = self.witness.size
+        return True
+
     # --- persistence -------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
@@ -424,6 +448,8 @@ class Participant:
             "pending_welcome": sorted(self.pending_welcome),
             "verified": sorted(self.verified),
             "dropped": [[d.sender_device, d.code, d.message] for d in self.dropped],
+            "witness": self.witness.snapshot(),
+            "received_openings": sorted(self.received_openings),
         }
 
     @classmethod
@@ -460,4 +486,6 @@ class Participant:
         participant.pending_welcome = set(state["pending_welcome"])
         participant.verified = set(state["verified"])
         participant.dropped = [Dropped(*d) for d in state["dropped"]]
+        participant.witness = Witness.restore(talks_host_id, state["witness"])
+        participant.received_openings = set(state["received_openings"])
         return participant

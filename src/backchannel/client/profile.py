@@ -71,6 +71,8 @@ STATE_PURPOSE = b"backchannel/profile-state/v1"
 INVITE_PREFIX = "bc1:"
 #: One-time keys published at creation; topped up as peers use them.
 ONE_TIME_KEYS = 20
+#: A device posts its cosigned checkpoint whenever the record grew this much since its last.
+POST_EVERY = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,7 +497,12 @@ class Profile:
         used = self._session_count() - sessions_before
         if used > 0:
             self.host.publish_one_time_keys(used)
-            self.save()
+        for participant in self.talks.values():
+            participant.watch()
+            # Post a cosigned checkpoint in the talks from time to time, for peers to compare.
+            if participant.witness.size >= participant.witness.posted_size + POST_EVERY:
+                participant.post_checkpoint()
+        self.save()
         return received
 
     # --- verifying another device ---------------------------------------------------------

@@ -248,7 +248,8 @@ class NoteKey:
     @classmethod
     def from_vkey(cls, vkey: str) -> NoteKey:
         """Parse a verifier key (signed-note "Verifier keys"); the key ID must match."""
-        parts = vkey.split("+")
+        # Names never hold '+'; the base64 key material may, so only the first two split.
+        parts = vkey.split("+", 2)
         if len(parts) != 3:
             raise _malformed("a verifier key has three '+'-separated parts")
         name, hex_id, material = parts
