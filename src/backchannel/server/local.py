@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from backchannel.server.app import HostConfig, create_app
 
@@ -20,9 +21,16 @@ from backchannel.server.app import HostConfig, create_app
 @contextmanager
 def serve_locally(config: HostConfig) -> Iterator[str]:
     """Serve a host for the duration of the block; yields its URL."""
+    with serve_app(create_app(config)) as url:
+        yield url
+
+
+@contextmanager
+def serve_app(app: ASGIApp) -> Iterator[str]:
+    """Serve an ASGI app (the host's, or a test's wrapper around it); yields its URL."""
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(config),
+            app,
             access_log=False,
             log_level="warning",
             lifespan="on",
