@@ -119,6 +119,10 @@ def test_reference_case_through_the_host(path: Path, tmp_path: Path) -> None:
     assert len(entries) >= len(data["events"]) - len(data["rejections"])
     assert data["outcome"]["as_written"], data["outcome"]["unexpected"]
     assert data["stack"]["dropped"] == []
+    assert data["stack"]["record"]["alarms"] == []
+    assert data["stack"]["record"]["verified_events"] == sum(
+        len(p.openings) for p in stacked.participants.values()
+    )
     assert stacked.device_visibility() == data["visibility"]
     scanned = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("host.db"))
     assert len(scanned) > 10_000

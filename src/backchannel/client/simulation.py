@@ -73,6 +73,14 @@ class StackRun:
                 for host_id, p in self.participants.items()
                 for d in p.dropped
             ],
+            "record": {
+                "verified_events": sum(len(p.witness.verified) for p in self.participants.values()),
+                "alarms": [
+                    {"device": host_id, **alarm.to_json()}
+                    for host_id, p in self.participants.items()
+                    for alarm in p.witness.alarms
+                ],
+            },
         }
         return data
 
@@ -134,6 +142,9 @@ def run(scenario: Scenario, host_url: str) -> StackRun:
             continue
         omniscient = engine.apply(omniscient, step.event)
         outcomes.append(Outcome(step=step, seq=omniscient.log[-1].seq))
+    # Every device witnesses the record: each event it holds is proven in the signed checkpoint.
+    for participant in participants.values():
+        participant.watch()
     return StackRun(Transcript(scenario, omniscient, tuple(outcomes)), participants)
 
 
