@@ -6,6 +6,7 @@ import dataclasses
 import queue
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nacl.pwhash
 import pytest
@@ -14,7 +15,7 @@ from backchannel.client.directory import Introduction
 from backchannel.client.profile import STATE, Invite, Profile, SyncLoop
 from backchannel.client.simulation import temporary_host
 from backchannel.engine import events as ev
-from backchannel.engine.rules import Label, RoomKind
+from backchannel.engine.rules import Label, RelayMode, RoomKind
 from backchannel.errors import (
     InviteMalformed,
     KeystoreLocked,
@@ -220,3 +221,54 @@ def test_the_sync_loop_delivers_events_as_they_arrive(tmp_path: Path, host: str)
         loop.stop()
     (event,) = batch["t"]
     assert isinstance(event, ev.Send) and event.text == "live"
+
+
+def test_a_gist_relay_decrypts_to_the_gist_only(tmp_path: Path, host: str) -> None:
+    """Everything the US device decrypts — every payload of every ciphertext it was sent —
+    holds the mediator's gist and never a word of the carried message or of the aside."""
+    oman = convene(tmp_path, host)
+    us, iran = make(tmp_path, host, "us"), make(tmp_path, host, "iran")
+    for person, party, member in ((us, "us", "mcgurk"), (iran, "iran", "bagheri")):
+        person.join(Invite.decode(oman.invite("t", party).encode()), member=member)
+        oman.sync()
+    for party in ("us", "iran"):
+        oman.act(
+            oman.talks["t"], ev.CreateRoom, room=f"{party}-c", kind=RoomKind.CAUCUS, party=party
+        )
+        oman.act(oman.talks["t"], ev.Join, room=f"{party}-c", member="envoy")
+    us.sync()
+    iran.sync()
+    us.act(us.talks["t"], ev.Join, room="us-c", member="mcgurk")
+    iran.act(iran.talks["t"], ev.Join, room="iran-c", member="bagheri")
+    source, aside = "ceasefire in Gaza first, everything else after", "we do not control them"
+    for mid, text, label in (
+        ("src", source, Label.CARRY_GIST),
+        ("aside", aside, Label.MEDIATOR_ONLY),
+    ):
+        iran.act(iran.talks["t"], ev.Send, message=mid, room="iran-c", text=text, label=label)
+    oman.sync()
+    gist = "Iran puts a Gaza ceasefire first"
+    oman.act(
+        oman.talks["t"],
+        ev.Relay,
+        message="g",
+        source="src",
+        room="us-c",
+        mode=RelayMode.GIST,
+        text=gist,
+    )
+    plaintexts: list[bytes] = []
+    opened = us.sessions.open
+
+    def observe(*args: Any) -> bytes:
+        plaintext = opened(*args)
+        plaintexts.append(plaintext)
+        return plaintext
+
+    us.sessions.open = observe  # type: ignore[method-assign]
+    us.sync()
+    assert any(gist.encode() in p for p in plaintexts)
+    for plaintext in plaintexts:
+        assert source.encode() not in plaintext and aside.encode() not in plaintext
+        assert b'"src"' not in plaintext and b'"aside"' not in plaintext
+    assert us.talks["t"].view.messages["g"].source is None
