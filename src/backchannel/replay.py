@@ -65,7 +65,7 @@ class Transcript:
                 for o in self.outcomes
                 if not o.ok
             ],
-            "messages": [_message_json(m) for m in self.talks.messages.values()],
+            "messages": [message_json(m) for m in self.talks.messages.values()],
             "visibility": engine.visibility(self.talks),
             "initiator": _initiator_json(engine.initiator(self.talks)),
             "outcome": self._outcome_json(),
@@ -158,7 +158,8 @@ def _event_json(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def _message_json(message: engine.Message) -> dict[str, Any]:
+def message_json(message: engine.Message) -> dict[str, Any]:
+    """A message as every ``--json`` output prints it."""
     return {
         "id": message.id,
         "room": message.room,

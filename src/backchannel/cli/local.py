@@ -11,13 +11,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import typer
 
 from backchannel.cli.app import EXIT_FAILED, EXIT_INVALID, fail
+from backchannel.client.participant import Participant
 from backchannel.client.profile import Profile
-from backchannel.engine.state import Message
 from backchannel.errors import (
     BackchannelError,
     InputError,
@@ -80,18 +79,9 @@ def failures(*, as_json: bool) -> Iterator[None]:
         fail(error, as_json=as_json, exit_code=EXIT_INVALID if invalid else EXIT_FAILED)
 
 
-def message_json(message: Message) -> dict[str, Any]:
-    """A message as ``read --json`` prints it."""
-    return {
-        "id": message.id,
-        "room": message.room,
-        "author": message.author,
-        "at": message.at.isoformat(),
-        "label": message.label.value,
-        "lang": message.lang,
-        "text": message.text,
-        "proposal": message.proposal,
-        "relay": None if message.relay is None else message.relay.value,
-        "source": message.source,
-        "relayed_by": message.relayed_by,
-    }
+def dropped_json(participant: Participant) -> list[dict[str, str]]:
+    """The deliveries a device refused, as every ``--json`` output prints them."""
+    return [
+        {"device": d.sender_device, "code": d.code, "message": d.message}
+        for d in participant.dropped
+    ]

@@ -14,9 +14,10 @@ from rich.text import Text
 
 from backchannel import engine
 from backchannel.cli.app import app, console, emit_json
-from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, message_json, opened
+from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, dropped_json, opened
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Label, RelayMode
+from backchannel.replay import message_json
 
 
 def _message_id(given: str | None) -> str:
@@ -130,10 +131,7 @@ def read(
                     "talks": alias,
                     "me": participant.me,
                     "messages": [message_json(m) for m in messages],
-                    "dropped": [
-                        {"device": d.sender_device, "code": d.code, "message": d.message}
-                        for d in participant.dropped
-                    ],
+                    "dropped": dropped_json(participant),
                 }
             )
             return

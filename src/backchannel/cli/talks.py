@@ -9,7 +9,13 @@ import typer
 from rich.table import Table
 
 from backchannel.cli.app import app, console, emit_json
-from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, opened
+from backchannel.cli.local import (
+    JsonOption,
+    PassphraseOption,
+    ProfileOption,
+    dropped_json,
+    opened,
+)
 from backchannel.client.participant import Participant
 from backchannel.client.profile import Invite, Profile
 from backchannel.crypto import fingerprint
@@ -207,10 +213,7 @@ def _talks_json(profile: Profile, alias: str, participant: Participant) -> dict[
             }
             for peer in sorted(participant.directory.peers.values(), key=lambda p: p.host_device)
         ],
-        "dropped": [
-            {"device": d.sender_device, "code": d.code, "message": d.message}
-            for d in participant.dropped
-        ],
+        "dropped": dropped_json(participant),
     }
 
 
