@@ -186,7 +186,12 @@ class Participant:
 
     def _backlog_for(self, talks: engine.Talks, party: str) -> list[Item]:
         if party not in talks.parties:
-            return [{**entry, "forwarded": True} for entry in self.history]
+            # A party this view does not know yet gets only what every device gets.
+            return [
+                {**entry, "forwarded": True}
+                for entry in self.history
+                if isinstance(codec.decode(entry["event"]), TALKS_WIDE)
+            ]
         return [
             {**entry, "forwarded": True}
             for entry in self.history
