@@ -215,6 +215,20 @@ class MandateRevoked(RuleViolation):
     status = 403
 
 
+class MandateForged(RuleViolation):
+    """A mandate token that does not verify: another key, another talks, or a broken chain."""
+
+    code = "mandate.forged"
+    status = 403
+
+
+class MandateOverAttenuated(RuleViolation):
+    """A delegated mandate wider than its grantor's link: attenuation only narrows."""
+
+    code = "mandate.over_attenuated"
+    status = 403
+
+
 class DeviceUnknown(RuleViolation):
     """The device is not one of the actor's."""
 
