@@ -16,7 +16,7 @@ import backchannel
 import backchannel.engine
 
 SRC = Path(backchannel.__file__).parent
-PURE = ("engine", "record")
+PURE = ("engine", "record", "authority")
 FORBIDDEN = {
     "asyncio",
     "anyio",

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import biscuit_auth as bis
@@ -285,8 +285,9 @@ def _link_block(
     block = bis.BlockBuilder(_GRANT, params)
     block.add_check(bis.Check(_CAP, {"level": int(level)}))
     if expires is not None:
-        block.add_fact(bis.Fact("expires({i}, {expires})", {"i": index, "expires": expires}))
-        block.add_check(bis.Check(_EXPIRY, {"expires": expires}))
+        when = _utc(expires)
+        block.add_fact(bis.Fact("expires({i}, {expires})", {"i": index, "expires": when}))
+        block.add_check(bis.Check(_EXPIRY, {"expires": when}))
     return block
 
 
@@ -311,12 +312,17 @@ def _facts(authorizer: Any, rule: str, params: dict[str, Any] | None = None) -> 
 
 
 def _authorize(token: str, root_key: bytes, needs: Level, at: datetime) -> None:
-    facts = [bis.Fact("needs({n})", {"n": int(needs)}), bis.Fact("time({t})", {"t": at})]
+    facts = [bis.Fact("needs({n})", {"n": int(needs)}), bis.Fact("time({t})", {"t": _utc(at)})]
     authorizer = _authorizer(_parse(token, root_key), "allow if true;", facts)
     try:
         authorizer.authorize()
     except bis.AuthorizationError as exc:
         raise MandateInsufficient(f"a check in the token refuses the act: {exc}") from exc
+
+
+def _utc(at: datetime) -> datetime:
+    # Biscuit dates are UTC seconds; the binding accepts only UTC datetimes.
+    return at.astimezone(UTC)
 
 
 def _level(term: Any) -> Level:

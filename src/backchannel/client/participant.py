@@ -23,11 +23,12 @@ import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import nacl.utils
 
-from backchannel import engine
+from backchannel import authority, engine
 from backchannel.client.directory import Directory, Introduction
 from backchannel.client.host import Delivery, HostClient
 from backchannel.client.witness import Alarm, Witness
@@ -36,7 +37,13 @@ from backchannel.crypto.signed import SignedAct, b64, sign_act, unb64, verify_ac
 from backchannel.engine import codec
 from backchannel.engine import events as ev
 from backchannel.engine.audience import audience, party_receives
-from backchannel.errors import BackchannelError, IntroductionRejected, RuleViolation
+from backchannel.engine.rules import Level
+from backchannel.errors import (
+    BackchannelError,
+    IntroductionRejected,
+    MandateForged,
+    RuleViolation,
+)
 from backchannel.record.leaf import SALT_SIZE, commit
 
 #: Events signed with the actor's identity key: attributable on purpose.
@@ -144,10 +151,13 @@ class Participant:
         """
         after = engine.apply(self.view, event)
         forms = self._recipients(after, event)
+        mandate = self._mandate_for(event) if isinstance(event, ev.Grant) else None
         self.view = after
         # The record gets a commitment to the event; the salt that opens it travels encrypted.
         salt = nacl.utils.random(SALT_SIZE)
         item = {**self._item(event), "salt": b64(salt)}
+        if mandate is not None:
+            item["mandate"] = mandate
         self._applied(event, item)
         if not forms:
             return []
@@ -204,7 +214,10 @@ class Participant:
             key = canonical_json(item["event"])
             if key not in self._seen:
                 self._seen.add(key)
-                self.history.append({"event": item["event"], "act": item.get("act")})
+                kept = {"event": item["event"], "act": item.get("act")}
+                if "mandate" in item:
+                    kept["mandate"] = item["mandate"]
+                self.history.append(kept)
 
     def _recipients(self, after: engine.Talks, event: ev.Event) -> dict[str, ev.Event]:
         """Host device id → the form of ``event`` that device receives (never this device)."""
@@ -413,10 +426,86 @@ class Participant:
         ):
             raise RuleViolation(f"device {sender_device} may not act as {event.actor}")
         if isinstance(event, FORMAL):
-            identity = self.directory.identity_of(event.actor)
+            identity = self.identity_of(event.actor)
             signature = unb64(str(item.get("act", "")))
             verify_act(SignedAct(item["event"], identity, signature), identity)
+        if isinstance(event, ev.Grant):
+            self._check_mandate(event, item.get("mandate"))
         return event
+
+    # --- mandates as tokens ------------------------------------------------------------------
+
+    def identity_of(self, actor: str) -> bytes:
+        """The identity key acting as ``actor`` (a member, or a party's root), this one's too."""
+        own = self.introduction
+        if actor == self.me or (
+            own is not None and actor in (own.member, own.party if own.root else None)
+        ):
+            return self.identity.public_key
+        return self.directory.identity_of(actor)
+
+    def _party_of(self, talks: engine.Talks, member: str) -> str:
+        found = talks.members.get(member)
+        if found is None:
+            raise MandateForged(f"a mandate for {member}, whom these talks do not know")
+        return found.party
+
+    def _mandate_for(self, grant: ev.Grant) -> str:
+        """The token carrying ``grant``: issued if the root grants, else the grantor's own
+        token attenuated for the grantee, signed with the grantor's identity key."""
+        party = self._party_of(self.view, grant.member)
+        fields: dict[str, Any] = {
+            "grant": grant.grant,
+            "member": grant.member,
+            "level": grant.level,
+            "expires": grant.expires,
+        }
+        holder = self.identity_of(grant.member)
+        if grant.actor == party:
+            return authority.issue(
+                self.identity, talks=self.view.id, party=party, holder=holder, **fields
+            )
+        own = self.token_of(grant.actor)
+        if own is None:
+            raise MandateForged(f"{grant.actor} holds no mandate token to delegate from")
+        root = self.identity_of(party)
+        return authority.delegate(own, root, self.identity, to_holder=holder, **fields)
+
+    def token_of(self, member: str) -> str | None:
+        """The token of ``member``'s latest grant that is not revoked in this device's view."""
+        for item in reversed(self.applied):
+            token = item.get("mandate")
+            if token is None:
+                continue
+            grant = codec.decode(item["event"])
+            assert isinstance(grant, ev.Grant)
+            held = self.view.grants.get(grant.grant)
+            if grant.member == member and held is not None and held.revoked_at is None:
+                return str(token)
+        return None
+
+    def _check_mandate(self, grant: ev.Grant, token: Any) -> None:
+        """A grant travels with its token, which must say exactly what the grant says."""
+        if not isinstance(token, str):
+            raise MandateForged(f"grant {grant.grant!r} travels without its mandate token")
+        party = self._party_of(self.view, grant.member)
+        mandate = authority.check(
+            token,
+            self.identity_of(party),
+            talks=self.view.id,
+            holder=self.identity_of(grant.member),
+            needs=Level.OBSERVE,
+            at=grant.at,
+        )
+        last = mandate.last
+        said = (last.grant, last.member, last.level, _seconds(last.expires))
+        meant = (grant.grant, grant.member, grant.level, _seconds(grant.expires))
+        if mandate.party != party or said != meant:
+            raise MandateForged(f"the token of grant {grant.grant!r} says something else")
+        grantor = grant.actor if grant.actor != party else None
+        chain = mandate.links[-2].member if len(mandate.links) > 1 else None
+        if chain != grantor:
+            raise MandateForged(f"the token of grant {grant.grant!r} comes from someone else")
 
     # --- witnessing the record ---------------------------------------------------------------
 
@@ -494,3 +583,8 @@ class Participant:
         participant.witness = Witness.restore(talks_host_id, state["witness"])
         participant.received_openings = set(state["received_openings"])
         return participant
+
+
+def _seconds(at: datetime | None) -> int | None:
+    """A time as tokens hold it: whole seconds."""
+    return None if at is None else int(at.timestamp())
