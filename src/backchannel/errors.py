@@ -359,6 +359,12 @@ class CheckpointMalformed(RecordError):
     status = 400
 
 
+class BundleInvalid(RecordError):
+    """A record bundle that does not verify: the message names the entry and the reason."""
+
+    code = "record.bundle_invalid"
+
+
 class LogRangeInvalid(RecordError):
     """A proof or entries request names indexes or sizes the log does not have."""
 

@@ -189,6 +189,8 @@ def read(token: str, root_key: bytes) -> Mandate:
     Expiry, revocation and the level needed are :func:`check`'s business.
     """
     biscuit = _parse(token, root_key)
+    if biscuit.to_base64() != token:
+        raise MandateForged("the token is not in its canonical encoding")
     authorizer = _authorizer(biscuit, "allow if true;", ())
     facts = _facts(authorizer, "r($t, $p) <- talks($t), party($p)")
     if len(facts) != 1:

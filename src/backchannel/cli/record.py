@@ -1,20 +1,27 @@
-"""``backchannel record status``: what this device has checked of its talks' record.
+"""``backchannel record status|timeline|export|verify``: the talks' record, checked and shared.
 
+``status`` says what this device has checked of its talks' record:
 The device checks the host's latest checkpoint (consistency with the last it held, inclusion of
 every event it can open, delivery order) and the checkpoints other devices posted; any alarm —
 a rollback, a rewrite, a dropped or reordered entry, a split view — is stored and shown in red,
-and the command exits 1 while one stands.
+and the command exits 1 while one stands. ``export`` writes what the device can prove as one
+self-contained bundle; ``verify`` checks such a file offline (exit 0 only when everything in it
+verifies) and prints its timeline; ``timeline`` does both in memory for the device's own talks.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.table import Table
 
 from backchannel.cli.app import EXIT_FAILED, app, console, emit_json
-from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, opened
+from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, failures, opened
+from backchannel.client import bundle
 from backchannel.crypto.signed import b64
+from backchannel.errors import BundleInvalid
 
 record_app = typer.Typer(help="The tamper-evident record of each talks.", no_args_is_help=True)
 app.add_typer(record_app, name="record")
@@ -61,3 +68,96 @@ def status(
             console.print("  [green]no alarm[/]: consistent with every checkpoint seen")
     if witness.alarms:
         raise typer.Exit(EXIT_FAILED)
+
+
+@record_app.command("timeline")
+def timeline(
+    alias: str = typer.Argument(..., help="The talks."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Who asked first, through whom and when; every formal act with its mandate chain."""
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        verified = bundle.verify(bundle.export(unlocked.participant(alias)))
+    show(verified.to_json(), as_json=as_json)
+
+
+@record_app.command("export")
+def export(
+    alias: str = typer.Argument(..., help="The talks."),
+    out: Path = typer.Option(..., "--out", help="The bundle file to write."),
+    with_content: bool = typer.Option(
+        False, "--with-content", help="Open the messages too (formal acts always are)."
+    ),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Write one self-contained, offline-verifiable bundle of what this device can prove."""
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        data = bundle.export(unlocked.participant(alias), with_content=with_content)
+        verified = bundle.verify(data)  # never hand out a file that would not verify
+    write(out, data)
+    summary = {"out": str(out), "entries": verified.size, "opened": len(verified.acts)}
+    if as_json:
+        emit_json(summary)
+    else:
+        console.print(
+            f"Wrote {out}: a record of {verified.size} entries, {len(verified.acts)} opened, "
+            f"verified before writing."
+        )
+
+
+@record_app.command("verify")
+def verify(
+    file: Path = typer.Argument(..., help="A bundle written by `record export`."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Check a bundle offline: signatures, proofs, cosignatures, mandates; exit 0 if all hold."""
+    with failures(as_json=as_json):
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise BundleInvalid(f"{file} cannot be read: {exc.strerror}") from exc
+        verified = bundle.loads(raw)
+    show(verified.to_json(), as_json=as_json)
+
+
+def write(path: Path, data: dict[str, Any]) -> None:
+    """Write a bundle atomically (a crash leaves the old file or the new one)."""
+    scratch = path.with_name(path.name + ".tmp")
+    scratch.write_bytes(bundle.dumps(data))
+    scratch.replace(path)
+
+
+def show(data: dict[str, Any], *, as_json: bool) -> None:
+    """Print a verified timeline: the initiator first, then every act with its mandate."""
+    if as_json:
+        emit_json(data)
+        return
+    console.print(
+        f"[bold green]Verified[/]: talks {data['talks']}, {data['size']} entries, root "
+        f"{data['root'][:16]}…, {data['opened']} opened, {data['sealed']} sealed; cosigned by "
+        f"{len(data['cosigned_by'])} device(s)"
+    )
+    first = data["initiator"]
+    if first:
+        via = f"through {first['via']}" if first["via"] else "directly"
+        console.print(
+            f"[bold]Initiator:[/] {first['member'] or first['party'] + ' (root)'} of "
+            f"{first['party']} asked {first['to_party']} {via}, at {first['at']}"
+        )
+    table = Table("#", "at", "actor", "party", "act", "mandate")
+    for act in data["timeline"]:
+        mandate = act["mandate"]
+        chain = (
+            mandate
+            if isinstance(mandate, str) or mandate is None
+            else " → ".join(
+                [f"{act['party']} root", *(f"{x['member']} ({x['level']})" for x in mandate)]
+            )
+        )
+        what = act["action"] + (f" [{act['stage']}]" if "stage" in act else "")
+        table.add_row(str(act["index"]), act["at"], act["actor"], act["party"], what, chain or "")
+    console.print(table)

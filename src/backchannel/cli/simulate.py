@@ -9,6 +9,8 @@ import typer
 from rich.text import Text
 
 from backchannel.cli.app import EXIT_FAILED, EXIT_OK, app, console, emit_json, fail
+from backchannel.cli.local import failures
+from backchannel.cli.record import write
 from backchannel.errors import ScenarioInvalid
 from backchannel.replay import Transcript, describe, replay, text_of
 from backchannel.scenario import load
@@ -24,19 +26,26 @@ def simulate(
     db: str | None = typer.Option(
         None, "--db", help="With --through-host: the host's database (default: a temporary SQLite)."
     ),
+    export_record: Path | None = typer.Option(
+        None,
+        "--export-record",
+        help="Write the record bundle of the replay as the mediator's device sees it "
+        "(implies --through-host).",
+    ),
 ) -> None:
     """Replay a scenario and print the transcript: through the engine, or through a real host.
 
     With --through-host every member device and party root is a real device (its own keys,
     end-to-end encryption) talking to a host started on 127.0.0.1. Exit 0 when every step behaved
     as written (and, through a host, no device dropped anything), 1 otherwise, 2 for an invalid
-    file.
+    file. With --export-record the mediator's device (or, without a mediator, the first party's
+    root) exports the record bundle, verified before it is written.
     """
     try:
         scenario = load(file)
     except ScenarioInvalid as exc:
         fail(exc, as_json=as_json)
-    if through_host:
+    if through_host or export_record is not None:
         from backchannel.client.simulation import run, temporary_host
 
         with (
@@ -44,6 +53,9 @@ def simulate(
             temporary_host(db or f"sqlite:///{scratch}/host.db") as url,
         ):
             stacked = run(scenario, url)
+            if export_record is not None:
+                with failures(as_json=as_json):
+                    write(export_record, stacked.export_record())
             stacked.close()
         transcript, data = stacked.transcript, stacked.to_json()
         ok = transcript.as_written and not data["stack"]["dropped"]
@@ -54,7 +66,9 @@ def simulate(
         emit_json(data)
     else:
         _print(transcript)
-        if through_host:
+        if export_record is not None:
+            console.print(f"[bold]Record bundle:[/] {export_record}")
+        if "stack" in data:
             stack = data["stack"]
             console.print(
                 f"[bold]Through the host:[/] {stack['devices']} devices, "

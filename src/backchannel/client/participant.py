@@ -158,8 +158,8 @@ class Participant:
         item = {**self._item(event), "salt": b64(salt)}
         if mandate is not None:
             item["mandate"] = mandate
-        self._applied(event, item)
         if not forms:
+            self._applied(event, item)
             return []
         payloads: dict[str, list[Item]] = {}
         for device_id, form in forms.items():
@@ -170,6 +170,8 @@ class Participant:
             # source stays in the record for those who saw it.
             items.append(item if form is event else self._item(form))
             payloads[device_id] = items
+        # Only now joins the backlog: a newcomer gets this event once, with its salt.
+        self._applied(event, item)
         self.openings.append((salt, codec.encode(event)))
         return self.send_items(payloads, leaf=commit(salt, codec.encode(event)))
 

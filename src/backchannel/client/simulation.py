@@ -19,10 +19,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from backchannel import engine
-from backchannel.client.directory import Directory, Peer
+from backchannel.client import bundle
+from backchannel.client.directory import Directory, Introduction, Peer
 from backchannel.client.host import HostClient
 from backchannel.client.participant import Participant
-from backchannel.crypto import Device, Identity, verify_device
+from backchannel.crypto import Device, DeviceCertificate, Identity, verify_device
 from backchannel.engine import events as ev
 from backchannel.errors import RuleViolation
 from backchannel.replay import Outcome, Transcript
@@ -50,6 +51,23 @@ class StackRun:
         """Close every device's connection to the host."""
         for participant in self.participants.values():
             participant.host.close()
+
+    def export_record(self) -> dict[str, Any]:
+        """The record bundle as the mediator's first device sees it (or, with no mediator, the
+        first party's root), verified before it is returned."""
+        talks = self.transcript.talks
+        party = talks.mediator.id if talks.mediator is not None else next(iter(talks.parties))
+        exporter = next(
+            (
+                p
+                for p in self.participants.values()
+                if p.me in talks.members and talks.members[p.me].party == party
+            ),
+            None,
+        ) or next(p for p in self.participants.values() if p.me == party)
+        data = bundle.export(exporter)
+        bundle.verify(data)
+        return data
 
     def device_visibility(self) -> dict[str, list[str]]:
         """Message id → members whose own device holds the message and may read it."""
@@ -91,12 +109,14 @@ def run(scenario: Scenario, host_url: str) -> StackRun:
     devices = _devices(setup, scenario)
     identities = {name: Identity.generate() for name in {holder for holder, _ in devices.values()}}
     clients: dict[str, tuple[HostClient, str, str | None]] = {}
+    certificates: dict[str, DeviceCertificate] = {}
     directory = Directory()
     parties = {e.party: e for e in setup if isinstance(e, ev.AddParty)}
     members = {e.member: e.party for e in setup if isinstance(e, ev.AddMember)}
     for engine_device, (holder, _) in devices.items():
         client = HostClient(host_url, Device(f"dev-{secrets.token_hex(8)}"))
         certificate = client.register(identities[holder])
+        certificates[client.device.device_id] = certificate
         is_root = holder in parties
         clients[client.device.device_id] = (client, holder, None if is_root else engine_device)
         directory.peers[client.device.device_id] = Peer(
@@ -130,6 +150,21 @@ def run(scenario: Scenario, host_url: str) -> StackRun:
         )
         for host_id, (client, holder, engine_device) in clients.items()
     }
+    # Each device introduces itself as a real one does: what a record bundle names it by.
+    introductions = {
+        host_id: Introduction.make(
+            identities[participants[host_id].me],
+            certificates[host_id],
+            talks_host_id,
+            peer.party,
+            peer.member,
+            peer.root,
+        )
+        for host_id, peer in directory.peers.items()
+    }
+    for host_id, participant in participants.items():
+        participant.introduction = introductions[host_id]
+        participant.known_introductions = {d: i.to_json() for d, i in introductions.items()}
     for event in setup:
         _play(participants, event)
     omniscient = scenario.talks

@@ -77,9 +77,19 @@ class Witness:
         self.verified: set[bytes] = set()  # commitments proven included
         self.last_received = -1  # log index of the last received event proven included
         self.peer_notes: dict[str, str] = {}  # device → latest cosigned checkpoint it posted
+        self.cosigned_notes: dict[str, str] = {}  # device → its latest cosignature that checked
         self.posted_size = 0
         self._entries: list[bytes] = []
         self._index: dict[bytes, int] = {}
+
+    @property
+    def entries(self) -> list[bytes]:
+        """The log's leaf commitments up to the latest checkpoint checked."""
+        return self._entries[: self.size]
+
+    def index_of(self, leaf: bytes) -> int | None:
+        """Where ``leaf`` sits in the log, if it is there."""
+        return self._index.get(leaf)
 
     # --- checking the host's log ------------------------------------------------------------
 
@@ -226,6 +236,7 @@ class Witness:
                 continue
             if theirs.size == self.size and theirs.root != self.root:
                 self._split(device, note)
+                continue
             elif theirs.size != self.size:
                 small, large = sorted([(theirs.size, theirs.root), (self.size, self.root)])
                 try:
@@ -234,6 +245,8 @@ class Witness:
                         check_consistency(proof, small[1], large[1])
                 except BackchannelError:
                     self._split(device, note)
+                    continue
+            self.cosigned_notes[device] = note
         self.peer_notes.clear()
 
     def _split(self, device: str, note: str) -> None:
@@ -263,6 +276,7 @@ class Witness:
             "verified": sorted(b64(v) for v in self.verified),
             "last_received": self.last_received,
             "peer_notes": self.peer_notes,
+            "cosigned_notes": self.cosigned_notes,
             "posted_size": self.posted_size,
         }
 
@@ -276,6 +290,7 @@ class Witness:
         witness.verified = {unb64(v) for v in state["verified"]}
         witness.last_received = int(state["last_received"])
         witness.peer_notes = dict(state["peer_notes"])
+        witness.cosigned_notes = dict(state.get("cosigned_notes", {}))
         witness.posted_size = int(state["posted_size"])
         return witness
 
