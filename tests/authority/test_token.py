@@ -104,8 +104,9 @@ def test_another_root_key_is_forged() -> None:
         level=Level.SIGN,
         holder=PRINCIPAL.public_key,
     )
-    with pytest.raises(MandateForged):
+    with pytest.raises(MandateForged) as refused:
         check(token, PRINCIPAL, Level.OBSERVE)
+    assert refused.value.code == "mandate.forged"
 
 
 def test_any_changed_byte_is_forged() -> None:
@@ -149,8 +150,9 @@ def test_an_over_attenuated_delegation_is_refused() -> None:
         level=Level.SIGN,
         to_holder=ENVOY.public_key,
     )
-    with pytest.raises(MandateOverAttenuated):
+    with pytest.raises(MandateOverAttenuated) as refused:
         check(wider, ENVOY, Level.OBSERVE)
+    assert refused.value.code == "mandate.over_attenuated"
 
 
 def test_an_expired_link_expires_everything_after_it() -> None:

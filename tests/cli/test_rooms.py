@@ -224,3 +224,32 @@ def test_every_device_proves_its_events_in_the_record(muscat: dict[str, Person])
         assert status["posted_size"] == status["tree_size"]
     for person in muscat.values():
         assert person("record", "status", "muscat")["alarms"] == []
+
+
+def test_the_record_names_who_asked_first_from_an_exported_file(
+    muscat: dict[str, Person], tmp_path: Path
+) -> None:
+    """Iran asks the US through Oman; the US asks back; Oman's exported bundle, verified offline
+    by a process that holds no profile, names Iran's member, and any edit to it fails."""
+    muscat["iran"]("contact", "muscat", "--to", "us", "--via", "oman", "--id", "ask-1")
+    muscat["us"]("contact", "muscat", "--to", "iran", "--via", "oman", "--id", "ask-2")
+    timeline = muscat["oman"]("record", "timeline", "muscat")
+    assert timeline["initiator"]["member"] == "bagheri"
+    assert timeline["initiator"]["via"] == "oman"
+    out = tmp_path / "muscat.bcrecord"
+    exported = muscat["oman"]("record", "export", "muscat", "--out", str(out))
+    assert exported["entries"] >= exported["opened"] > 0
+    assert not any(w.encode() in out.read_bytes() for w in (SECRET_WORDS, GIST_SOURCE, GIST))
+    offline = runner.invoke(app, ["record", "verify", str(out), "--json"])
+    assert offline.exit_code == 0, offline.output
+    verified = json.loads(offline.stdout)
+    assert verified["initiator"] == timeline["initiator"]
+    grants = [a for a in verified["timeline"] if a["action"] == "grant"]
+    assert grants and all(a["mandate"] in ("root", None) or a["mandate"] for a in grants)
+    edited = out.read_bytes().replace(b'"ask-1"', b'"ask-9"')
+    out.write_bytes(edited)
+    refused = runner.invoke(app, ["record", "verify", str(out), "--json"])
+    assert refused.exit_code == 1
+    error = json.loads(refused.stdout)["error"]
+    assert error["code"] == "record.bundle_invalid"
+    assert "entry" in error["message"]

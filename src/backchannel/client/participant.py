@@ -158,9 +158,7 @@ class Participant:
         item = {**self._item(event), "salt": b64(salt)}
         if mandate is not None:
             item["mandate"] = mandate
-        if not forms:
-            self._applied(event, item)
-            return []
+        # An event nobody else may read yet (the convener alone at first) is still recorded.
         payloads: dict[str, list[Item]] = {}
         for device_id, form in forms.items():
             peer = self.directory.peers[device_id]
@@ -192,7 +190,7 @@ class Participant:
             ciphertexts.update(
                 self.sessions.seal(payload, context, [Recipient(device_id, peer.curve25519, key)])
             )
-        if ciphertexts:
+        if ciphertexts or leaf is not None:
             self.host.send(self.talks_host_id, secrets.token_hex(16), ciphertexts, leaf=leaf)
         return sorted(ciphertexts)
 

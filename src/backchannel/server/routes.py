@@ -246,6 +246,11 @@ async def send(request: Request) -> Response:
     """Send one ciphertext per recipient device into a talks (idempotent per client id)."""
     device = await authenticate(request)
     fields = await body(request, deps(request).schemas.send)
+    if not fields["ciphertexts"] and fields["leaf"] is None:
+        raise InputError(
+            "ciphertexts: must not be empty unless the event is only recorded (a leaf)",
+            detail={"field": "ciphertexts"},
+        )
     result = await deps(request).host.send(
         device,
         path_id(request, "talks_id"),

@@ -145,16 +145,17 @@ class Array(Field):
 
 @dataclass(frozen=True, slots=True)
 class Map(Field):
-    """A JSON object from ids to values, with 1..``max_items`` entries."""
+    """A JSON object from ids to values, with ``min_items``..``max_items`` entries."""
 
     key: Id
     value: Field
     max_items: int
+    min_items: int = 1
 
     def parse(self, where: str, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise _invalid(where, "must be an object")
-        if not value:
+        if len(value) < self.min_items:
             raise _invalid(where, "must not be empty")
         if len(value) > self.max_items:
             raise PayloadTooLarge(
@@ -170,7 +171,7 @@ class Map(Field):
             "type": "object",
             "propertyNames": self.key.json_schema(),
             "additionalProperties": self.value.json_schema(),
-            "minProperties": 1,
+            "minProperties": self.min_items,
             "maxProperties": self.max_items,
         }
 
@@ -282,10 +283,12 @@ class Schemas:
             send=Object(
                 {
                     "client_msg_id": Id(limits.max_id_length),
+                    # Empty only with a leaf: an event nobody else may read yet is still recorded.
                     "ciphertexts": Map(
                         device_id,
                         Binary(max_size=limits.max_ciphertext_bytes),
                         limits.max_recipients,
+                        min_items=0,
                     ),
                     # The client's commitment H(salt || canonical event); logged when present.
                     "leaf": Binary(size=32),
