@@ -10,7 +10,8 @@ this tree at the boundary with ``raise ... from exc``.
     │   ├── ScenarioInvalid                 scenario.invalid           400  (file, line, reason)
     │   ├── ProblemInvalid                  analysis.invalid           400  (field, reason)
     │   ├── EscrowInvalid                   escrow.invalid             400  (field, reason)
-    │   └── EventMalformed                  event.malformed            400  (field, reason)
+    │   ├── EventMalformed                  event.malformed            400  (field, reason)
+    │   └── FormInvalid                     form.invalid               400  (field, reason)
     ├── RuleViolation  (the engine refused an event)                   409
     │   ├── UnknownEntity                   entity.unknown             404
     │   ├── DuplicateId                     id.duplicate               409
@@ -47,6 +48,7 @@ this tree at the boundary with ``raise ... from exc``.
     │   └── TokenExpired                    auth.expired               401
     ├── ReplayDetected                      auth.replay                409
     ├── Forbidden                           access.forbidden           403
+    │   └── UiTokenMissing                  ui.token_missing           403
     ├── NotFound                            resource.not_found         404
     ├── MethodNotAllowed                    request.method_not_allowed 405
     ├── OneTimeKeyClaimed                   keys.claimed               409
@@ -137,6 +139,12 @@ class EventMalformed(_FieldError):
     """An encoded engine event (from the wire or a record) does not decode; names the field."""
 
     code = "event.malformed"
+
+
+class FormInvalid(_FieldError):
+    """A request to the local web app lacks a field or gives a bad value; names the field."""
+
+    code = "form.invalid"
 
 
 # --- engine rules ----------------------------------------------------------------------------
@@ -407,6 +415,12 @@ class Forbidden(BackchannelError):
 
     code = "access.forbidden"
     status = 403
+
+
+class UiTokenMissing(Forbidden):
+    """A request to the local web app without its access token (or with a wrong one)."""
+
+    code = "ui.token_missing"
 
 
 class NotFound(BackchannelError):
