@@ -1,0 +1,101 @@
+"""The two things a page asks the device to do, parsed and checked before anything is acted on.
+
+A request body is a JSON object; a missing or wrongly typed field is a :class:`FormInvalid`
+naming it (HTTP 400) and nothing is done. In particular a message's carry label is never
+defaulted: a page that sends none gets a 400, whatever it meant. What the *rules* allow (who may
+relay what, where) is not checked here but by the device's engine, which refuses with its own code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from backchannel.engine.rules import Label, RelayMode
+from backchannel.errors import FormInvalid
+
+#: The longest message text the page may send (characters).
+MAX_TEXT = 20_000
+
+_Choice = TypeVar("_Choice", Label, RelayMode)
+
+
+@dataclass(frozen=True, slots=True)
+class SendForm:
+    """Say ``text`` in ``room`` of ``talks`` under ``label``."""
+
+    talks: str
+    room: str
+    text: str
+    label: Label
+    lang: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RelayForm:
+    """Carry message ``source`` into ``room``, verbatim or as a gist in ``text``."""
+
+    talks: str
+    source: str
+    room: str
+    mode: RelayMode
+    text: str = ""
+    lang: str = ""
+
+
+def parse_send(body: bytes) -> SendForm:
+    """A send request; :class:`FormInvalid` names the first bad field."""
+    data = _object(body)
+    return SendForm(
+        talks=_text(data, "talks"),
+        room=_text(data, "room"),
+        text=_text(data, "text", limit=MAX_TEXT),
+        label=_choice(data, "label", Label, "choose a carry label: none is chosen for you"),
+        lang=_text(data, "lang", required=False, limit=16),
+    )
+
+
+def parse_relay(body: bytes) -> RelayForm:
+    """A relay request; :class:`FormInvalid` names the first bad field."""
+    data = _object(body)
+    return RelayForm(
+        talks=_text(data, "talks"),
+        source=_text(data, "source"),
+        room=_text(data, "room"),
+        mode=_choice(data, "mode", RelayMode, "choose verbatim or gist"),
+        text=_text(data, "text", required=False, limit=MAX_TEXT),
+        lang=_text(data, "lang", required=False, limit=16),
+    )
+
+
+def _object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FormInvalid("body", "send one JSON object") from exc
+    if not isinstance(data, dict):
+        raise FormInvalid("body", "send one JSON object")
+    return data
+
+
+def _text(data: dict[str, Any], name: str, *, required: bool = True, limit: int = 200) -> str:
+    value = data.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise FormInvalid(name, "must be a string")
+    if required and not value.strip():
+        raise FormInvalid(name, "is required")
+    if len(value) > limit:
+        raise FormInvalid(name, f"is longer than {limit} characters")
+    return value
+
+
+def _choice(data: dict[str, Any], name: str, kind: type[_Choice], hint: str) -> _Choice:
+    value = data.get(name)
+    try:
+        return kind(value if isinstance(value, str) else "")
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise FormInvalid(name, f"{hint} ({allowed})") from None

@@ -1,0 +1,84 @@
+"""What the page is shown: a device's talks, rooms and messages as plain JSON values.
+
+Everything comes from the device's own engine view (:func:`engine.messages_for`), so the page
+sees exactly what the CLI's ``read`` prints and nothing more: a gist relay reaches a party without
+any link to its source, and a room the device's member is not in is not listed at all. The relay
+modes a message allows come from the carry-label table (:data:`rules.RELAY_MODES`); the page only
+uses them to disable buttons — the engine checks every relay again when it is asked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backchannel import engine
+from backchannel.client.participant import Participant
+from backchannel.client.profile import Profile
+from backchannel.engine.rules import RELAY_MODES, RelayMode, Role
+from backchannel.replay import message_json
+
+
+def state_json(profile: Profile) -> dict[str, Any]:
+    """The whole page state of an open profile (call with its sync lock held)."""
+    return {
+        "profile": {"name": profile.name, "fingerprint": profile.fingerprint},
+        "talks": [
+            talks_json(alias, profile.titles.get(alias, ""), participant)
+            for alias, participant in sorted(profile.talks.items())
+        ],
+    }
+
+
+def talks_json(alias: str, title: str, participant: Participant) -> dict[str, Any]:
+    """One talks as this device's member sees it: its role, the parties, its rooms."""
+    view = participant.view
+    me = participant.me
+    party = _party_of(view, me)
+    mediating = party is not None and view.parties[party].role is Role.MEDIATOR
+    readable = engine.messages_for(view, me)
+    rooms = [room for room in view.rooms.values() if me in room.members]
+    return {
+        "alias": alias,
+        "title": title,
+        "me": me,
+        "party": party,
+        "role": Role.MEDIATOR.value if mediating else Role.PARTY.value,
+        "parties": [
+            {"id": p.id, "role": p.role.value, "name": p.name or p.id}
+            for p in sorted(view.parties.values(), key=lambda p: p.id)
+        ],
+        "rooms": [
+            {
+                "id": room.id,
+                "kind": room.kind.value,
+                "party": room.party,
+                "name": room.name or room.id,
+                "members": sorted(room.members),
+                "messages": [
+                    _message(view, m, me, mediating) for m in readable if m.room == room.id
+                ],
+            }
+            for room in sorted(rooms, key=lambda r: (r.kind.value, r.id))
+        ],
+        "dropped": len(participant.dropped),
+    }
+
+
+def _message(view: engine.Talks, m: engine.Message, me: str, mediating: bool) -> dict[str, Any]:
+    # The mediator may carry what others said, never what it relayed or said itself.
+    carriable = mediating and m.relay is None and m.author != me
+    return {
+        **message_json(m),
+        "party": _party_of(view, m.author),
+        "mine": m.author == me,
+        "gist_by_mediator": m.relay is RelayMode.GIST,
+        "relay_modes": sorted(mode.value for mode in RELAY_MODES[m.label]) if carriable else [],
+        "carriable": carriable,
+    }
+
+
+def _party_of(view: engine.Talks, actor: str) -> str | None:
+    member = view.members.get(actor)
+    if member is not None:
+        return member.party
+    return actor if actor in view.parties else None

@@ -1,0 +1,430 @@
+// Backchannel's page: renders /api/state, sends and relays through /api/send and /api/relay,
+// and re-reads the state whenever /api/events says something changed. No framework, no build
+// step, nothing from the internet. Every text the page writes itself goes through t(), whose
+// catalogue the server embedded in the page; message text is only ever set with textContent.
+"use strict";
+
+(() => {
+  const STRINGS = JSON.parse(document.getElementById("strings").textContent);
+  const LANGUAGES = JSON.parse(document.getElementById("languages").textContent);
+  const LANG = document.documentElement.lang || "en";
+
+  /** The translation of an English sentence, with {name} placeholders filled in. */
+  function t(text, vars) {
+    let out = STRINGS[text] || text;
+    for (const [name, value] of Object.entries(vars || {})) {
+      out = out.split("{" + name + "}").join(String(value));
+    }
+    return out;
+  }
+
+  const LABELS = {
+    "mediator-only": "Mediator only",
+    "carry-gist": "Carry as a gist",
+    "carry-verbatim": "Carry word for word",
+  };
+  const LABEL_HINTS = {
+    "mediator-only": "The mediator may not repeat it to anyone.",
+    "carry-gist": "The mediator may carry it in its own words only.",
+    "carry-verbatim": "The mediator may carry it word for word or as a gist.",
+  };
+  const ROOM_KINDS = {
+    caucus: "Caucus of {party} with the mediator",
+    delegation: "Delegation room of {party}",
+    plenary: "Plenary",
+  };
+  // The engine's refusals, by stable code, in words the catalogue translates.
+  const ERRORS = {
+    "relay.label_forbids": "The message's carry label forbids this relay.",
+    "relay.gist_needs_text": "A gist needs your own words, not the original.",
+    "relay.same_room": "A relay carries a message into another room.",
+    "relay.not_mediator": "Only the mediator's delegation carries messages.",
+    "send.label_forbids": "This carry label is not allowed in this room.",
+    "room.not_member": "You are not in this room.",
+    "entity.unknown": "This room or message does not exist on this device.",
+    "mandate.insufficient": "Your mandate does not allow this.",
+    "form.invalid": "Something is missing: check the form.",
+    "client.host_unreachable": "The host cannot be reached. Nothing was sent; try again.",
+    "network": "The app does not answer. Nothing was sent; try again.",
+  };
+  const DRAFTS = window.sessionStorage;
+  const dateFormat = new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeStyle: "short" });
+
+  const main = document.getElementById("main");
+  const banner = document.getElementById("banner");
+  const editor = document.getElementById("relay-editor");
+  const status = { connectionLost: false, hostDown: false };
+  let current = null;
+
+  /** A new element: attributes (text → textContent, on* → listeners) and children. */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children) if (child) node.append(child);
+    return node;
+  }
+
+  // --- talking to the local app ---------------------------------------------------------------
+
+  async function api(path, body) {
+    const init = { credentials: "same-origin", cache: "no-store", headers: { accept: "application/json" } };
+    if (body !== undefined) {
+      init.method = "POST";
+      init.headers["content-type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (_) {
+      status.connectionLost = true;
+      showBanner();
+      throw { code: "network", detail: "" };
+    }
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw { code: data.code || "backchannel.error", detail: data.detail || "" };
+    return data;
+  }
+
+  function refusal(problem) {
+    const sentence = ERRORS[problem.code];
+    const text = sentence ? t(sentence) : t("Refused: {reason}", { reason: problem.detail || problem.code });
+    return text + " [" + problem.code + "]";
+  }
+
+  let refreshing = null;
+  let again = false;
+  async function refresh() {
+    if (refreshing) {
+      again = true;
+      return refreshing;
+    }
+    refreshing = (async () => {
+      do {
+        again = false;
+        try {
+          render(await api("/api/state"));
+        } catch (_) {
+          /* the banner says it; the event stream's reconnect refreshes again */
+        }
+      } while (again);
+      refreshing = null;
+    })();
+    return refreshing;
+  }
+
+  function listen() {
+    const source = new EventSource("/api/events");
+    source.addEventListener("open", () => {
+      status.connectionLost = false;
+      showBanner();
+      refresh();
+    });
+    source.addEventListener("changed", () => refresh());
+    source.addEventListener("host", (event) => {
+      status.hostDown = !JSON.parse(event.data).ok;
+      showBanner();
+    });
+    source.addEventListener("error", () => {
+      status.connectionLost = true;
+      showBanner();
+      if (source.readyState === EventSource.CLOSED) {
+        source.close();
+        window.setTimeout(listen, 3000);
+      }
+    });
+  }
+
+  function showBanner() {
+    const lines = [];
+    if (status.connectionLost) lines.push(t("The connection to this device's app is lost. Reconnecting…"));
+    if (status.hostDown) lines.push(t("The host cannot be reached; new messages will appear when it is back."));
+    banner.textContent = lines.join(" ");
+    banner.hidden = lines.length === 0;
+  }
+
+  // --- rendering the state --------------------------------------------------------------------
+
+  function render(state) {
+    current = state;
+    status.hostDown = !state.host.ok;
+    status.connectionLost = false;
+    showBanner();
+    document.getElementById("whoami").textContent = t("Device of {name} · fingerprint {fingerprint}", {
+      name: state.profile.name || "—",
+      fingerprint: state.profile.fingerprint,
+    });
+    const wanted = new Set();
+    if (state.talks.length === 0) {
+      main.replaceChildren(el("p", { class: "empty", text: t("This device is in no talks yet.") }));
+    } else {
+      main.querySelector(":scope > p.empty")?.remove();
+    }
+    for (const talks of state.talks) {
+      const key = "talks:" + talks.alias;
+      wanted.add(key);
+      let section = main.querySelector(`:scope > section[data-key="${CSS.escape(key)}"]`);
+      if (!section) {
+        section = talksSection(talks, key);
+        main.append(section);
+      }
+      renderTalks(section, talks);
+    }
+    for (const section of main.querySelectorAll(":scope > section[data-key]")) {
+      if (!wanted.has(section.dataset.key)) section.remove();
+    }
+    main.setAttribute("aria-busy", "false");
+  }
+
+  function talksSection(talks, key) {
+    const mediating = talks.role === "mediator";
+    const heading = mediating ? t("Mediator console") : t("Delegation view");
+    return el(
+      "section",
+      { class: "talks " + (mediating ? "console" : "delegation"), "data-key": key, "data-view": mediating ? "mediator" : "delegation", "aria-label": heading },
+      el("h2", { text: heading + " — " + (talks.title || talks.alias) }),
+      el("p", { class: "muted who" }),
+      el("p", { class: "warning dropped", role: "status", hidden: true }),
+      el("div", { class: "rooms" }),
+    );
+  }
+
+  function renderTalks(section, talks) {
+    section.querySelector("p.who").textContent = t("You are {me}, of {party}.", { me: talks.me, party: talks.party || "—" });
+    const dropped = section.querySelector("p.dropped");
+    dropped.hidden = talks.dropped === 0;
+    dropped.textContent = t("{n} deliveries were refused by this device.", { n: talks.dropped });
+    const grid = section.querySelector("div.rooms");
+    const wanted = new Set();
+    for (const room of talks.rooms) {
+      const key = "room:" + talks.alias + ":" + room.id;
+      wanted.add(key);
+      let box = grid.querySelector(`:scope > section[data-key="${CSS.escape(key)}"]`);
+      if (!box) {
+        box = roomSection(talks, room, key);
+        grid.append(box);
+      }
+      const list = box.querySelector("ol.messages");
+      const items = room.messages.map((m) => messageItem(talks, room, m));
+      if (items.length === 0) items.push(el("li", { class: "empty", text: t("No messages yet.") }));
+      list.replaceChildren(...items);
+    }
+    for (const box of grid.querySelectorAll(":scope > section[data-key]")) {
+      if (!wanted.has(box.dataset.key)) box.remove();
+    }
+  }
+
+  function roomTitle(room) {
+    return t(ROOM_KINDS[room.kind] || "{party}", { party: room.party || "—" });
+  }
+
+  function roomSection(talks, room, key) {
+    const headingId = "h-" + key.replace(/[^A-Za-z0-9_-]/g, "_");
+    return el(
+      "section",
+      { class: "room kind-" + room.kind, "data-key": key, "data-room": room.id, "aria-labelledby": headingId },
+      el("h3", { id: headingId, text: roomTitle(room) }),
+      el("p", { class: "muted", text: t("Room {room}: {members}", { room: room.name, members: room.members.join(", ") }) }),
+      el("ol", { class: "messages", "aria-live": "polite" }),
+      sendForm(talks, room, key),
+    );
+  }
+
+  function languageName(code) {
+    const known = LANGUAGES.find((l) => l.code === code);
+    return known ? known.name : code;
+  }
+
+  function messageItem(talks, room, m) {
+    const domId = "m-" + talks.alias + "-" + m.id;
+    const author = m.party && m.party !== m.author ? m.author + " (" + m.party + ")" : m.author;
+    const head = el(
+      "p",
+      { class: "meta" },
+      el("span", { class: "author", text: author }),
+      el("time", { datetime: m.at, text: dateFormat.format(new Date(m.at)) }),
+      m.lang ? el("span", { class: "lang", text: languageName(m.lang) }) : null,
+      el("span", { class: "label label-" + m.label, title: t(LABEL_HINTS[m.label] || m.label), text: t(LABELS[m.label] || m.label) }),
+      m.proposal ? el("span", { class: "offer", text: t("Offer") }) : null,
+    );
+    const item = el("li", { class: "message" + (m.gist_by_mediator ? " gist" : "") + (m.mine ? " mine" : ""), id: domId, "data-message": m.id, "data-label": m.label }, head);
+    if (m.relay === "gist") {
+      item.append(el("p", { class: "carried", "data-carried": "gist", text: t("The mediator's words (a gist), carried by {who}", { who: m.relayed_by || "—" }) }));
+    } else if (m.relay === "verbatim") {
+      item.append(el("p", { class: "carried", "data-carried": "verbatim", text: t("Carried word for word by {who}", { who: m.relayed_by || "—" }) }));
+    }
+    item.append(el("p", { class: "text", dir: "auto", lang: m.lang || null, text: m.text }));
+    if (talks.role === "mediator" && m.carriable) item.append(relayActions(talks, room, m, domId));
+    return item;
+  }
+
+  function relayActions(talks, room, m, domId) {
+    const modes = new Set(m.relay_modes);
+    const reasonId = domId + "-reason";
+    let reason = "";
+    if (modes.size === 0) reason = t("It cannot be carried: its author marked it for the mediator only.");
+    else if (!modes.has("verbatim")) reason = t("Only a gist in your own words may be carried.");
+    const targets = talks.rooms.filter((r) => r.id !== room.id);
+    const button = (mode, text) =>
+      el("button", {
+        type: "button",
+        "data-action": mode,
+        disabled: !modes.has(mode) || targets.length === 0,
+        "aria-describedby": reason ? reasonId : null,
+        onclick: () => openRelay(talks, room, m, mode),
+        text,
+      });
+    return el(
+      "div",
+      { class: "relay-actions" },
+      button("verbatim", t("Relay word for word")),
+      button("gist", t("Relay as a gist")),
+      reason ? el("p", { class: "reason", id: reasonId, "data-reason": "", text: reason }) : null,
+    );
+  }
+
+  // --- sending --------------------------------------------------------------------------------
+
+  function sendForm(talks, room, key) {
+    const base = "f-" + key.replace(/[^A-Za-z0-9_-]/g, "_");
+    const draftKey = "draft:" + key;
+    const text = el("textarea", { id: base + "-text", name: "text", rows: 3, dir: "auto" });
+    text.value = DRAFTS.getItem(draftKey) || "";
+    text.addEventListener("input", () => DRAFTS.setItem(draftKey, text.value));
+    const labels = el("fieldset", { class: "labels" }, el("legend", { text: t("Carry label (choose one)") }));
+    for (const label of Object.keys(LABELS)) {
+      const id = base + "-" + label;
+      labels.append(
+        el(
+          "div",
+          { class: "choice" },
+          el("input", { type: "radio", id, name: base + "-label", value: label }),
+          el("label", { for: id }, el("span", { class: "label label-" + label, text: t(LABELS[label]) }), " ", el("span", { class: "muted", text: t(LABEL_HINTS[label]) })),
+        ),
+      );
+    }
+    const lang = el("select", { id: base + "-lang", name: "lang" });
+    for (const l of LANGUAGES) lang.append(el("option", { value: l.code, selected: l.code === LANG, text: l.name }));
+    const error = el("p", { class: "error", role: "alert", hidden: true });
+    const submit = el("button", { type: "submit", text: t("Send") });
+    const form = el(
+      "form",
+      { class: "send", novalidate: true, "data-room": room.id },
+      el("label", { for: text.id, text: t("Message") }),
+      text,
+      labels,
+      el("div", { class: "inline" }, el("label", { for: lang.id, text: t("Language of the message") }), lang),
+      error,
+      el("div", { class: "actions" }, submit),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const chosen = form.querySelector("input[type=radio]:checked");
+      error.hidden = true;
+      if (!text.value.trim()) return fail(error, t("Write a message first."));
+      if (!chosen) return fail(error, t("Choose a carry label: none is chosen for you."));
+      submit.disabled = true;
+      try {
+        await api("/api/send", { talks: talks.alias, room: room.id, text: text.value, label: chosen.value, lang: lang.value });
+        text.value = "";
+        DRAFTS.removeItem(draftKey);
+        chosen.checked = false;
+        await refresh();
+      } catch (problem) {
+        fail(error, refusal(problem)); // the typed text stays where it is
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    return form;
+  }
+
+  function fail(node, text) {
+    node.textContent = text;
+    node.hidden = false;
+  }
+
+  // --- relaying (mediator) --------------------------------------------------------------------
+
+  const relay = {
+    form: document.getElementById("relay-form"),
+    source: document.getElementById("relay-source"),
+    words: document.getElementById("relay-words"),
+    text: document.getElementById("relay-text"),
+    room: document.getElementById("relay-room"),
+    error: document.getElementById("relay-error"),
+    submit: document.getElementById("relay-submit"),
+    pending: null,
+  };
+
+  function openRelay(talks, room, m, mode) {
+    const gist = mode === "gist";
+    relay.pending = { talks: talks.alias, source: m.id, mode };
+    document.getElementById("relay-editor-heading").textContent = gist ? t("Carry a gist in your own words") : t("Carry it word for word");
+    document.getElementById("relay-source-caption").textContent = gist
+      ? t("What {author} said: it stays in this room", { author: m.author })
+      : t("What will be carried, with its author's name", { author: m.author });
+    relay.source.textContent = m.text;
+    relay.source.lang = m.lang || "";
+    relay.words.hidden = !gist;
+    relay.text.value = ""; // a gist starts empty: the mediator writes it, never edits the original
+    document.getElementById("relay-text-label").textContent = t("Your words");
+    document.getElementById("relay-room-label").textContent = t("Carry into");
+    const targets = talks.rooms.filter((r) => r.id !== room.id);
+    relay.room.replaceChildren();
+    if (targets.length !== 1) relay.room.append(el("option", { value: "", disabled: true, selected: true, text: t("Choose a room") }));
+    for (const r of targets) relay.room.append(el("option", { value: r.id, text: roomTitle(r) }));
+    relay.submit.textContent = gist ? t("Carry the gist") : t("Carry it word for word");
+    document.getElementById("relay-cancel").textContent = t("Cancel");
+    relay.error.hidden = true;
+    editor.hidden = false;
+    editor.dataset.source = m.id;
+    editor.dataset.mode = mode;
+    (gist ? relay.text : relay.room).focus();
+    editor.scrollIntoView({ block: "nearest" });
+  }
+
+  function closeRelay() {
+    editor.hidden = true;
+    relay.pending = null;
+    relay.text.value = "";
+  }
+
+  relay.form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const pending = relay.pending;
+    if (!pending) return;
+    relay.error.hidden = true;
+    if (!relay.room.value) return fail(relay.error, t("Choose a room"));
+    if (pending.mode === "gist" && !relay.text.value.trim()) return fail(relay.error, t("A gist needs your own words, not the original."));
+    relay.submit.disabled = true;
+    try {
+      await api("/api/relay", { ...pending, room: relay.room.value, text: pending.mode === "gist" ? relay.text.value : "" });
+      closeRelay();
+      await refresh();
+    } catch (problem) {
+      fail(relay.error, refusal(problem)); // the words stay in the editor
+    } finally {
+      relay.submit.disabled = false;
+    }
+  });
+  document.getElementById("relay-cancel").addEventListener("click", closeRelay);
+
+  // --- start ----------------------------------------------------------------------------------
+
+  const selector = document.getElementById("language");
+  for (const l of LANGUAGES) selector.append(el("option", { value: l.code, lang: l.code, selected: l.code === LANG, text: l.name }));
+  selector.addEventListener("change", () => {
+    const url = new URL(window.location.href);
+    url.searchParams.set("lang", selector.value);
+    window.location.assign(url.toString());
+  });
+  refresh();
+  listen();
+  window.backchannel = { refresh, get state() { return current; } };
+})();

@@ -1,0 +1,288 @@
+"""The web app's HTTP surface, driven with plain httpx against real apps over real profiles.
+
+The token gate, the problem documents, the send and relay API (a refused action changes nothing),
+the live event stream, the languages, and ``backchannel ui`` itself run as a process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from backchannel.ui import i18n
+from backchannel.ui.auth import cookie_name
+from tests.ui.conftest import PASSPHRASE, App, Person
+
+pytestmark = pytest.mark.xdist_group("ui")
+
+STATIC = Path(i18n.__file__).parent / "static"
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 15) -> Any:
+    """Poll ``check`` until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            pytest.fail("timed out waiting")
+        time.sleep(0.05)
+
+
+def messages(app: App, room: str) -> list[dict[str, Any]]:
+    """The messages of one room as the app's state shows them."""
+    with app.client() as client:
+        state = client.get("/api/state").raise_for_status().json()
+    (talks,) = state["talks"]
+    return next((r["messages"] for r in talks["rooms"] if r["id"] == room), [])
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/"), ("GET", "/api/state"), ("GET", "/static/app.js"), ("POST", "/api/send")],
+)
+def test_every_request_without_the_token_is_refused(
+    apps: dict[str, App], method: str, path: str
+) -> None:
+    """No token, a wrong token in the query, cookie or header: 403 with a problem document."""
+    base = apps["us"].base
+    wrong = "x" + apps["us"].token[1:]
+    attempts: list[dict[str, Any]] = [
+        {},
+        {"params": {"token": wrong}},
+        {"headers": {"authorization": f"Bearer {wrong}"}},
+        {"headers": {"cookie": f"{cookie_name(apps['us'].token)}={wrong}"}},
+        {"headers": {"authorization": f"Bearer {apps['oman'].token}"}},  # another app's token
+    ]
+    for attempt in attempts:
+        response = httpx.request(method, base + path, **attempt)
+        assert response.status_code == 403
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["code"] == "ui.token_missing"
+        assert problem["status"] == 403
+        assert problem["type"] == "urn:backchannel:problem:ui.token_missing"
+        assert "token" in problem["detail"]
+
+
+def test_the_token_in_the_address_becomes_a_strict_cookie(apps: dict[str, App]) -> None:
+    """The printed address redirects to itself without the token and sets an HttpOnly,
+    SameSite=Strict cookie; with that cookie the page and the API answer."""
+    us = apps["us"]
+    with httpx.Client(base_url=us.base) as browser:
+        first = browser.get(f"/?token={us.token}&lang=fa")
+        assert first.status_code == 303
+        assert first.headers["location"] == "/?lang=fa"
+        cookie = first.headers["set-cookie"]
+        assert cookie.startswith(cookie_name(us.token) + "=")
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+        assert "script-src 'self'" in first.headers["content-security-policy"]
+        page = browser.get("/?lang=fa")
+        assert page.status_code == 200
+        assert '<html lang="fa" dir="rtl">' in page.text
+        assert browser.get("/api/state").status_code == 200
+        assert browser.get("/static/app.css").status_code == 200
+
+
+def test_the_page_speaks_each_language_and_remembers_it(apps: dict[str, App]) -> None:
+    """?lang=ar gives an Arabic right-to-left page and a cookie; the cookie alone then keeps it;
+    the browser's Accept-Language counts when nothing else says."""
+    with apps["us"].client() as client:
+        arabic = client.get("/", params={"lang": "ar"})
+        assert '<html lang="ar" dir="rtl">' in arabic.text
+        assert "القناة الخلفية" in arabic.text
+        assert arabic.cookies.get(i18n.COOKIE) == "ar"
+        assert '<html lang="ar" dir="rtl">' in client.get("/").text
+        client.cookies.clear()
+        assert '<html lang="en" dir="ltr">' in client.get("/").text
+        persian = client.get("/", headers={"accept-language": "fa-IR,fa;q=0.9,en;q=0.5"})
+        assert '<html lang="fa" dir="rtl">' in persian.text
+
+
+def test_sending_without_a_label_is_refused_and_changes_nothing(apps: dict[str, App]) -> None:
+    """No label, an unknown label, no text: each a 400 naming the field; nothing is sent."""
+    before = messages(apps["us"], "us-caucus")
+    body = {"talks": "muscat", "room": "us-caucus", "text": "hello", "lang": "en"}
+    with apps["us"].client() as client:
+        for bad, field in (
+            (body, "label"),
+            ({**body, "label": "whatever"}, "label"),
+            ({**body, "label": "carry-gist", "text": " "}, "text"),
+        ):
+            response = client.post("/api/send", json=bad)
+            assert response.status_code == 400
+            assert response.json()["code"] == "form.invalid"
+            assert response.json()["detail"].startswith(field)
+        assert client.post("/api/send", content=b"[1, 2]").status_code == 400
+    assert messages(apps["us"], "us-caucus") == before
+
+
+def test_a_relay_the_label_forbids_is_a_problem_and_changes_nothing(
+    apps: dict[str, App],
+) -> None:
+    """Iran says something for the mediator only; Oman's app receives it live; relaying it
+    either way is refused by Oman's own engine (403, relay.label_forbids) and the US gets
+    nothing."""
+    words = "API aside: not to be repeated"
+    with apps["iran"].client() as iran:
+        sent = iran.post(
+            "/api/send",
+            json={
+                "talks": "muscat",
+                "room": "iran-caucus",
+                "text": words,
+                "label": "mediator-only",
+            },
+        )
+    assert sent.status_code == 200, sent.text
+    source = sent.json()["message"]
+    seen = wait_for(lambda: [m for m in messages(apps["oman"], "iran-caucus") if m["id"] == source])
+    assert seen[0]["relay_modes"] == [] and seen[0]["carriable"]
+    us_before = messages(apps["us"], "us-caucus")
+    oman_before = messages(apps["oman"], "us-caucus")
+    with apps["oman"].client() as oman:
+        for mode, text in (("gist", "Iran has a concern"), ("verbatim", "")):
+            response = oman.post(
+                "/api/relay",
+                json={
+                    "talks": "muscat",
+                    "source": source,
+                    "room": "us-caucus",
+                    "mode": mode,
+                    "text": text,
+                },
+            )
+            assert response.status_code == 403
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["code"] == "relay.label_forbids"
+            assert "mediator-only" in response.json()["detail"]
+    time.sleep(0.5)
+    assert messages(apps["oman"], "us-caucus") == oman_before
+    assert messages(apps["us"], "us-caucus") == us_before
+
+
+def test_the_event_stream_tells_of_new_messages_without_their_text(
+    apps: dict[str, App],
+) -> None:
+    """Oman's stream says 'ready', then 'changed' for the talks when Iran speaks; the notice
+    names the talks, never the words."""
+    words = "stream check: carried as a gist only"
+    with apps["oman"].client() as oman, oman.stream("GET", "/api/events") as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines = stream.iter_lines()
+        assert "event: ready" in [next(lines) for _ in range(3)]
+        with apps["iran"].client() as iran:
+            iran.post(
+                "/api/send",
+                json={
+                    "talks": "muscat",
+                    "room": "iran-caucus",
+                    "text": words,
+                    "label": "carry-gist",
+                },
+            ).raise_for_status()
+        seen: list[str] = []
+        for line in lines:
+            seen.append(line)
+            if line.startswith("data:") and "muscat" in line:
+                break
+    assert "event: changed" in seen
+    assert json.loads(seen[-1].removeprefix("data: ")) == {"talks": ["muscat"]}
+    assert words not in "\n".join(seen)
+
+
+def test_every_string_of_the_page_is_translated() -> None:
+    """Each sentence app.js asks for is in every catalogue; Arabic and Persian translate all of
+    them, keeping their {placeholders}."""
+    script = (STATIC / "app.js").read_text(encoding="utf-8")
+    asked = set(re.findall(r'\bt\(\s*"((?:[^"\\]|\\.)*)"', script))
+    for table in ("LABELS", "LABEL_HINTS", "ROOM_KINDS", "ERRORS"):
+        block = re.search(table + r" = \{(.*?)\n  \};", script, re.S)
+        assert block is not None, table
+        asked |= set(re.findall(r':\s*"((?:[^"\\]|\\.)*)"', block.group(1)))
+    asked |= {"Backchannel", "Language"}
+    assert len(asked) > 40
+    for code in ("ar", "fa"):
+        strings = i18n.load(code).strings
+        assert asked <= set(strings), asked - set(strings)
+        for english, translated in strings.items():
+            assert set(re.findall(r"\{\w+\}", english)) == set(re.findall(r"\{\w+\}", translated))
+    english_ids = _msgids("en")
+    assert asked <= english_ids, asked - english_ids
+
+
+def _msgids(code: str) -> set[str]:
+    from babel.messages.pofile import read_po
+
+    with (STATIC.parent / "locale" / f"{code}.po").open("rb") as handle:
+        return {str(m.id) for m in read_po(handle) if m.id}
+
+
+def test_language_choice() -> None:
+    """Query beats cookie beats Accept-Language beats English; unknown ones are ignored."""
+    assert i18n.choose("ar", "fa", "en") == "ar"
+    assert i18n.choose("xx", "fa", "en") == "fa"
+    assert i18n.choose(None, None, "de-DE, fa;q=0.8") == "fa"
+    assert i18n.choose(None, None, None) == "en"
+    assert i18n.load("fa").direction == "rtl" and i18n.load("en").direction == "ltr"
+
+
+UI_COMMAND = (sys.executable, "-m", "backchannel", "ui")
+
+
+def test_the_ui_command_serves_on_loopback_with_a_token(host: str, tmp_path: Path) -> None:
+    """`backchannel ui --port 0` prints a 127.0.0.1 address with a token; without the token the
+    app answers 403; with it, the page; Ctrl-C stops it and releases the profile."""
+    person = Person(tmp_path / "observer")
+    person("profile", "create", "--host", host, "--name", "observer", "--kdf", "interactive")
+    env = {**os.environ, "BACKCHANNEL_PASSPHRASE": PASSPHRASE}
+    process = subprocess.Popen(
+        [*UI_COMMAND, "--profile", str(person.directory), "--port", "0", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        printed = ""
+        while not printed.rstrip().endswith("}"):
+            line = process.stdout.readline()
+            assert line, process.stderr.read() if process.stderr else ""
+            printed += line
+        url = json.loads(printed)["url"]
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/\?token=[\w-]{40,}", url)
+        base = url.split("/?", 1)[0]
+        response = wait_for(lambda: _get(base + "/api/state"))
+        assert response.status_code == 403
+        with httpx.Client() as browser:
+            page = browser.get(url, follow_redirects=True)
+            assert page.status_code == 200
+            assert 'dir="ltr"' in page.text
+            state = browser.get(base + "/api/state").json()
+            assert state["profile"]["name"] == "observer" and state["talks"] == []
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=30)
+    assert process.returncode in (0, 130), errors  # 130: the usual status after Ctrl-C
+    assert "Traceback" not in errors
+    assert person("profile", "show")["name"] == "observer"  # saved, and the lock released
+
+
+def _get(url: str) -> httpx.Response | None:
+    try:
+        return httpx.get(url)
+    except httpx.ConnectError:
+        return None
