@@ -42,6 +42,8 @@ from backchannel.ui.feed import Feed, Notice
 from backchannel.ui.forms import parse_relay, parse_send
 from backchannel.ui.session import DeviceSession
 
+#: The pages after Rooms, in the order the navigation lists them; each is ``static/<page>.js``.
+PAGES = ("mandates", "record", "analysis", "escrow")
 #: Seconds between keep-alive comments on an idle event stream.
 KEEP_ALIVE = 15
 #: The largest request body the API reads.
@@ -163,10 +165,19 @@ def _render(shell: str, language: i18n.Language, languages: dict[str, i18n.Langu
         "language_label": html.escape(strings.get("Language", "Language")),
         "strings": _script_json(strings),
         "languages": _script_json(listed),
+        "pages_label": html.escape(strings.get("Pages", "Pages")),
+        "page_scripts": "\n".join(
+            f'<script src="/static/{name}.js" defer></script>' for name in _page_scripts()
+        ),
     }
     for name, value in values.items():
         shell = shell.replace("{{" + name + "}}", value)
     return shell
+
+
+def _page_scripts() -> list[str]:
+    static = resources.files("backchannel.ui").joinpath("static")
+    return [name for name in PAGES if static.joinpath(f"{name}.js").is_file()]
 
 
 def _script_json(value: Any) -> str:

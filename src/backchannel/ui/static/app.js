@@ -50,7 +50,7 @@
   const DRAFTS = window.sessionStorage;
   const dateFormat = new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeStyle: "short" });
 
-  const main = document.getElementById("main");
+  const main = document.getElementById("page-rooms");
   const banner = document.getElementById("banner");
   const editor = document.getElementById("relay-editor");
   const status = { connectionLost: false, hostDown: false };
@@ -178,7 +178,8 @@
     for (const section of main.querySelectorAll(":scope > section[data-key]")) {
       if (!wanted.has(section.dataset.key)) section.remove();
     }
-    main.setAttribute("aria-busy", "false");
+    document.getElementById("main").setAttribute("aria-busy", "false");
+    showPage();
   }
 
   function talksSection(talks, key) {
@@ -415,6 +416,44 @@
   });
   document.getElementById("relay-cancel").addEventListener("click", closeRelay);
 
+  // --- pages ----------------------------------------------------------------------------------
+  // Rooms is this file's page; each other page is its own script (mandates.js, record.js, …)
+  // that calls backchannel.page(id, title, render) when it loads. render(node, state) is called
+  // with the latest state whenever its page is shown or the state changes.
+
+  const pages = new Map();
+  const nav = document.getElementById("nav");
+
+  function page(id, title, draw) {
+    let node = document.getElementById("page-" + id);
+    if (!node) {
+      node = el("section", { id: "page-" + id, class: "page", "data-page": id, hidden: true });
+      document.getElementById("main").append(node);
+    }
+    node.setAttribute("aria-label", title);
+    pages.set(id, { title, draw, node });
+    nav.append(el("a", { href: "#" + id, "data-page": id, text: title }));
+  }
+
+  function activePage() {
+    const wanted = window.location.hash.slice(1);
+    return pages.has(wanted) ? wanted : "rooms";
+  }
+
+  function showPage() {
+    const id = activePage();
+    for (const [key, entry] of pages) {
+      entry.node.hidden = key !== id;
+      nav.querySelector(`a[data-page="${CSS.escape(key)}"]`)?.toggleAttribute("aria-current", key === id);
+    }
+    const entry = pages.get(id);
+    document.title = entry.title + " · " + t("Backchannel");
+    if (current && entry.draw) entry.draw(entry.node, current);
+  }
+
+  page("rooms", t("Rooms"), null);
+  window.addEventListener("hashchange", showPage);
+
   // --- start ----------------------------------------------------------------------------------
 
   const selector = document.getElementById("language");
@@ -424,7 +463,14 @@
     url.searchParams.set("lang", selector.value);
     window.location.assign(url.toString());
   });
-  refresh();
-  listen();
-  window.backchannel = { refresh, get state() { return current; } };
+  window.backchannel = {
+    t, el, api, refusal, fail, refresh, page, dateFormat, LANG,
+    get state() { return current; },
+  };
+  // Deferred page scripts run after this one and before DOMContentLoaded: start once all are in.
+  document.addEventListener("DOMContentLoaded", () => {
+    showPage();
+    refresh();
+    listen();
+  });
 })();
