@@ -84,11 +84,26 @@
     } catch (_) {
       status.connectionLost = true;
       showBanner();
+      reconnect();
       throw { code: "network", detail: "" };
     }
     const data = await response.json().catch(() => ({}));
     if (!response.ok) throw { code: data.code || "backchannel.error", detail: data.detail || "" };
     return data;
+  }
+
+  // After a failed request, re-read the state every few seconds until the app answers again
+  // (the event stream may not notice: it can look open while requests fail).
+  let reconnecting = null;
+  function reconnect() {
+    if (reconnecting) return;
+    reconnecting = window.setInterval(async () => {
+      await refresh();
+      if (!status.connectionLost) {
+        window.clearInterval(reconnecting);
+        reconnecting = null;
+      }
+    }, 2000);
   }
 
   function refusal(problem) {
@@ -220,8 +235,9 @@
     }
   }
 
-  function roomTitle(room) {
-    return t(ROOM_KINDS[room.kind] || "{party}", { party: room.party || "—" });
+  function roomTitle(talks, room) {
+    const party = talks.parties.find((p) => p.id === room.party);
+    return t(ROOM_KINDS[room.kind] || "{party}", { party: party ? party.name : room.party || "—" });
   }
 
   function roomSection(talks, room, key) {
@@ -229,7 +245,7 @@
     return el(
       "section",
       { class: "room kind-" + room.kind, "data-key": key, "data-room": room.id, "aria-labelledby": headingId },
-      el("h3", { id: headingId, text: roomTitle(room) }),
+      el("h3", { id: headingId, text: roomTitle(talks, room) }),
       el("p", { class: "muted", text: t("Room {room}: {members}", { room: room.name, members: room.members.join(", ") }) }),
       el("ol", { class: "messages", "aria-live": "polite" }),
       sendForm(talks, room, key),
@@ -379,7 +395,7 @@
     const targets = talks.rooms.filter((r) => r.id !== room.id);
     relay.room.replaceChildren();
     if (targets.length !== 1) relay.room.append(el("option", { value: "", disabled: true, selected: true, text: t("Choose a room") }));
-    for (const r of targets) relay.room.append(el("option", { value: r.id, text: roomTitle(r) }));
+    for (const r of targets) relay.room.append(el("option", { value: r.id, text: roomTitle(talks, r) }));
     relay.submit.textContent = gist ? t("Carry the gist") : t("Carry it word for word");
     document.getElementById("relay-cancel").textContent = t("Cancel");
     relay.error.hidden = true;

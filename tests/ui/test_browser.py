@@ -1,0 +1,236 @@
+"""The web app in a real Chromium (Debian's, driven by Playwright): the three views end to end.
+
+Iran's delegation sends one ``mediator-only`` and one ``carry-gist`` message from its page; the
+mediator's console cannot relay the first (buttons disabled with the reason, and the app refuses
+whatever the page sends) and relays a gist of the second; the US page shows the gist as the
+mediator's words and never the original, neither in its DOM nor in any response its app sent.
+The Arabic page is right-to-left; every page passes axe-core with no serious or critical
+violation; a lost connection shows a banner and keeps what was typed. Screenshots of the three
+views are written to ``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Response, expect, sync_playwright
+
+from tests.ui.conftest import App
+
+pytestmark = pytest.mark.xdist_group("ui")
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("BACKCHANNEL_CHROMIUM", "/usr/bin/chromium"))
+AXE = Path(os.environ.get("BACKCHANNEL_AXE", ROOT / ".venv/node/node_modules/axe-core/axe.min.js"))
+SHOTS = ROOT / "docs" / "screenshots"
+#: Flags for a closed network (no background connections) and running as root in CI.
+FLAGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT = 20_000  # ms: the apps sync with the host every 2 s at most
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: `make browser` installs Debian's package")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, chromium_sandbox=False, args=FLAGS
+        )
+        yield launched
+        launched.close()
+
+
+class View:
+    """One app open in its own browser context, with every response it received."""
+
+    def __init__(self, browser: Browser, app: App, lang: str | None = None, **options: Any):
+        self.context: BrowserContext = browser.new_context(
+            viewport={"width": 1440, "height": 900}, **options
+        )
+        self.context.set_default_timeout(TIMEOUT)
+        self.page: Page = self.context.new_page()
+        self.responses: list[Response] = []
+        self.page.on("response", self._seen)
+        self.page.goto(app.url(lang))
+        expect(self.page.locator("#main")).to_have_attribute("aria-busy", "false")
+
+    def _seen(self, response: Response) -> None:
+        self.responses.append(response)
+
+    def room(self, room: str) -> Any:
+        return self.page.locator(f'section.room[data-room="{room}"]')
+
+    def message(self, room: str, text: str) -> Any:
+        return self.room(room).locator("li.message", has_text=text)
+
+    def send(self, room: str, text: str, label: str | None) -> None:
+        form = self.room(room).locator("form.send")
+        form.locator("textarea").fill(text)
+        if label is not None:
+            form.locator(f'input[type=radio][value="{label}"]').check()
+        form.get_by_role("button").click()
+
+    def bodies(self) -> str:
+        """Everything the app answered this page, but the event stream (it never ends)."""
+        seen = []
+        for response in self.responses:
+            if 300 <= response.status < 400:
+                continue  # the token exchange: a redirect has no body
+            if "text/event-stream" in response.headers.get("content-type", ""):
+                continue
+            seen.append(response.body().decode("utf-8", "replace"))
+        return "\n".join(seen)
+
+    def shoot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / name), full_page=True)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def test_a_gist_crosses_the_table_and_the_original_never_does(
+    browser: Browser, apps: dict[str, App]
+) -> None:
+    tag = secrets.token_hex(3)
+    private = f"For Oman alone: our real red line is the Red Sea ({tag})."
+    source = f"Iran could consider a pause in the attacks, not a full stop ({tag})."
+    gist = f"Tehran signals some room on timing ({tag})."
+    iran, oman, us = (View(browser, apps[name]) for name in ("iran", "oman", "us"))
+    try:
+        # No silent default: without a chosen label nothing is sent, and the text stays typed.
+        iran.send("iran-caucus", private, None)
+        form = iran.room("iran-caucus").locator("form.send")
+        expect(form.locator("p.error")).to_be_visible()
+        expect(form.locator("textarea")).to_have_value(private)
+        form.locator('input[value="mediator-only"]').check()
+        form.get_by_role("button").click()
+        expect(iran.message("iran-caucus", private)).to_be_visible()
+        iran.send("iran-caucus", source, "carry-gist")
+        expect(iran.message("iran-caucus", source)).to_be_visible()
+
+        # The mediator sees both, live; the mediator-only one cannot be carried at all.
+        held = oman.message("iran-caucus", private)
+        expect(held).to_be_visible()
+        for mode in ("verbatim", "gist"):
+            expect(held.locator(f'button[data-action="{mode}"]')).to_be_disabled()
+        expect(held.locator("[data-reason]")).to_be_visible()
+        refused = oman.page.evaluate(
+            """async (source) => {
+                try {
+                    await backchannel.api("/api/relay", {talks: "muscat", source, room: "us-caucus",
+                                                         mode: "gist", text: "anything"});
+                    return null;
+                } catch (problem) { return problem.code; }
+            }""",
+            held.get_attribute("data-message"),
+        )
+        assert refused == "relay.label_forbids"
+
+        # A gist: only in the mediator's own words, the editor starts empty beside the source.
+        carried = oman.message("iran-caucus", source)
+        expect(carried.locator('button[data-action="verbatim"]')).to_be_disabled()
+        carried.locator('button[data-action="gist"]').click()
+        editor = oman.page.locator("#relay-editor")
+        expect(editor).to_be_visible()
+        expect(editor.locator("#relay-text")).to_have_value("")
+        expect(editor.locator("#relay-source")).to_have_text(source)
+        editor.locator("#relay-text").fill(gist)
+        editor.locator("#relay-room").select_option("us-caucus")
+        editor.locator("#relay-submit").click()
+        expect(editor).to_be_hidden()
+        expect(oman.message("us-caucus", gist)).to_be_visible()
+
+        # The US sees the mediator's words, marked as such, and never what Iran said.
+        arrived = us.message("us-caucus", gist)
+        expect(arrived).to_be_visible()
+        expect(arrived.locator('[data-carried="gist"]')).to_be_visible()
+        expect(arrived.locator("p.text")).to_have_attribute("dir", "auto")
+        html = us.page.content()
+        traffic = us.bodies()
+        assert gist in html and gist in traffic
+        for words in (private, source):
+            assert words not in html
+            assert words not in traffic
+
+        oman.shoot("mediator.png")
+        iran.shoot("iran.png")
+        us.shoot("us.png")
+    finally:
+        for view in (iran, oman, us):
+            view.close()
+
+
+def test_the_arabic_page_reads_right_to_left(browser: Browser, apps: dict[str, App]) -> None:
+    view = View(browser, apps["iran"], "ar")
+    try:
+        root = view.page.locator("html")
+        expect(root).to_have_attribute("dir", "rtl")
+        expect(root).to_have_attribute("lang", "ar")
+        expect(view.page.locator('#nav a[data-page="rooms"]')).to_have_text("الغرف")
+        direction = view.page.evaluate("getComputedStyle(document.body).direction")
+        assert direction == "rtl"
+        view.shoot("iran-ar.png")
+    finally:
+        view.close()
+
+
+def test_a_lost_connection_shows_a_banner_and_keeps_the_typed_text(
+    browser: Browser, apps: dict[str, App]
+) -> None:
+    view = View(browser, apps["us"])
+    words = f"Draft typed while the app was unreachable ({secrets.token_hex(3)})."
+    try:
+        view.context.set_offline(True)
+        view.send("us-caucus", words, "carry-verbatim")
+        form = view.room("us-caucus").locator("form.send")
+        expect(form.locator("p.error")).to_contain_text("[network]")
+        expect(view.page.locator("#banner")).to_be_visible()
+        expect(form.locator("textarea")).to_have_value(words)
+        view.context.set_offline(False)
+        expect(view.page.locator("#banner")).to_be_hidden()
+        form.get_by_role("button").click()
+        expect(view.message("us-caucus", words)).to_be_visible()
+        expect(form.locator("textarea")).to_have_value("")
+    finally:
+        view.close()
+
+
+@pytest.mark.parametrize("name", ["oman", "us", "iran"])
+def test_every_page_passes_axe(browser: Browser, apps: dict[str, App], name: str) -> None:
+    if not AXE.exists():
+        pytest.fail(f"no axe-core at {AXE}: `make browser` installs it from npm")
+    # axe is injected as a script the app's CSP would refuse: this context bypasses CSP.
+    view = View(browser, apps[name], bypass_csp=True)
+    try:
+        view.page.add_script_tag(path=str(AXE))
+        pages = view.page.locator("#nav a").evaluate_all("links => links.map(a => a.dataset.page)")
+        assert pages[0] == "rooms" and len(pages) >= 1
+        found: dict[str, list[str]] = {}
+        for page in pages:
+            view.page.locator(f'#nav a[data-page="{page}"]').click()
+            expect(view.page.locator(f"#page-{page}")).to_be_visible()
+            result = view.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+            bad = [
+                f"{v['id']} ({v['impact']}): {json.dumps([n['target'] for n in v['nodes']])}"
+                for v in result["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
+            if bad:
+                found[page] = bad
+        assert not found, found
+    finally:
+        view.close()
