@@ -32,7 +32,9 @@ this tree at the boundary with ``raise ... from exc``.
     │   ├── PartyInvalid                    party.invalid              409
     │   ├── SendLabelForbids                send.label_forbids         403
     │   ├── ContactInvalid                  contact.invalid            409
-    │   └── ProposalInvalid                 proposal.invalid           409
+    │   ├── ProposalInvalid                 proposal.invalid           409
+    │   ├── ConfirmNotAccepted              confirm.not_accepted       409
+    │   └── ConfirmRepeated                 confirm.duplicate          409
     ├── CryptoError                         crypto.error               400
     │   ├── SignatureInvalid                crypto.bad_signature       400
     │   ├── DecryptionFailed                crypto.decrypt_failed      400
@@ -300,6 +302,18 @@ class ProposalInvalid(RuleViolation):
     """An acceptance or signature does not fit the proposal it names."""
 
     code = "proposal.invalid"
+
+
+class ConfirmNotAccepted(RuleViolation):
+    """A root confirms a copy of an offer no member of its party accepted ad referendum before."""
+
+    code = "confirm.not_accepted"
+
+
+class ConfirmRepeated(RuleViolation):
+    """A root confirms again what it already confirmed on the same copy of an offer."""
+
+    code = "confirm.duplicate"
 
 
 # --- crypto ----------------------------------------------------------------------------------

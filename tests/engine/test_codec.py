@@ -67,7 +67,7 @@ def test_encoding_is_record_canonical(event: ev.Event) -> None:
 
 def test_every_action_has_a_codec() -> None:
     """Each event class the engine handles can be encoded and decoded."""
-    assert len(codec.EVENT_TYPES) == 16
+    assert len(codec.EVENT_TYPES) == 17
 
 
 GOOD = codec.encode(

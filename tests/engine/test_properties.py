@@ -31,7 +31,7 @@ KINDS = (
     + ["join"] * 2
     + ["leave", "grant", "grant"]
     + ["revoke", "add_device", "revoke_device", "accept", "accept", "sign", "sign", "contact"]
-    + ["add_member"]
+    + ["add_member", "confirm", "confirm"]
 )
 
 
@@ -129,6 +129,12 @@ def draw_event(data: st.DataObject, run: Run, index: int) -> ev.Event:
             actor = choose(data, ["us3", "ir2", "us1", "ir1"], ACTORS)
             readable = [m.id for m in talks.messages.values() if actor in m.readers]
             return cls(at=when, actor=actor, proposal=choose(data, readable, messages))
+        case "confirm":
+            # Mostly a root naming a copy its party accepted; sometimes anyone, anything.
+            pending = sorted({f"{c.party} {c.copy}" for c in talks.consents if not c.signed})
+            everything = [f"{a} {m}" for a in ACTORS for m in messages]
+            who, copy = choose(data, pending, everything).split(" ")
+            return ev.Confirm(at=when, actor=who, proposal=copy)
         case _:
             return ev.RequestContact(
                 at=when,
@@ -175,6 +181,17 @@ def check_step(before: engine.Talks, after: engine.Talks, event: ev.Event) -> No
             assert party_of(after, event.actor) == mediator.id
             if event.mode is RelayMode.GIST:
                 assert message.text != source.text and message.author == event.actor
+    if isinstance(event, ev.Confirm):
+        # Only a root confirms, once per copy, an acceptance ad ref its party's member made.
+        assert event.actor in after.parties
+        assert any(
+            c.party == event.actor and c.copy == event.proposal and not c.signed
+            for c in before.consents
+        )
+        assert not any(
+            c.party == event.actor and c.copy == event.proposal for c in before.confirmations
+        )
+        assert engine.stage(after, after.confirmations[-1].proposal, event.actor) == "confirmed"
     if isinstance(event, ev.Grant) and event.actor in after.members:
         # No mandate exceeds its grantor's.
         grantor_level = standing(before, event.actor, event.at).level
@@ -229,7 +246,8 @@ def play(data: st.DataObject, steps: int) -> Run:
 @given(st.data(), st.integers(0, 80))
 def test_invariants_hold_over_random_sequences(data: st.DataObject, steps: int) -> None:
     """Readers ⊆ room members; mediator-only stays with its party and the mediator; relays obey
-    labels; grants never exceed grantors; revoked members cannot act."""
+    labels; grants never exceed grantors; revoked members cannot act; only roots confirm, once,
+    what their members accepted."""
     play(data, steps)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from backchannel import engine
 from backchannel.engine import events as ev
-from backchannel.engine.rules import Label, Level, RelayMode, Role, RoomKind
+from backchannel.engine.rules import Action, Label, Level, RelayMode, Role, RoomKind, Stage
 from backchannel.errors import RuleViolation
 from tests.engine.talks_builder import START, at, build, send
 
@@ -429,6 +429,102 @@ def test_a_gist_or_own_offer_cannot_be_accepted() -> None:
     assert refused(talks, ev.Accept(at=at(3), actor="us3", proposal=gist)) == "proposal.invalid"
     assert refused(talks, ev.Accept(at=at(3), actor="ir2", proposal="offer")) == "proposal.invalid"
     assert refused(talks, ev.Accept(at=at(3), actor="us3", proposal="offer")) == "room.not_member"
+
+
+# --- confirmation by the root (VCLT Art. 8) ----------------------------------------------------
+
+
+COPY = "r-offer-us-caucus-verbatim"
+
+
+def offered_and_accepted(*extra: ev.Event) -> engine.Talks:
+    """Iran's offer carried verbatim into the US caucus; us3 (sign) joins and accepts the copy."""
+    return build(
+        [
+            ev.Propose(
+                at=at(1),
+                actor="ir1",
+                message="offer",
+                room="iran-caucus",
+                text="X if Y",
+                label=Label.CARRY_VERBATIM,
+            ),
+            ev.Join(at=at(1), actor="us3", room="us-caucus", member="us3"),
+            relay("om1", "offer", "us-caucus", RelayMode.VERBATIM),
+            ev.Accept(at=at(3), actor="us3", proposal=COPY),
+            *extra,
+        ]
+    )
+
+
+def confirm(actor: str = "us", proposal: str = COPY, when: float = 4) -> ev.Confirm:
+    return ev.Confirm(at=at(when), actor=actor, proposal=proposal)
+
+
+def test_the_root_confirms_its_members_acceptance() -> None:
+    """The US root confirms us3's acceptance of the copy: recorded against the original offer,
+    naming the member, and the US's stage on the offer goes from agreed-ad-ref to confirmed."""
+    talks = offered_and_accepted()
+    assert engine.stage(talks, "offer", "us") is Stage.AGREED_AD_REF
+    talks = engine.apply(talks, confirm())
+    [done] = talks.confirmations
+    assert (done.proposal, done.copy, done.party, done.member) == ("offer", COPY, "us", "us3")
+    assert engine.stage(talks, "offer", "us") is Stage.CONFIRMED
+    assert engine.stage(talks, "offer", "iran") is None
+    assert talks.log[-1].action is Action.CONFIRM
+
+
+def test_a_signature_after_confirmation_keeps_the_stage_confirmed() -> None:
+    """Stages only go forward: confirmed stays confirmed when a member signs afterwards."""
+    talks = offered_and_accepted(confirm(), ev.Sign(at=at(5), actor="us3", proposal=COPY))
+    assert engine.stage(talks, "offer", "us") is Stage.CONFIRMED
+
+
+@pytest.mark.parametrize(
+    ("event", "code"),
+    [
+        (confirm(actor="us3"), "mandate.insufficient"),  # a member, even with 'sign'
+        (confirm(actor="us1"), "mandate.insufficient"),
+        (confirm(proposal="nothing"), "entity.unknown"),
+        (confirm(actor="ghost"), "entity.unknown"),
+        (confirm(actor="iran"), "confirm.not_accepted"),  # another party's acceptance
+        (confirm(proposal="offer"), "confirm.not_accepted"),  # not the copy us3 accepted
+        (confirm(when=2), "confirm.not_accepted"),  # dated before the acceptance
+    ],
+)
+def test_only_the_accepting_partys_root_confirms_the_accepted_copy(
+    event: ev.Confirm, code: str
+) -> None:
+    """A member, an unknown actor or proposal, another party's root, another copy, or a time
+    before the acceptance: each refused with its code, and nothing recorded."""
+    talks = offered_and_accepted()
+    assert refused(talks, event) == code
+    assert talks.confirmations == ()
+
+
+def test_a_signature_alone_is_not_confirmed() -> None:
+    """Confirmation is of an act done ad referendum: a copy only signed has nothing to confirm."""
+    talks = build(
+        [
+            ev.Join(at=at(1), actor="us3", room="plenary", member="us3"),
+            ev.Propose(
+                at=at(1),
+                actor="ir1",
+                message="offer",
+                room="plenary",
+                text="X if Y",
+                label=Label.CARRY_VERBATIM,
+            ),
+            ev.Sign(at=at(2), actor="us3", proposal="offer"),
+        ]
+    )
+    assert refused(talks, confirm(proposal="offer")) == "confirm.not_accepted"
+
+
+def test_confirming_twice_is_refused() -> None:
+    """The root confirms a copy once; a second confirmation is confirm.duplicate."""
+    talks = offered_and_accepted(confirm())
+    assert refused(talks, confirm(when=5)) == "confirm.duplicate"
 
 
 # --- parties and contact -----------------------------------------------------------------------

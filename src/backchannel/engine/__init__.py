@@ -7,8 +7,9 @@
 
 from backchannel.engine import codec, events
 from backchannel.engine.mandate import Lapse, Standing, holders, standing
-from backchannel.engine.rules import Action, Label, Level, RelayMode, Role, RoomKind
+from backchannel.engine.rules import Action, Label, Level, RelayMode, Role, RoomKind, Stage
 from backchannel.engine.state import (
+    Confirmation,
     Consent,
     ContactRequest,
     Device,
@@ -21,10 +22,11 @@ from backchannel.engine.state import (
     Talks,
 )
 from backchannel.engine.talks import apply, origin
-from backchannel.engine.view import Initiator, initiator, messages_for, visibility
+from backchannel.engine.view import Initiator, initiator, messages_for, stage, visibility
 
 __all__ = [
     "Action",
+    "Confirmation",
     "Consent",
     "ContactRequest",
     "Device",
@@ -41,6 +43,7 @@ __all__ = [
     "Role",
     "Room",
     "RoomKind",
+    "Stage",
     "Standing",
     "Talks",
     "apply",
@@ -50,6 +53,7 @@ __all__ = [
     "initiator",
     "messages_for",
     "origin",
+    "stage",
     "standing",
     "visibility",
 ]

@@ -12,7 +12,8 @@ confidentiality is decided. The rules:
   named; for verbatim, the original's id, author and words, which verbatim carries on purpose.
 - **Rooms** (create, join, leave) go to the parties that may be in the room: a caucus to its party
   and the mediator, a delegation room to its party alone, a plenary to everyone.
-- **Acceptance and signature** go to the readers of the copy of the offer they name.
+- **Acceptance, signature and confirmation** go to the readers of the copy of the offer they
+  name (a confirmation names the copy its member accepted, so the same devices learn both).
 - A **contact request** goes to the asking party, the asked party and the mediator it goes through.
 - **Parties, members, mandates and devices** go to everyone: every client checks every actor's
   mandate and device, so every client must know them.
@@ -42,7 +43,7 @@ def audience(before: Talks, after: Talks, event: ev.Event) -> dict[str, ev.Event
             return dict.fromkeys(sorted(after.messages[event.message].readers), event)
         case ev.CreateRoom() | ev.Join() | ev.Leave():
             return dict.fromkeys(_room_parties_members(after, event.room), event)
-        case ev.Accept() | ev.Sign():
+        case ev.Accept() | ev.Sign() | ev.Confirm():
             return dict.fromkeys(sorted(after.messages[event.proposal].readers), event)
         case ev.RequestContact():
             parties = {
@@ -106,7 +107,9 @@ def party_receives(talks: Talks, party: str, event: ev.Event) -> bool:
     requests it was part of. Never messages, relays or consents: those go to their readers.
     """
     match event:
-        case ev.Send() | ev.Propose() | ev.Relay() | ev.Carry() | ev.Accept() | ev.Sign():
+        case ev.Send() | ev.Propose() | ev.Relay() | ev.Carry():
+            return False
+        case ev.Accept() | ev.Sign() | ev.Confirm():
             return False
         case ev.CreateRoom() | ev.Join() | ev.Leave():
             room = talks.rooms[event.room]

@@ -42,6 +42,7 @@ EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
         ev.Carry,
         ev.Accept,
         ev.Sign,
+        ev.Confirm,
         ev.RequestContact,
     )
 }

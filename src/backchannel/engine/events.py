@@ -189,6 +189,15 @@ class Sign(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Confirm(Event):
+    """The party's root authority (``actor`` = the party id) confirms the acceptance ad
+    referendum a member of its party made on ``proposal`` (the same copy): VCLT Art. 8."""
+
+    proposal: str
+    action: ClassVar[Action] = Action.CONFIRM
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RequestContact(Event):
     """The actor asks ``to_party`` to open talks, directly (``via`` None) or through a mediator."""
 

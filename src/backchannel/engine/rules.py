@@ -12,6 +12,10 @@
   listen (:data:`PRIVATE_ROOM_KINDS`).
 - A member reads a message only if, when it was sent, the member was in the room, held at least
   ``observe`` and had a device that was not revoked.
+- **Consent** to an offer goes through stages (:class:`Stage`, VCLT Arts. 8, 10 and 12): a member
+  accepts it ad referendum, a member signs it, and the party's **root authority** confirms what
+  its member accepted ad referendum. Confirmation is the root's own act (:data:`ROOT_ONLY`): no
+  member's mandate, however wide, reaches it.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ class Action(StrEnum):
     PROPOSE = "propose"
     ACCEPT = "accept"
     SIGN = "sign"
+    CONFIRM = "confirm"
     GRANT = "grant"
     REVOKE = "revoke"
     ADD_DEVICE = "add_device"
@@ -104,6 +109,7 @@ REQUIRED_LEVEL: Mapping[Action, Level] = {
     Action.PROPOSE: Level.PROPOSE,
     Action.ACCEPT: Level.ACCEPT,
     Action.SIGN: Level.SIGN,
+    Action.CONFIRM: Level.SIGN,  # and by a root only: see ROOT_ONLY
     Action.GRANT: Level.OBSERVE,
     Action.REVOKE: Level.OBSERVE,
     Action.ADD_DEVICE: Level.OBSERVE,
@@ -111,6 +117,29 @@ REQUIRED_LEVEL: Mapping[Action, Level] = {
     Action.JOIN: Level.OBSERVE,
     Action.LEAVE: Level.OBSERVE,
     Action.CREATE_ROOM: Level.SPEAK,
+}
+
+#: Actions only a party's root authority performs (the actor is the party's id).
+ROOT_ONLY: frozenset[Action] = frozenset({Action.CONFIRM})
+
+
+class Stage(StrEnum):
+    """How far a party has consented to an offer; later in :data:`STAGE_ORDER` is further."""
+
+    AGREED_AD_REF = "agreed-ad-ref"  # a member accepted it, subject to its principal
+    SIGNED = "signed"  # a member holding 'sign' signed it
+    CONFIRMED = "confirmed"  # the party's root confirmed its member's acceptance (VCLT Art. 8)
+
+
+#: The stages in order: the root's own confirmation is as far as a party's consent goes, since
+#: every mandate derives from the root.
+STAGE_ORDER: tuple[Stage, ...] = (Stage.AGREED_AD_REF, Stage.SIGNED, Stage.CONFIRMED)
+
+#: The stage each consent act brings an offer to, for the acting party.
+STAGE_OF: Mapping[Action, Stage] = {
+    Action.ACCEPT: Stage.AGREED_AD_REF,
+    Action.SIGN: Stage.SIGNED,
+    Action.CONFIRM: Stage.CONFIRMED,
 }
 
 #: Which relay modes each carry label allows.

@@ -106,13 +106,29 @@ class ContactRequest:
 
 @dataclass(frozen=True, slots=True)
 class Consent:
-    """A party's acceptance (ad referendum) or signature of a proposal."""
+    """A party's acceptance (ad referendum) or signature of a proposal.
+
+    ``proposal`` is the original offer's id; ``copy`` the message the act named (the offer itself
+    or a verbatim relay of it), whose readers are the devices that received the act.
+    """
 
     proposal: str
     party: str
     member: str
     at: datetime
     signed: bool
+    copy: str
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """A party's root confirmed ``member``'s acceptance ad referendum of a copy of an offer."""
+
+    proposal: str
+    copy: str
+    party: str
+    member: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +155,7 @@ class Talks:
     messages: Mapping[str, Message] = field(default_factory=lambda: _EMPTY)
     contacts: tuple[ContactRequest, ...] = ()
     consents: tuple[Consent, ...] = ()
+    confirmations: tuple[Confirmation, ...] = ()
     log: tuple[Entry, ...] = ()
 
     @property
@@ -149,6 +166,18 @@ class Talks:
     def last_at_of(self, actor: str) -> datetime | None:
         """Time of ``actor``'s last accepted event, or None before its first."""
         return next((entry.at for entry in reversed(self.log) if entry.actor == actor), None)
+
+    def acceptance(self, party: str, copy: str, at: datetime) -> Consent | None:
+        """The first acceptance ad referendum of ``copy`` by a member of ``party`` made by
+        ``at``: what the party's root confirms."""
+        return next(
+            (
+                c
+                for c in self.consents
+                if c.party == party and c.copy == copy and not c.signed and c.at <= at
+            ),
+            None,
+        )
 
     @property
     def mediator(self) -> Party | None:

@@ -17,6 +17,7 @@ from backchannel.engine.rules import (
     PRIVATE_ROOM_KINDS,
     RELAY_MODES,
     REQUIRED_LEVEL,
+    ROOT_ONLY,
     Label,
     Level,
     RelayMode,
@@ -25,6 +26,7 @@ from backchannel.engine.rules import (
     may_be_in_room,
 )
 from backchannel.engine.state import (
+    Confirmation,
     Consent,
     ContactRequest,
     Device,
@@ -38,6 +40,8 @@ from backchannel.engine.state import (
 )
 from backchannel.errors import (
     AlreadyInRoom,
+    ConfirmNotAccepted,
+    ConfirmRepeated,
     ContactInvalid,
     DeviceRevoked,
     DeviceUnknown,
@@ -172,8 +176,10 @@ def _require(talks: Talks, event: ev.Event, needed: Level) -> Level:
         return Level.SIGN
     _member(talks, event.actor)
     _check_device(talks, event)
-    held = standing(talks, event.actor, event.at)
     action = event.action.value
+    if event.action in ROOT_ONLY:
+        raise MandateInsufficient(f"only a party's root authority may {action}, not a member")
+    held = standing(talks, event.actor, event.at)
     if held.level is None:
         if held.lapse is Lapse.REVOKED:
             raise MandateRevoked(f"{event.actor}'s mandate was revoked; it may not {action}")
@@ -520,7 +526,9 @@ def _consent(talks: Talks, e: ev.Accept | ev.Sign, signed: bool) -> Talks:
     party = _actor_party(talks, e.actor)
     if not signed and party == talks.members[offer.author].party:
         raise ProposalInvalid(f"{party} made offer {offer_id!r}; it cannot accept its own")
-    consent = Consent(proposal=offer_id, party=party, member=e.actor, at=e.at, signed=signed)
+    consent = Consent(
+        proposal=offer_id, party=party, member=e.actor, at=e.at, signed=signed, copy=seen.id
+    )
     return replace(talks, consents=(*talks.consents, consent))
 
 
@@ -532,6 +540,25 @@ def _accept(talks: Talks, e: ev.Accept) -> Talks:
 @_handles(ev.Sign)
 def _sign(talks: Talks, e: ev.Sign) -> Talks:
     return _consent(talks, e, signed=True)
+
+
+@_handles(ev.Confirm)
+def _confirm(talks: Talks, e: ev.Confirm) -> Talks:
+    # The acceptance must name the same copy: its readers, who receive the confirmation, received
+    # that acceptance (and any earlier confirmation), so each of them reaches the same verdict.
+    seen = _message(talks, e.proposal)
+    _acting(talks, e)
+    accepted = talks.acceptance(e.actor, seen.id, e.at)
+    if accepted is None:
+        raise ConfirmNotAccepted(
+            f"no member of {e.actor} accepted {seen.id!r} ad referendum before: nothing to confirm"
+        )
+    if any(c.party == e.actor and c.copy == seen.id for c in talks.confirmations):
+        raise ConfirmRepeated(f"{e.actor} already confirmed its acceptance of {seen.id!r}")
+    confirmation = Confirmation(
+        proposal=accepted.proposal, copy=seen.id, party=e.actor, member=accepted.member, at=e.at
+    )
+    return replace(talks, confirmations=(*talks.confirmations, confirmation))
 
 
 # --- contact ---------------------------------------------------------------------------------

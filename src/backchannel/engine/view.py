@@ -1,11 +1,12 @@
-"""Read-side questions about a talks: who can read what, who asked first, what a member sees."""
+"""Read-side questions about a talks: who can read what, who asked first, what a member sees, and
+how far each party has consented to an offer."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from backchannel.engine.rules import RelayMode
+from backchannel.engine.rules import STAGE_ORDER, RelayMode, Stage
 from backchannel.engine.state import Message, Talks
 
 
@@ -57,3 +58,16 @@ def messages_for(talks: Talks, member: str) -> list[Message]:
                 message = replace(message, source=None)
         seen.append(message)
     return seen
+
+
+def stage(talks: Talks, proposal: str, party: str) -> Stage | None:
+    """How far ``party`` has consented to the offer ``proposal`` (its original id), if at all."""
+    reached = [
+        Stage.SIGNED if c.signed else Stage.AGREED_AD_REF
+        for c in talks.consents
+        if c.proposal == proposal and c.party == party
+    ]
+    reached += [
+        Stage.CONFIRMED for c in talks.confirmations if c.proposal == proposal and c.party == party
+    ]
+    return max(reached, key=STAGE_ORDER.index, default=None)
