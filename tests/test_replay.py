@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backchannel.replay import replay
+from backchannel.replay import describe, replay
 from backchannel.scenario import load, loads
 from tests.test_scenario import DIRECT, MINIMAL, MUSCAT, line_of
 
@@ -73,3 +73,94 @@ def test_unexpected_outcomes_are_reported() -> None:
     accepted = replay(loads(MINIMAL + 'expect_error = "mandate.insufficient"\n'))
     assert not accepted.as_written
     assert accepted.to_json()["rejections"] == []
+
+
+CONSENT = """\
+[talks]
+id = "t"
+start = 2024-01-10T09:00:00+04:00
+
+[[parties]]
+id = "a"
+
+[[parties]]
+id = "b"
+
+[[parties]]
+id = "m"
+role = "mediator"
+
+[[members]]
+id = "a1"
+party = "a"
+mandate = "propose"
+
+[[members]]
+id = "b1"
+party = "b"
+mandate = "accept"
+
+[[members]]
+id = "m1"
+party = "m"
+mandate = "speak"
+
+[[rooms]]
+id = "plenary"
+kind = "plenary"
+members = ["a1", "b1", "m1"]
+
+[[steps]]
+at = 2024-01-10T10:00:00+04:00
+actor = "a1"
+action = "propose"
+id = "offer"
+room = "plenary"
+label = "carry-verbatim"
+text = "X if Y"
+
+[[steps]]
+at = 2024-01-10T10:05:00+04:00
+actor = "b"
+action = "confirm"
+proposal = "offer"
+expect_error = "confirm.not_accepted"
+
+[[steps]]
+at = 2024-01-10T10:10:00+04:00
+actor = "b1"
+action = "accept"
+proposal = "offer"
+
+[[steps]]
+at = 2024-01-10T10:15:00+04:00
+actor = "b1"
+action = "confirm"
+proposal = "offer"
+expect_error = "mandate.insufficient"
+
+[[steps]]
+at = 2024-01-10T10:20:00+04:00
+actor = "b"
+action = "confirm"
+proposal = "offer"
+
+[[steps]]
+at = 2024-01-10T10:25:00+04:00
+actor = "b"
+action = "confirm"
+proposal = "offer"
+expect_error = "confirm.duplicate"
+"""
+
+
+def test_a_root_confirms_its_members_acceptance_in_a_scenario() -> None:
+    """confirm steps: refused before the acceptance, by a member and a second time; the root's
+    own confirmation after b1's acceptance puts b:offer among the confirmed."""
+    transcript = replay(loads(CONSENT))
+    data = transcript.to_json()
+    assert transcript.as_written, data["outcome"]["unexpected"]
+    assert [e["action"] for e in data["events"]].count("confirm") == 4
+    assert data["outcome"]["accepted_ad_ref"] == ["b:offer"]
+    assert data["outcome"]["confirmed"] == ["b:offer"]
+    assert [describe(s.event) for s in transcript.scenario.steps][-1] == "offer"

@@ -94,6 +94,7 @@ class Transcript:
                 {f"{c.party}:{c.proposal}" for c in self.talks.consents if not c.signed}
             ),
             "signed": sorted({f"{c.party}:{c.proposal}" for c in self.talks.consents if c.signed}),
+            "confirmed": sorted({f"{c.party}:{c.proposal}" for c in self.talks.confirmations}),
             "summary": self.scenario.outcome,
         }
 
@@ -119,7 +120,7 @@ def describe(event: ev.Event) -> str:
             return f"{event.message} in {event.room} [{event.label.value}]"
         case ev.Relay():
             return f"{event.source} → {event.room} ({event.mode.value}) as {event.message}"
-        case ev.Accept() | ev.Sign():
+        case ev.Accept() | ev.Sign() | ev.Confirm():
             return event.proposal
         case ev.Grant():
             return f"{event.level.label} to {event.member}"

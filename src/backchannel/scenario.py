@@ -185,6 +185,7 @@ _STEPS: dict[str, tuple[type[ev.Event], str | None, tuple[_Spec, ...]]] = {
     ),
     "accept": (ev.Accept, None, (("proposal", "proposal", _ident, True),)),
     "sign": (ev.Sign, None, (("proposal", "proposal", _ident, True),)),
+    "confirm": (ev.Confirm, None, (("proposal", "proposal", _ident, True),)),
     "grant": (
         ev.Grant,
         "grant",
