@@ -1,7 +1,8 @@
 """Record bundles: exported by a real device after a replay through a real host, verified offline.
 
 "Who initiated" must come out of the file alone; any changed byte must fail with its reason; a
-forged, a re-bound and a revoked-then-used mandate are refused.
+forged, a re-bound and a revoked-then-used mandate are refused; a root's confirmation shows as the
+offer's 'confirmed' stage only when its token carries that root's confirms block.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from backchannel import authority
 from backchannel.client import bundle
 from backchannel.client.simulation import run, temporary_host
 from backchannel.crypto.signed import Identity
+from backchannel.engine import events as ev
 from backchannel.engine.rules import Level
 from backchannel.errors import BundleInvalid
 from backchannel.scenario import load
+from tests.client.consent import OFFER, accepted_offer, sync
 
 SCENARIOS = Path(__file__).parents[2] / "scenarios"
 
@@ -134,3 +137,103 @@ def test_a_checkpoint_from_another_log_key_fails(
     other["format"] = "something-else"
     with pytest.raises(BundleInvalid, match="not a"):
         bundle.verify(other)
+
+
+# --- a root's confirmation ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def confirmed(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[dict[str, Any], Identity]]:
+    """(the convener's bundle after the US root confirmed McGurk's acceptance, the US root key).
+
+    The convener's: the others hold the convener's earliest acts only as forwarded copies,
+    without the salts that open them, so their bundles cannot show the envoy's first mandate.
+    """
+    with accepted_offer(tmp_path_factory.mktemp("confirmed")) as people:
+        us = people["us"]
+        us.act(us.talks["t"], ev.Confirm, actor="us", proposal=OFFER)
+        sync(people)
+        yield bundle.export(people["oman"].talks["t"]), us.identity
+
+
+def _entry(data: dict[str, Any], action: str) -> dict[str, Any]:
+    return next(e for e in data["events"] if e["event"]["action"] == action)
+
+
+def test_the_timeline_shows_the_offer_confirmed(
+    confirmed: tuple[dict[str, Any], Identity],
+) -> None:
+    """In the verified bundle McGurk's acceptance is agreed-ad-ref, and the US root's
+    confirmation of it is 'confirmed', by the root, naming McGurk."""
+    timeline = bundle.loads(bundle.dumps(confirmed[0])).to_json()["timeline"]
+    stages = [(a["actor"], a["stage"], a["proposal"]) for a in timeline if "stage" in a]
+    assert stages == [("mcgurk", "agreed-ad-ref", OFFER), ("us", "confirmed", OFFER)]
+    act = next(a for a in timeline if a["action"] == "confirm")
+    assert (act["party"], act["mandate"], act["confirms"]) == ("us", "root", "mcgurk")
+
+
+def _mcgurk_token(data: dict[str, Any]) -> str:
+    grant = next(e for e in data["events"] if e["event"].get("member") == "mcgurk" and e["mandate"])
+    return str(grant["mandate"])
+
+
+@pytest.mark.parametrize(
+    ("forge", "reason"),
+    [
+        (lambda data, root: None, "has no token"),
+        (lambda data, root: _mcgurk_token(data), "carries no confirmation"),
+        (
+            lambda data, root: authority.confirm(
+                _mcgurk_token(data), root.public_key, Identity.generate(), OFFER
+            ),
+            "mandate.forged",
+        ),
+        (
+            lambda data, root: authority.confirm(
+                _mcgurk_token(data), root.public_key, root, "another-offer"
+            ),
+            "carries no confirmation",
+        ),
+    ],
+    ids=["no token", "no confirms block", "a stranger's block", "another offer"],
+)
+def test_a_confirmation_without_the_roots_block_fails(
+    confirmed: tuple[dict[str, Any], Identity], forge: Any, reason: str
+) -> None:
+    """The confirmation's token replaced by none, McGurk's plain token, one confirmed by another
+    key, or one confirming another offer: record.bundle_invalid naming the entry."""
+    data = json.loads(json.dumps(confirmed[0]))
+    entry = _entry(data, "confirm")
+    entry["mandate"] = forge(data, confirmed[1])
+    with pytest.raises(BundleInvalid, match=rf"entry {entry['index']}.*{reason}") as failure:
+        bundle.verify(data)
+    assert failure.value.code == "record.bundle_invalid"
+
+
+def test_a_confirmation_of_no_recorded_acceptance_fails(
+    confirmed: tuple[dict[str, Any], Identity],
+) -> None:
+    """Without McGurk's acceptance in the file, the confirmation confirms nothing it shows."""
+    data = json.loads(json.dumps(confirmed[0]))
+    data["events"].remove(_entry(data, "accept"))
+    with pytest.raises(BundleInvalid, match="mcgurk accepted no 'offer' earlier"):
+        bundle.verify(data)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.data())
+def test_any_changed_character_of_the_confirmation_token_fails(
+    confirmed: tuple[dict[str, Any], Identity], data: st.DataObject
+) -> None:
+    """Each character of the confirmation's token counts: changed, the bundle does not verify."""
+    bundled = json.loads(json.dumps(confirmed[0]))
+    entry = _entry(bundled, "confirm")
+    token = str(entry["mandate"])
+    position = data.draw(st.integers(0, len(token) - 1), label="position")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_="
+    char = data.draw(st.sampled_from(alphabet).filter(lambda c: c != token[position]))
+    entry["mandate"] = token[:position] + char + token[position + 1 :]
+    with pytest.raises(BundleInvalid, match=rf"entry {entry['index']}"):
+        bundle.verify(bundled)

@@ -11,8 +11,11 @@ attributable on purpose.
 file names, the root recomputed from the entries, each opening against its entry and its proof,
 each cosignature against its device's identity, each formal act's signature, and each member's
 mandate at the time of each act — its token's chain to its party's root, bound to the actor's
-key, not revoked by a revocation earlier in the log, not expired. Anything that fails names the
-entry and the reason (:class:`BundleInvalid`). The verified timeline answers who asked first.
+key, not revoked by a revocation earlier in the log, not expired. A root's confirmation must carry
+the token of a member who accepted the same copy earlier in the record, with the root's own
+``confirms`` block for that copy. Anything that fails names the entry and the reason
+(:class:`BundleInvalid`). The verified timeline answers who asked first, and shows each consent's
+stage (agreed ad referendum, signed, confirmed).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from backchannel.client.witness import witness_key
 from backchannel.crypto.signed import SignedAct, b64, canonical_json, unb64, verify_act
 from backchannel.engine import codec
 from backchannel.engine import events as ev
-from backchannel.engine.rules import REQUIRED_LEVEL, Level
+from backchannel.engine.rules import REQUIRED_LEVEL, Level, Stage
 from backchannel.errors import BackchannelError, BundleInvalid
 from backchannel.record.checkpoint import (
     Checkpoint,
@@ -49,7 +52,11 @@ FORMAT = "backchannel-record/v1"
 CONTENT = (ev.Send, ev.Propose, ev.Relay, ev.Carry)
 
 #: What each consent act does to an offer (VCLT: ad referendum, signature, later confirmation).
-STAGES = {ev.Accept: "agreed-ad-ref", ev.Sign: "signed"}
+STAGES = {
+    ev.Accept: Stage.AGREED_AD_REF.value,
+    ev.Sign: Stage.SIGNED.value,
+    ev.Confirm: Stage.CONFIRMED.value,
+}
 
 
 # --- the verified timeline -----------------------------------------------------------------
@@ -63,6 +70,7 @@ class Act:
     event: ev.Event
     party: str
     mandate: authority.Mandate | None  # None when a root authority acts, or for messages
+    confirms: str | None = None  # for a confirmation: the member whose acceptance it confirms
 
     def _mandate_json(self) -> Any:
         if self.event.actor == self.party:
@@ -85,6 +93,8 @@ class Act:
         if stage is not None:
             data["stage"] = stage
             data["proposal"] = getattr(self.event, "proposal", None)
+        if isinstance(self.event, ev.Confirm):
+            data["confirms"] = self.confirms
         if isinstance(self.event, ev.RequestContact):
             data["to_party"], data["via"] = self.event.to_party, self.event.via
         return data
@@ -260,6 +270,7 @@ class _Verifier:
         self.directory = Directory()
         self.grants: list[tuple[int, ev.Grant, str]] = []  # (index, grant, token)
         self.revokes: list[tuple[int, ev.Revoke]] = []
+        self.accepted: set[tuple[str, str]] = set()  # (member, copy) of verified acceptances
         self.last_at: dict[str, datetime] = {}
 
     def run(self) -> Verified:
@@ -327,8 +338,8 @@ class _Verifier:
         event = codec.decode(encoded)
         if isinstance(event, CONTENT) and not self.bundle["with_content"]:
             raise BundleInvalid(f"entry {index}: a message in a bundle exported without content")
-        if not isinstance(event, ev.Grant) and data["mandate"] is not None:
-            raise BundleInvalid(f"entry {index}: only a grant travels with a token")
+        if not isinstance(event, ev.Grant | ev.Confirm) and data["mandate"] is not None:
+            raise BundleInvalid(f"entry {index}: only a grant or a confirmation carries a token")
         last = self.last_at.get(event.actor)
         if last is not None and event.at < last:
             raise BundleInvalid(f"entry {index}: {event.actor}'s clock goes back")
@@ -346,7 +357,12 @@ class _Verifier:
             self._grant(index, event, data.get("mandate"))
         if isinstance(event, ev.Revoke):
             self.revokes.append((index, event))
+        if isinstance(event, ev.Confirm):
+            member = self._confirm(index, event, party, data.get("mandate"))
+            return Act(index, event, party, None, confirms=member)
         mandate = None if event.actor == party else self._mandate(index, event, identity)
+        if isinstance(event, ev.Accept):
+            self.accepted.add((event.actor, event.proposal))
         return Act(index, event, party, mandate)
 
     def _party_of(self, actor: str) -> str:
@@ -367,6 +383,31 @@ class _Verifier:
         if last.holder != self.directory.identity_of(grant.member):
             raise BundleInvalid(f"entry {index}: the token is bound to another key")
         self.grants.append((index, grant, token))
+
+    def _confirm(self, index: int, confirm: ev.Confirm, party: str, token: Any) -> str:
+        """The member whose acceptance ``confirm`` confirms, from the token it carries."""
+        if confirm.actor != party:
+            raise BundleInvalid(f"entry {index}: only {party}'s root authority confirms")
+        if not isinstance(token, str):
+            raise BundleInvalid(
+                f"entry {index}: the confirmation of {confirm.proposal!r} has no token"
+            )
+        mandate = authority.read(token, self.directory.identity_of(party))
+        member = mandate.last.member
+        if mandate.talks != self.talks or mandate.party != party:
+            raise BundleInvalid(f"entry {index}: the confirmation's token is for other talks")
+        if confirm.proposal not in mandate.confirms:
+            raise BundleInvalid(
+                f"entry {index}: the token carries no confirmation of {confirm.proposal!r} "
+                f"signed by {party}'s root"
+            )
+        if mandate.last.holder != self.directory.identity_of(member):
+            raise BundleInvalid(f"entry {index}: the confirmed token is bound to another key")
+        if (member, confirm.proposal) not in self.accepted:
+            raise BundleInvalid(
+                f"entry {index}: {member} accepted no {confirm.proposal!r} earlier in the record"
+            )
+        return member
 
     def _mandate(self, index: int, event: ev.Event, identity: bytes) -> authority.Mandate:
         """The actor's mandate for the act at ``index``: its latest token not yet revoked."""

@@ -4,10 +4,12 @@ The device is the trust boundary. Before sending, it applies the event to **its 
 talks with the engine — an event the rules refuse never leaves the device. It then encrypts each
 recipient's form of the event (:func:`engine.audience.audience`) to that recipient's devices only,
 in one request to the host. **Formal acts** (membership, mandates, devices, rooms, contact
-requests, acceptances, signatures) are also signed with the actor's identity key; messages are not
-(deniable). On sync it decrypts each delivery, checks the sender's device belongs to the event's
-actor, checks formal acts' signatures, and applies the event to its view — or **drops and
-reports** it when any check or rule fails, whatever the sender's client claimed.
+requests, acceptances, signatures, confirmations) are also signed with the actor's identity key;
+messages are not (deniable). A grant, and a root's confirmation, also carry a mandate token
+(:mod:`backchannel.client.mandates`). On sync it decrypts each delivery, checks the sender's
+device belongs to the event's actor, checks formal acts' signatures and tokens, and applies the
+event to its view — or **drops and reports** it when any check or rule fails, whatever the
+sender's client claimed.
 
 A device seen for the first time first receives the sender's **backlog**: the earlier formal acts
 its party may know (:func:`party_receives`), each still signed by its original actor, so the
@@ -23,12 +25,12 @@ import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import nacl.utils
 
-from backchannel import authority, engine
+from backchannel import engine
+from backchannel.client import mandates
 from backchannel.client.directory import Directory, Introduction
 from backchannel.client.host import Delivery, HostClient
 from backchannel.client.witness import Alarm, Witness
@@ -37,13 +39,7 @@ from backchannel.crypto.signed import SignedAct, b64, sign_act, unb64, verify_ac
 from backchannel.engine import codec
 from backchannel.engine import events as ev
 from backchannel.engine.audience import audience, party_receives
-from backchannel.engine.rules import Level
-from backchannel.errors import (
-    BackchannelError,
-    IntroductionRejected,
-    MandateForged,
-    RuleViolation,
-)
+from backchannel.errors import BackchannelError, IntroductionRejected, RuleViolation
 from backchannel.record.leaf import SALT_SIZE, commit
 
 #: Events signed with the actor's identity key: attributable on purpose.
@@ -60,6 +56,7 @@ FORMAL = (
     ev.RequestContact,
     ev.Accept,
     ev.Sign,
+    ev.Confirm,
 )
 
 
@@ -151,7 +148,7 @@ class Participant:
         """
         after = engine.apply(self.view, event)
         forms = self._recipients(after, event)
-        mandate = self._mandate_for(event) if isinstance(event, ev.Grant) else None
+        mandate = self._token_for(event)
         self.view = after
         # The record gets a commitment to the event; the salt that opens it travels encrypted.
         salt = nacl.utils.random(SALT_SIZE)
@@ -172,6 +169,14 @@ class Participant:
         self._applied(event, item)
         self.openings.append((salt, codec.encode(event)))
         return self.send_items(payloads, leaf=commit(salt, codec.encode(event)))
+
+    def _token_for(self, event: ev.Event) -> str | None:
+        """The token an act travels with: a grant's own, or the one a confirmation extends."""
+        if isinstance(event, ev.Grant):
+            return mandates.for_grant(self, event)
+        if isinstance(event, ev.Confirm):
+            return mandates.for_confirm(self, event)
+        return None
 
     def send_items(
         self, payloads: Mapping[str, list[Item]], leaf: bytes | None = None
@@ -430,7 +435,9 @@ class Participant:
             signature = unb64(str(item.get("act", "")))
             verify_act(SignedAct(item["event"], identity, signature), identity)
         if isinstance(event, ev.Grant):
-            self._check_mandate(event, item.get("mandate"))
+            mandates.check_grant(self, event, item.get("mandate"))
+        if isinstance(event, ev.Confirm):
+            mandates.check_confirm(self, event, item.get("mandate"))
         return event
 
     # --- mandates as tokens ------------------------------------------------------------------
@@ -444,68 +451,9 @@ class Participant:
             return self.identity.public_key
         return self.directory.identity_of(actor)
 
-    def _party_of(self, talks: engine.Talks, member: str) -> str:
-        found = talks.members.get(member)
-        if found is None:
-            raise MandateForged(f"a mandate for {member}, whom these talks do not know")
-        return found.party
-
-    def _mandate_for(self, grant: ev.Grant) -> str:
-        """The token carrying ``grant``: issued if the root grants, else the grantor's own
-        token attenuated for the grantee, signed with the grantor's identity key."""
-        party = self._party_of(self.view, grant.member)
-        fields: dict[str, Any] = {
-            "grant": grant.grant,
-            "member": grant.member,
-            "level": grant.level,
-            "expires": grant.expires,
-        }
-        holder = self.identity_of(grant.member)
-        if grant.actor == party:
-            return authority.issue(
-                self.identity, talks=self.view.id, party=party, holder=holder, **fields
-            )
-        own = self.token_of(grant.actor)
-        if own is None:
-            raise MandateForged(f"{grant.actor} holds no mandate token to delegate from")
-        root = self.identity_of(party)
-        return authority.delegate(own, root, self.identity, to_holder=holder, **fields)
-
     def token_of(self, member: str) -> str | None:
         """The token of ``member``'s latest grant that is not revoked in this device's view."""
-        for item in reversed(self.applied):
-            token = item.get("mandate")
-            if token is None:
-                continue
-            grant = codec.decode(item["event"])
-            assert isinstance(grant, ev.Grant)
-            held = self.view.grants.get(grant.grant)
-            if grant.member == member and held is not None and held.revoked_at is None:
-                return str(token)
-        return None
-
-    def _check_mandate(self, grant: ev.Grant, token: Any) -> None:
-        """A grant travels with its token, which must say exactly what the grant says."""
-        if not isinstance(token, str):
-            raise MandateForged(f"grant {grant.grant!r} travels without its mandate token")
-        party = self._party_of(self.view, grant.member)
-        mandate = authority.check(
-            token,
-            self.identity_of(party),
-            talks=self.view.id,
-            holder=self.identity_of(grant.member),
-            needs=Level.OBSERVE,
-            at=grant.at,
-        )
-        last = mandate.last
-        said = (last.grant, last.member, last.level, _seconds(last.expires))
-        meant = (grant.grant, grant.member, grant.level, _seconds(grant.expires))
-        if mandate.party != party or said != meant:
-            raise MandateForged(f"the token of grant {grant.grant!r} says something else")
-        grantor = grant.actor if grant.actor != party else None
-        chain = mandate.links[-2].member if len(mandate.links) > 1 else None
-        if chain != grantor:
-            raise MandateForged(f"the token of grant {grant.grant!r} comes from someone else")
+        return mandates.latest(self.applied, self.view, member)
 
     # --- witnessing the record ---------------------------------------------------------------
 
@@ -583,8 +531,3 @@ class Participant:
         participant.witness = Witness.restore(talks_host_id, state["witness"])
         participant.received_openings = set(state["received_openings"])
         return participant
-
-
-def _seconds(at: datetime | None) -> int | None:
-    """A time as tokens hold it: whole seconds."""
-    return None if at is None else int(at.timestamp())
