@@ -1,7 +1,10 @@
-"""``backchannel send|relay|read|contact``: speaking, carrying and reading in rooms.
+"""``backchannel send|relay|read|contact``: speaking, carrying and reading in rooms; and
+``backchannel propose|accept|sign|confirm``: offers and a party's consent to them.
 
 Every action is checked by this device's own engine before anything leaves it; a refusal prints
-the rule's code and sentence and exits 2, having sent nothing.
+the rule's code and sentence and exits 2, having sent nothing. ``confirm`` is the party's root
+authority's own act (this profile holds it): the later confirmation of what its member accepted
+ad referendum.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from rich.text import Text
 from backchannel import engine
 from backchannel.cli.app import app, console, emit_json
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, dropped_json, opened
+from backchannel.client.participant import Participant
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Label, RelayMode
 from backchannel.replay import message_json
@@ -107,6 +111,111 @@ def contact(
             emit_json(data)
         else:
             console.print(f"Asked {to} {'through ' + via if via else 'directly'} ({rid}).")
+
+
+@app.command()
+def propose(
+    alias: str = typer.Argument(..., help="The talks."),
+    room: str = typer.Option(..., "--room", help="The room to make the offer in."),
+    text: str = typer.Option(..., "--text", help="The offer's words."),
+    label: Label = typer.Option(
+        ..., "--label", help="Who may carry it: mediator-only, carry-gist or carry-verbatim."
+    ),
+    lang: str = typer.Option("", "--lang", help="Its language (en, ar, fa…)."),
+    message: str | None = typer.Option(None, "--id", help="The offer's id (default: random)."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Make an offer in a room: a message that can be accepted, signed and confirmed."""
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        participant = unlocked.participant(alias)
+        mid = _message_id(message)
+        unlocked.act(
+            participant, ev.Propose, message=mid, room=room, text=text, label=label, lang=lang
+        )
+        data = {"talks": alias, "proposal": mid, "room": room, "label": label.value}
+        if as_json:
+            emit_json(data)
+        else:
+            console.print(f"Offered {mid} in {room} [{label.value}].")
+
+
+def _consent(
+    alias: str,
+    proposal: str,
+    kind: type[ev.Accept | ev.Sign | ev.Confirm],
+    profile: Path | None,
+    passphrase_file: Path | None,
+    *,
+    as_json: bool,
+) -> None:
+    """Perform a consent act on ``proposal`` and print the party's stage on the offer after it."""
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        participant = unlocked.participant(alias)
+        fields: dict[str, str] = {"proposal": proposal}
+        if kind is ev.Confirm:
+            fields["actor"] = _root(participant)
+        event = unlocked.act(participant, kind, **fields)
+        view = participant.view
+        party = event.actor if event.actor in view.parties else view.members[event.actor].party
+        offer, _ = engine.origin(view, proposal)
+        stage = engine.stage(view, offer, party)
+        data = {
+            "talks": alias,
+            "proposal": proposal,
+            "offer": offer,
+            "actor": event.actor,
+            "party": party,
+            "stage": None if stage is None else stage.value,
+        }
+        if as_json:
+            emit_json(data)
+        else:
+            reached = data["stage"] or "none yet"
+            console.print(f"{event.actor} ({party}): {event.action.value} {proposal}; {reached}.")
+
+
+def _root(participant: Participant) -> str:
+    """The party whose root authority this device holds."""
+    own = participant.introduction
+    return own.party if own is not None and own.root else participant.me
+
+
+@app.command()
+def accept(
+    alias: str = typer.Argument(..., help="The talks."),
+    proposal: str = typer.Argument(..., help="The offer, or the verbatim copy you received."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Accept an offer ad referendum, for your party (needs an 'accept' mandate; a signed act)."""
+    _consent(alias, proposal, ev.Accept, profile, passphrase_file, as_json=as_json)
+
+
+@app.command()
+def sign(
+    alias: str = typer.Argument(..., help="The talks."),
+    proposal: str = typer.Argument(..., help="The offer, or the verbatim copy you received."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Sign an offer for your party (needs a 'sign' mandate; a signed act)."""
+    _consent(alias, proposal, ev.Sign, profile, passphrase_file, as_json=as_json)
+
+
+@app.command()
+def confirm(
+    alias: str = typer.Argument(..., help="The talks."),
+    proposal: str = typer.Argument(..., help="The copy of the offer your member accepted."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """As your party's root authority, confirm what your member accepted ad referendum."""
+    _consent(alias, proposal, ev.Confirm, profile, passphrase_file, as_json=as_json)
 
 
 @app.command()
