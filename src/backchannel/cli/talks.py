@@ -202,17 +202,7 @@ def _talks_json(profile: Profile, alias: str, participant: Participant) -> dict[
         "parties": sorted(view.parties),
         "members": sorted(view.members),
         "rooms": sorted(r.id for r in view.rooms.values() if participant.me in r.members),
-        "devices": [
-            {
-                "device": peer.host_device,
-                "party": peer.party,
-                "member": peer.member,
-                "root": peer.root,
-                "fingerprint": fingerprint(peer.identity),
-                "verified": peer.host_device in participant.verified,
-            }
-            for peer in sorted(participant.directory.peers.values(), key=lambda p: p.host_device)
-        ],
+        "devices": participant.directory.devices_json(participant.verified),
         "dropped": dropped_json(participant),
     }
 

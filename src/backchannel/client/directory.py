@@ -14,10 +14,11 @@ compared out of band (fingerprints, SAS) to mark a device verified.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from backchannel.crypto import DeviceCertificate, verify_device
+from backchannel.crypto import DeviceCertificate, fingerprint, verify_device
 from backchannel.crypto.signed import INTRO_CONTEXT, Identity, b64, signed_message, unb64, verify
 from backchannel.errors import IntroductionRejected, PeerUnknown, RuleViolation
 
@@ -85,6 +86,22 @@ class Directory:
                 raise IntroductionRejected(f"another identity already acts as {taken}")
         self.peers[peer.host_device] = peer
         return True
+
+    def devices_json(self, verified: Collection[str]) -> list[dict[str, Any]]:
+        """Every other device of the talks as ``talks list --json`` and the web app show it: who
+        holds it, its owner's identity fingerprint to compare out of band, and whether it was
+        (``verified``: the host device ids compared so far)."""
+        return [
+            {
+                "device": peer.host_device,
+                "party": peer.party,
+                "member": peer.member,
+                "root": peer.root,
+                "fingerprint": fingerprint(peer.identity),
+                "verified": peer.host_device in verified,
+            }
+            for peer in sorted(self.peers.values(), key=lambda p: p.host_device)
+        ]
 
 
 @dataclass(frozen=True, slots=True)

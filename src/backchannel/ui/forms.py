@@ -4,6 +4,8 @@ A request body is a JSON object; a missing or wrongly typed field is a :class:`F
 naming it (HTTP 400) and nothing is done. In particular a message's carry label is never
 defaulted: a page that sends none gets a 400, whatever it meant. What the *rules* allow (who may
 relay what, where) is not checked here but by the device's engine, which refuses with its own code.
+Other pages' modules parse their own bodies with the same public helpers (:func:`json_object`,
+:func:`text_field`, :func:`choice_field`).
 """
 
 from __future__ import annotations
@@ -46,30 +48,31 @@ class RelayForm:
 
 def parse_send(body: bytes) -> SendForm:
     """A send request; :class:`FormInvalid` names the first bad field."""
-    data = _object(body)
+    data = json_object(body)
     return SendForm(
-        talks=_text(data, "talks"),
-        room=_text(data, "room"),
-        text=_text(data, "text", limit=MAX_TEXT),
-        label=_choice(data, "label", Label, "choose a carry label: none is chosen for you"),
-        lang=_text(data, "lang", required=False, limit=16),
+        talks=text_field(data, "talks"),
+        room=text_field(data, "room"),
+        text=text_field(data, "text", limit=MAX_TEXT),
+        label=choice_field(data, "label", Label, "choose a carry label: none is chosen for you"),
+        lang=text_field(data, "lang", required=False, limit=16),
     )
 
 
 def parse_relay(body: bytes) -> RelayForm:
     """A relay request; :class:`FormInvalid` names the first bad field."""
-    data = _object(body)
+    data = json_object(body)
     return RelayForm(
-        talks=_text(data, "talks"),
-        source=_text(data, "source"),
-        room=_text(data, "room"),
-        mode=_choice(data, "mode", RelayMode, "choose verbatim or gist"),
-        text=_text(data, "text", required=False, limit=MAX_TEXT),
-        lang=_text(data, "lang", required=False, limit=16),
+        talks=text_field(data, "talks"),
+        source=text_field(data, "source"),
+        room=text_field(data, "room"),
+        mode=choice_field(data, "mode", RelayMode, "choose verbatim or gist"),
+        text=text_field(data, "text", required=False, limit=MAX_TEXT),
+        lang=text_field(data, "lang", required=False, limit=16),
     )
 
 
-def _object(body: bytes) -> dict[str, Any]:
+def json_object(body: bytes) -> dict[str, Any]:
+    """The request body as a JSON object; :class:`FormInvalid` ("body") otherwise."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -79,7 +82,8 @@ def _object(body: bytes) -> dict[str, Any]:
     return data
 
 
-def _text(data: dict[str, Any], name: str, *, required: bool = True, limit: int = 200) -> str:
+def text_field(data: dict[str, Any], name: str, *, required: bool = True, limit: int = 200) -> str:
+    """The string field ``name`` (absent or null is empty), at most ``limit`` characters."""
     value = data.get(name, "")
     if value is None:
         value = ""
@@ -92,7 +96,8 @@ def _text(data: dict[str, Any], name: str, *, required: bool = True, limit: int 
     return value
 
 
-def _choice(data: dict[str, Any], name: str, kind: type[_Choice], hint: str) -> _Choice:
+def choice_field(data: dict[str, Any], name: str, kind: type[_Choice], hint: str) -> _Choice:
+    """The field ``name`` as one of ``kind``'s values; the ``hint`` and the values otherwise."""
     value = data.get(name)
     try:
         return kind(value if isinstance(value, str) else "")

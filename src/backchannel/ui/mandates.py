@@ -1,0 +1,258 @@
+"""The Mandates page's API: who may do what for each party, and granting or revoking a mandate.
+
+    GET  /api/mandates[?talks=…]   every talks of the device (or one): each party's members, the
+                                   level each holds now and every grant it received (level,
+                                   grantor, expiry, revocation), and the devices that act for it
+                                   with their owners' fingerprints, to compare out of band
+    POST /api/mandates/grant       {talks, member, level, expires?}
+    POST /api/mandates/revoke      {talks, member}
+
+The device acts as its member (its party's root, for a root-only device), exactly as the CLI does.
+The levels the page offers, up to what that member holds now, only spare the user a refusal: the
+device's own engine checks every grant and revocation (the grantor's party, attenuation, a lapsed
+mandate, an expiry in the past) and refuses with its rule's code, and a refused act never leaves
+the device, so nothing changes. The devices are the directory's, as ``backchannel talks list
+--json`` shows them (:meth:`Directory.devices_json`); levels and lapses are the engine's
+(:func:`engine.standing`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from backchannel import engine
+from backchannel.client.participant import Participant
+from backchannel.client.profile import Profile
+from backchannel.crypto import fingerprint
+from backchannel.engine import events as ev
+from backchannel.engine.rules import Level
+from backchannel.errors import FormInvalid
+from backchannel.ui.api import blocking, json_response, read_body
+from backchannel.ui.feed import Notice
+from backchannel.ui.forms import json_object, text_field
+from backchannel.ui.session import DeviceSession
+
+
+def routes(session: DeviceSession) -> list[Route]:
+    """The page's routes over ``session``."""
+
+    async def overview(request: Request) -> Response:
+        alias = request.query_params.get("talks")
+        return json_response(await blocking(lambda: mandates_json(session, alias)))
+
+    async def grant_route(request: Request) -> Response:
+        form = parse_grant(await read_body(request))
+        return json_response(await blocking(lambda: grant(session, form)))
+
+    async def revoke_route(request: Request) -> Response:
+        form = parse_revoke(await read_body(request))
+        return json_response(await blocking(lambda: revoke(session, form)))
+
+    return [
+        Route("/api/mandates", overview, methods=["GET"]),
+        Route("/api/mandates/grant", grant_route, methods=["POST"]),
+        Route("/api/mandates/revoke", revoke_route, methods=["POST"]),
+    ]
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GrantForm:
+    """Grant ``member`` of ``talks`` a mandate of ``level``, until ``expires`` if given."""
+
+    talks: str
+    member: str
+    level: Level
+    expires: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeForm:
+    """Revoke every mandate ``member`` of ``talks`` holds."""
+
+    talks: str
+    member: str
+
+
+def parse_grant(body: bytes) -> GrantForm:
+    """A grant request; :class:`FormInvalid` names the first bad field."""
+    data = json_object(body)
+    return GrantForm(
+        talks=text_field(data, "talks"),
+        member=text_field(data, "member"),
+        level=_level(data, "level"),
+        expires=_expires(data, "expires"),
+    )
+
+
+def parse_revoke(body: bytes) -> RevokeForm:
+    """A revocation request; :class:`FormInvalid` names the first bad field."""
+    data = json_object(body)
+    return RevokeForm(talks=text_field(data, "talks"), member=text_field(data, "member"))
+
+
+def _level(data: dict[str, Any], name: str) -> Level:
+    value = data.get(name)
+    try:
+        return Level.parse(value if isinstance(value, str) else "")
+    except ValueError:
+        allowed = ", ".join(level.label for level in Level)
+        raise FormInvalid(name, f"choose a mandate level ({allowed})") from None
+
+
+def _expires(data: dict[str, Any], name: str) -> datetime | None:
+    """No expiry, a date (the mandate holds through that day, UTC), or an instant with its
+    offset; never a time without one, which the device would have to guess."""
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise FormInvalid(name, "must be a string")
+    try:
+        if len(value) == len("YYYY-MM-DD"):
+            day = date.fromisoformat(value)
+            return datetime.combine(day + timedelta(days=1), time(), UTC)
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise FormInvalid(name, "give a date (YYYY-MM-DD) or an ISO 8601 time") from None
+    if at.tzinfo is None:
+        raise FormInvalid(name, "give the time's offset from UTC")
+    return at.astimezone(UTC).replace(microsecond=0)
+
+
+# --- acting ----------------------------------------------------------------------------------
+
+
+def grant(session: DeviceSession, form: GrantForm) -> dict[str, Any]:
+    """Grant the mandate as this device's member; the engine's error if it may not."""
+    grant_id = f"g-{secrets.token_hex(4)}"
+    with session.sync.lock:
+        profile = session.profile
+        profile.act(
+            profile.participant(form.talks),
+            ev.Grant,
+            grant=grant_id,
+            member=form.member,
+            level=form.level,
+            expires=form.expires,
+        )
+    session.feed.publish(Notice("changed", {"talks": [form.talks]}))
+    return {
+        "talks": form.talks,
+        "grant": grant_id,
+        "member": form.member,
+        "level": form.level.label,
+        "expires": None if form.expires is None else form.expires.isoformat(),
+    }
+
+
+def revoke(session: DeviceSession, form: RevokeForm) -> dict[str, Any]:
+    """Revoke the member's mandates as this device's member; the engine's error if it may not."""
+    with session.sync.lock:
+        profile = session.profile
+        profile.act(profile.participant(form.talks), ev.Revoke, member=form.member)
+    session.feed.publish(Notice("changed", {"talks": [form.talks]}))
+    return {"talks": form.talks, "member": form.member}
+
+
+# --- what the page shows ---------------------------------------------------------------------
+
+
+def mandates_json(session: DeviceSession, alias: str | None = None) -> dict[str, Any]:
+    """Every talks of the device (or only ``alias``: 404 ``talks.unknown`` if it has none)."""
+    now = datetime.now(UTC)
+    with session.sync.lock:
+        profile = session.profile
+        aliases = sorted(profile.talks) if alias is None else [alias]
+        return {
+            "levels": [level.label for level in Level],
+            "talks": [
+                talks_mandates(profile, name, profile.participant(name), now) for name in aliases
+            ],
+        }
+
+
+def talks_mandates(
+    profile: Profile, alias: str, participant: Participant, now: datetime
+) -> dict[str, Any]:
+    """One talks' parties, members, mandates and devices as this device knows them at ``now``."""
+    view = participant.view
+    me = participant.me
+    rooted = me in view.parties
+    party = me if rooted else (view.members[me].party if me in view.members else None)
+    held = Level.SIGN if rooted else engine.standing(view, me, now).level
+    devices = [*participant.directory.devices_json(participant.verified), _own(participant, party)]
+    return {
+        "alias": alias,
+        "title": profile.titles.get(alias, ""),
+        "me": me,
+        "party": party,
+        "root": rooted,
+        "level": None if held is None else held.label,
+        "grantable": [] if held is None else [level.label for level in Level if level <= held],
+        "parties": [
+            {
+                "id": p.id,
+                "name": p.name or p.id,
+                "role": p.role.value,
+                "mine": p.id == party,
+                "root_devices": [d for d in devices if d["party"] == p.id and d["member"] is None],
+                "members": [
+                    _member(view, m, now, devices)
+                    for m in sorted(view.members.values(), key=lambda m: m.id)
+                    if m.party == p.id
+                ],
+            }
+            for p in sorted(view.parties.values(), key=lambda p: p.id)
+        ],
+    }
+
+
+def _member(
+    view: engine.Talks, member: engine.Member, now: datetime, devices: list[dict[str, Any]]
+) -> dict[str, Any]:
+    standing = engine.standing(view, member.id, now)
+    grants = sorted(
+        (g for g in view.grants.values() if g.member == member.id), key=lambda g: (g.at, g.id)
+    )
+    return {
+        "id": member.id,
+        "name": member.name,
+        "level": None if standing.level is None else standing.level.label,
+        "lapse": None if standing.lapse is None else standing.lapse.value,
+        "grants": [
+            {
+                "id": g.id,
+                "level": g.level.label,
+                "grantor": g.grantor,  # None: the party's root authority
+                "at": g.at.isoformat(),
+                "expires": None if g.expires is None else g.expires.isoformat(),
+                "revoked_at": None if g.revoked_at is None else g.revoked_at.isoformat(),
+            }
+            for g in grants
+        ],
+        "devices": [d for d in devices if d["member"] == member.id],
+    }
+
+
+def _own(participant: Participant, party: str | None) -> dict[str, Any]:
+    """This device, in the shape of :meth:`Directory.devices_json` (which lists the others)."""
+    introduction = participant.introduction
+    return {
+        "device": participant.device_id,
+        "party": party,
+        "member": None if participant.engine_device is None else participant.me,
+        "root": introduction is not None and introduction.root,
+        "fingerprint": fingerprint(participant.identity.public_key),
+        "verified": True,
+        "this_device": True,
+    }
