@@ -53,7 +53,7 @@ def analyze(
         exc.message = f"{file}: {exc.message}"
         fail(exc, as_json=as_json)
     if method is Method.ADJUSTED_WINNER:
-        result = _division_json(division)
+        result = an.division_json(division)
         if as_json:
             emit_json(result)
         else:
@@ -61,7 +61,7 @@ def analyze(
         raise typer.Exit(EXIT_OK)
     frontier = an.pareto_frontier(problem)
     solutions = an.solve(problem, frontier)
-    result = _report(problem, frontier, solutions, agreement)
+    result = an.report(problem, frontier, solutions, agreement)
     if plot is not None:
         from backchannel.plot import draw
 
@@ -92,47 +92,6 @@ def _package(problem: an.Problem, text: str) -> dict[str, str]:
     if set(raw) - set(package):
         raise ProblemInvalid("--from", f"unknown issue {sorted(set(raw) - set(package))[0]!r}")
     return package
-
-
-def _point(point: an.Point | None) -> dict[str, Any] | None:
-    if point is None:
-        return None
-    return {"utilities": list(point.utilities), "package": point.package, "count": point.count}
-
-
-def _report(
-    problem: an.Problem,
-    frontier: an.Frontier,
-    solutions: an.Solutions,
-    agreement: dict[str, str] | None,
-) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "parties": problem.party_ids,
-        "reservations": [p.reservation for p in problem.parties],
-        "size": frontier.size,
-        "method": frontier.method,
-        "frontier": [_point(p) for p in frontier.points],
-        "nash": _point(solutions.nash),
-        "kalai_smorodinsky": _point(solutions.kalai_smorodinsky),
-        "egalitarian": _point(solutions.egalitarian),
-        "max_joint_gain": _point(solutions.max_joint_gain),
-        "no_zopa": solutions.no_zopa,
-        "trades": [
-            {
-                "parties": list(t.parties),
-                "issues": list(t.issues),
-                "score": round(t.score, 6),
-                "meaning": f"{t.parties[0]} cares relatively more about {t.issues[0]}, "
-                f"{t.parties[1]} about {t.issues[1]}: each concedes the other",
-            }
-            for t in an.trades(problem)
-        ],
-    }
-    if agreement is not None:
-        utilities = problem.utility(agreement)
-        result["from"] = {"package": agreement, "utilities": utilities}
-        result["improvements"] = [_point(p) for p in an.improvements(frontier, utilities)]
-    return result
 
 
 def _print(result: dict[str, Any]) -> None:
@@ -185,28 +144,6 @@ def _sketch(result: dict[str, Any], width: int = 56, height: int = 14) -> str:
     lines = [f"{result['parties'][1]} ↑"] + ["│" + "".join(r) for r in grid]
     lines.append("└" + "─" * width + f"→ {result['parties'][0]}")
     return "\n".join(lines)
-
-
-def _division_json(division: an.Division) -> dict[str, Any]:
-    first, second = division.parties
-    return {
-        "method": "adjusted-winner",
-        "parties": [first, second],
-        "allocation": {
-            issue: {first: float(a), second: float(b)} for issue, (a, b) in division.shares.items()
-        },
-        "split": None
-        if division.split is None
-        else {
-            "issue": division.split,
-            "fraction_to": {
-                first: str(division.shares[division.split][0]),
-                second: str(division.shares[division.split][1]),
-            },
-        },
-        "points": {first: float(division.totals[0]), second: float(division.totals[1])},
-        "exact_points": str(division.totals[0]),
-    }
 
 
 def _print_division(result: dict[str, Any]) -> None:

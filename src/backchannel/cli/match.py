@@ -10,7 +10,7 @@ from rich.table import Table
 
 from backchannel.cli.app import EXIT_OK, app, console, emit_json, fail
 from backchannel.engine import escrow as escrow_file
-from backchannel.engine.sequencing import view
+from backchannel.engine.sequencing import check_viewer, view
 from backchannel.errors import EscrowInvalid
 
 
@@ -32,10 +32,7 @@ def match(
         fail(EscrowInvalid(str(file), f"cannot read the file ({exc})"), as_json=as_json)
     try:
         escrow = escrow_file.loads(text)
-        if as_party is not None and as_party not in {c.party for c in escrow.commitments} | set(
-            escrow.parties
-        ):
-            raise EscrowInvalid("--as", f"{as_party!r} is not a party of this escrow")
+        check_viewer(escrow, as_party, "--as")
     except EscrowInvalid as exc:
         exc.message = f"{file}: {exc.message}"
         fail(exc, as_json=as_json)

@@ -34,6 +34,7 @@ from backchannel.engine.escrow import (
     offers,
     settlements,
 )
+from backchannel.errors import EscrowInvalid
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +162,13 @@ def deadlock(escrow: Escrow, unmatched: Sequence[Commitment]) -> str | None:
     if suggestions:
         text += " Suggestion: " + "; ".join(dict.fromkeys(suggestions)) + "."
     return text
+
+
+def check_viewer(escrow: Escrow, viewer: str | None, field: str) -> None:
+    """:class:`EscrowInvalid` naming ``field`` unless ``viewer`` is None or one of the parties."""
+    parties = {c.party for c in escrow.commitments} | set(escrow.parties)
+    if viewer is not None and viewer not in parties:
+        raise EscrowInvalid(field, f"{viewer!r} is not a party of this escrow")
 
 
 def view(escrow: Escrow, viewer: str | None = None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from backchannel.engine.analysis.adjusted_winner import Division, adjusted_winne
 from backchannel.engine.analysis.bargaining import Solutions, gains, improvements, solve
 from backchannel.engine.analysis.frontier import GRID, Frontier, Point, pareto_frontier, size
 from backchannel.engine.analysis.problem import Forbidden, Issue, Preferences, Problem, loads, parse
+from backchannel.engine.analysis.report import division_json, point_json, report
 from backchannel.engine.analysis.trades import Trade, trades
 
 __all__ = [
@@ -22,11 +23,14 @@ __all__ = [
     "Solutions",
     "Trade",
     "adjusted_winner",
+    "division_json",
     "gains",
     "improvements",
     "loads",
     "pareto_frontier",
     "parse",
+    "point_json",
+    "report",
     "size",
     "solve",
     "trades",
