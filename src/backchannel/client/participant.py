@@ -13,7 +13,9 @@ sender's client claimed.
 
 A device seen for the first time first receives the sender's **backlog**: the earlier formal acts
 its party may know (:func:`party_receives`), each still signed by its original actor, so the
-newcomer's engine can check the new event. Duplicates (the same act from two senders) are skipped.
+newcomer's engine can check the new event, and with its record salt, so the newcomer can open it
+in the record and export it with the mandates its own acts rest on. Duplicates (the same act from
+two senders) are skipped.
 
 Encryption binds the host-visible coordinates (talks, sending device); room and message ids travel
 inside the encrypted event, and Olm refuses a replayed ciphertext.
@@ -220,8 +222,9 @@ class Participant:
             if key not in self._seen:
                 self._seen.add(key)
                 kept = {"event": item["event"], "act": item.get("act")}
-                if "mandate" in item:
-                    kept["mandate"] = item["mandate"]
+                for name in ("mandate", "salt"):
+                    if name in item:
+                        kept[name] = item[name]
                 self.history.append(kept)
 
     def _recipients(self, after: engine.Talks, event: ev.Event) -> dict[str, ev.Event]:
@@ -390,7 +393,9 @@ class Participant:
         self.view = engine.apply(self.view, event)
         self._applied(event, item)
         if "salt" in item:
-            self.received_openings.add(len(self.openings))
+            # A forwarded act is older than what was delivered before it: no delivery order.
+            if not item.get("forwarded"):
+                self.received_openings.add(len(self.openings))
             self.openings.append((unb64(str(item["salt"])), item["event"]))
         return event
 
