@@ -11,6 +11,8 @@ page translates. The browser talks only to this process; the process alone talks
     POST /api/relay    {talks, source, room, mode, text, lang}
     GET  /api/events   server-sent events: ``changed`` and ``host`` notices, no message text
     …    /api/mandates  the Mandates page: grant and revoke (:mod:`ui.mandates`)
+    POST /api/analysis  the Analysis page: a problem's frontier and fair points (:mod:`ui.analysis`)
+    POST /api/escrow/match  the Escrow page: match sealed commitments (:mod:`ui.escrow`)
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backchannel.client.profile import Profile
 from backchannel.errors import BackchannelError
 from backchannel.server.problems import from_http_exception, problem_response
-from backchannel.ui import i18n, mandates
+from backchannel.ui import analysis, escrow, i18n, mandates
 from backchannel.ui.auth import TokenGate
 from backchannel.ui.feed import Feed, Notice
 from backchannel.ui.forms import parse_relay, parse_send
@@ -122,6 +124,8 @@ def create_app(profile: Profile, token: str, *, poll_seconds: int = 20) -> Starl
         Route("/api/relay", relay, methods=["POST"]),
         Route("/api/events", events, methods=["GET"]),
         *mandates.routes(session),
+        *analysis.routes(),
+        *escrow.routes(),
         Mount("/static", StaticFiles(packages=[("backchannel.ui", "static")]), name="static"),
     ]
     return Starlette(

@@ -1,0 +1,312 @@
+"""The Analysis and Escrow pages' API over real apps: each answers exactly what the engine (and so
+``analyze --json`` and ``match --json``) gives, a party's view of the escrow stays sealed, and a
+malformed problem or escrow is a 400 problem naming the field, with nothing else.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from backchannel.cli import app as cli
+from backchannel.engine import analysis as an
+from backchannel.engine import escrow as ex
+from backchannel.engine.sequencing import view
+from tests.engine.test_escrow import MUSCAT, PARTIES, RECIPROCAL, escrows
+from tests.test_scenario import ROOT
+from tests.ui.conftest import App
+from tests.ui.test_api import STATIC
+
+pytestmark = pytest.mark.xdist_group("ui")
+
+EXAMPLES = ROOT / "examples" / "analysis"
+PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
+ROUTES = ["/api/analysis", "/api/escrow/match"]
+runner = CliRunner()
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def post(app: App, path: str, body: Any) -> httpx.Response:
+    with app.client() as client:
+        return client.post(path, json=body)
+
+
+def cli_json(*args: str) -> Any:
+    """What the CLI prints with ``--json`` (a problem's own commands need no profile)."""
+    result = runner.invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def refused(response: httpx.Response, code: str, field: str) -> str:
+    """A 400 problem document with ``code`` whose detail starts with ``field``, and nothing else."""
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert set(problem) == PROBLEM_KEYS
+    assert problem["code"] == code
+    assert problem["detail"].startswith(field + ": "), problem["detail"]
+    return str(problem["detail"])
+
+
+def pareto(data: dict[str, Any]) -> dict[str, Any]:
+    """The engine's answer for a problem, through JSON as the app sends it."""
+    problem = an.parse(data)
+    frontier = an.pareto_frontier(problem)
+    value: dict[str, Any] = json.loads(
+        json.dumps(an.report(problem, frontier, an.solve(problem, frontier)))
+    )
+    return value
+
+
+def example(script: str, marker: str) -> dict[str, Any]:
+    """The JSON object written after ``// example:<marker>`` in a page's script."""
+    text = (STATIC / script).read_text(encoding="utf-8")
+    found = re.search(
+        r"// example:" + re.escape(marker) + r"\n\s*const \w+ = (\{.*?\n  \});", text, re.S
+    )
+    assert found is not None, marker
+    data: dict[str, Any] = json.loads(found.group(1))
+    return data
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_no_token_no_answer(apps: dict[str, App], path: str) -> None:
+    """Without the token (or with another app's), each route answers 403 ui.token_missing."""
+    body = {"problem": load(EXAMPLES / "muscat.json"), "escrow": load(MUSCAT)}
+    for headers in ({}, {"authorization": f"Bearer {apps['oman'].token}"}):
+        response = httpx.post(apps["us"].base + path, json=body, headers=headers)
+        assert response.status_code == 403
+        assert response.json()["code"] == "ui.token_missing"
+        assert "frontier" not in response.text and "matched" not in response.text
+
+
+@pytest.mark.parametrize("name", ["muscat.json", "three-party.json"])
+def test_a_problem_gets_the_engines_frontier_and_fair_points(
+    apps: dict[str, App], name: str
+) -> None:
+    """The answer is the engine's report, key for key, and what ``analyze --json`` prints."""
+    data = load(EXAMPLES / name)
+    response = post(apps["us"], "/api/analysis", {"problem": data, "method": "pareto"})
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["frontier"] and result["nash"] and result["kalai_smorodinsky"]
+    assert result == pareto(data)
+    assert result == cli_json("analyze", str(EXAMPLES / name))
+    assert post(apps["oman"], "/api/analysis", {"problem": data}).json() == result  # the default
+
+
+def test_adjusted_winner_gets_the_engines_division(apps: dict[str, App]) -> None:
+    """Adjusted Winner answers the engine's division, as ``analyze --method adjusted-winner``."""
+    data = load(EXAMPLES / "adjusted-winner.json")
+    body = {"problem": data, "method": "adjusted-winner"}
+    result = post(apps["iran"], "/api/analysis", body).raise_for_status().json()
+    division = an.adjusted_winner(an.parse(data, points=True))
+    assert result == json.loads(json.dumps(an.division_json(division)))
+    assert result == cli_json(
+        "analyze", str(EXAMPLES / "adjusted-winner.json"), "--method", "adjusted-winner"
+    )
+    assert sum(result["allocation"][issue]["us"] for issue in result["allocation"]) > 0
+
+
+def test_the_pages_examples_are_valid_problems(apps: dict[str, App]) -> None:
+    """The Analysis page's starting examples solve, with a deal inside the zone of agreement."""
+    data = example("analysis.js", "pareto")
+    result = post(apps["us"], "/api/analysis", {"problem": data}).raise_for_status().json()
+    assert result == pareto(data) and not result["no_zopa"]
+    points = example("analysis.js", "adjusted-winner")
+    body = {"problem": points, "method": "adjusted-winner"}
+    assert post(apps["us"], "/api/analysis", body).raise_for_status().json()["split"] is not None
+
+
+def _without(data: dict[str, Any], *path: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(data)
+    target = changed
+    for key in path[:-1]:
+        target = target[key]
+    del target[path[-1]]
+    return changed
+
+
+_POINTS = load(EXAMPLES / "adjusted-winner.json")
+THREE_WITH_POINTS = {
+    **_POINTS,
+    "parties": [*_POINTS["parties"], {**_POINTS["parties"][0], "id": "oman"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"method": "pareto"}, "problem"),
+        ({"problem": [1, 2]}, "problem"),
+        ({"problem": {"issues": []}}, "issues"),
+        (
+            {
+                "problem": _without(
+                    load(EXAMPLES / "muscat.json"), "parties", 1, "values", "sequencing"
+                )
+            },
+            "parties[1].values.sequencing",
+        ),
+        ({"problem": {**load(EXAMPLES / "muscat.json"), "extra": 1}}, "extra"),
+        (
+            {"problem": load(EXAMPLES / "muscat.json"), "method": "adjusted-winner"},
+            "parties[0].points",
+        ),
+        ({"problem": THREE_WITH_POINTS, "method": "adjusted-winner"}, "parties"),
+    ],
+)
+def test_a_malformed_problem_is_named_and_nothing_else_is_sent(
+    apps: dict[str, App], body: dict[str, Any], field: str
+) -> None:
+    """A bad problem is a 400 analysis.invalid naming the field path, and no result at all."""
+    refused(post(apps["us"], "/api/analysis", body), "analysis.invalid", field)
+
+
+def test_a_bad_request_is_a_form_problem(apps: dict[str, App]) -> None:
+    """An unknown method, or a body that is no JSON object, is form.invalid."""
+    problem = load(EXAMPLES / "muscat.json")
+    bad_method = post(apps["us"], "/api/analysis", {"problem": problem, "method": "nash"})
+    refused(bad_method, "form.invalid", "method")
+    with apps["us"].client() as client:
+        for path in ROUTES:
+            refused(client.post(path, content=b"[not json"), "form.invalid", "body")
+
+
+@pytest.mark.parametrize("path", [MUSCAT, RECIPROCAL], ids=["muscat", "reciprocal"])
+def test_the_escrow_match_is_the_engines(apps: dict[str, App], path: Path) -> None:
+    """The mediator's view is the engine's, and what ``match --json`` prints."""
+    data = load(path)
+    result = post(apps["oman"], "/api/escrow/match", {"escrow": data, "as": None}).json()
+    assert result == json.loads(json.dumps(view(ex.parse(data))))
+    assert result == cli_json("match", str(path))
+    assert result["view"] == "mediator"
+
+
+def test_no_match_is_a_result_and_a_match_has_a_plan(apps: dict[str, App]) -> None:
+    """Muscat: no match, the unmet actions and the deadlock. Reciprocal: one simultaneous stage."""
+    muscat = post(apps["oman"], "/api/escrow/match", {"escrow": load(MUSCAT)}).json()
+    assert muscat["matched"] == [] and muscat["plan"] == []
+    assert muscat["unmet"] == {"iran": ["us.gaza_ceasefire"], "us": ["iran.restrain_groups"]}
+    assert "Each side's step waits on the other's" in muscat["deadlock"]
+    reciprocal = post(apps["oman"], "/api/escrow/match", {"escrow": load(RECIPROCAL)}).json()
+    assert reciprocal["plan"] == [
+        {
+            "actions": ["iran.halve_attacks", "us.gaza_ceasefire"],
+            "simultaneous": True,
+            "verified_by": "oman",
+        }
+    ]
+    assert reciprocal["settlements"][0]["value"] == 75
+
+
+@pytest.mark.parametrize("party", ["us", "iran"])
+def test_a_partys_view_is_what_match_as_shows(apps: dict[str, App], party: str) -> None:
+    """``as`` gives exactly ``match --as``: the other side's sealed commitment is only a count."""
+    body = {"escrow": load(MUSCAT), "as": party}
+    result = post(apps[party], "/api/escrow/match", body).json()
+    assert result == cli_json("match", str(MUSCAT), "--as", party)
+    other = {"us": "iran", "iran": "us"}[party]
+    assert [c["party"] for c in result["commitments"]] == [party]
+    assert result["sealed"][other] == 1 and result["deadlock"] is None
+    hidden = {"us": "us-restraint-first", "iran": "iran-halving-if-ceasefire"}[other]
+    assert hidden not in response_text(result)
+    assert set(result["unmet"]) <= {party}
+
+
+def response_text(result: dict[str, Any]) -> str:
+    return json.dumps(result, ensure_ascii=False)
+
+
+@settings(max_examples=25, deadline=None)
+@given(document=escrows(canary=True), party=st.sampled_from(PARTIES))
+def test_views_equal_the_engines_and_leak_no_canary(
+    apps: dict[str, App], document: dict[str, Any], party: str
+) -> None:
+    """For random escrows, each view equals the engine's, and a party's view holds no trace of
+    another party's unmatched commitment (its id and description carry a unique canary)."""
+    escrow = ex.parse(document)
+    for viewer in (None, party):
+        result = post(apps["us"], "/api/escrow/match", {"escrow": document, "as": viewer}).json()
+        expected = view(escrow, viewer)
+        for settled in expected["settlements"]:  # JSON has no infinity: the app sends null
+            settled["value"] = settled["value"] if abs(settled["value"]) < float("inf") else None
+        assert result == json.loads(json.dumps(expected))
+    shown = response_text(result)
+    matched = set(result["matched"])
+    for number, commitment in enumerate(document["commitments"]):
+        if commitment["party"] != party and commitment["id"] not in matched:
+            assert f"CANARY{number}" not in shown
+
+
+def test_an_open_ended_settlement_is_null(apps: dict[str, App]) -> None:
+    """Two ranges open on the same side have no finite midpoint: the app answers null, not 500."""
+    document = {
+        "parties": ["a", "b"],
+        "actions": [{"id": "a.x", "by": "a"}, {"id": "b.y", "by": "b"}],
+        "commitments": [
+            {
+                "id": "c1",
+                "party": "a",
+                "gives": ["a.x"],
+                "terms": [{"action": "a.x", "term": "p", "offer": {"min": 50}}],
+            },
+            {
+                "id": "c2",
+                "party": "b",
+                "gives": ["b.y"],
+                "requires": "a.x",
+                "terms": [{"action": "a.x", "term": "p", "demand": {"min": 40}}],
+            },
+        ],
+    }
+    result = post(apps["us"], "/api/escrow/match", {"escrow": document}).raise_for_status().json()
+    assert result["matched"] == ["c1", "c2"]
+    assert result["settlements"] == [{"action": "a.x", "term": "p", "value": None, "for": "c2"}]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"as": None}, "escrow"),
+        ({"escrow": "muscat"}, "escrow"),
+        ({"escrow": {**load(MUSCAT), "secret": 1}}, "secret"),
+        ({"escrow": _without(load(MUSCAT), "commitments", 0, "party")}, "commitments[0].party"),
+        ({"escrow": load(MUSCAT), "as": "qatar"}, "as"),
+        ({"escrow": load(MUSCAT), "as": 7}, "as"),
+    ],
+)
+def test_a_malformed_escrow_is_named_and_nothing_else_is_sent(
+    apps: dict[str, App], body: dict[str, Any], field: str
+) -> None:
+    """A bad escrow or viewer is a 400 escrow.invalid naming the field path, and no result."""
+    detail = refused(post(apps["iran"], "/api/escrow/match", body), "escrow.invalid", field)
+    assert "us-restraint-first" not in detail
+
+
+def test_the_escrow_page_starts_from_the_muscat_file() -> None:
+    """The Escrow page's starting escrow is scenarios/muscat-2024.escrow.json, unchanged."""
+    assert example("escrow.js", "escrow") == load(MUSCAT)
+
+
+def test_the_page_loads_both_scripts(apps: dict[str, App]) -> None:
+    """The shell includes analysis.js and escrow.js, and both are served."""
+    with apps["us"].client() as client:
+        page = client.get("/").text
+        for name in ("analysis", "escrow"):
+            assert f'<script src="/static/{name}.js" defer></script>' in page
+            assert client.get(f"/static/{name}.js").status_code == 200
