@@ -20,7 +20,6 @@ from rich.table import Table
 from backchannel.cli.app import EXIT_FAILED, app, console, emit_json
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, failures, opened
 from backchannel.client import bundle
-from backchannel.crypto.signed import b64
 from backchannel.errors import BundleInvalid
 
 record_app = typer.Typer(help="The tamper-evident record of each talks.", no_args_is_help=True)
@@ -42,16 +41,7 @@ def status(
         if post:
             participant.post_checkpoint()
         witness = participant.witness
-        data = {
-            "talks": alias,
-            "tree_size": witness.size,
-            "root": None if witness.root is None else b64(witness.root),
-            "checkpoint": witness.note,
-            "verified_events": len(witness.verified),
-            "held_events": len(participant.openings),
-            "posted_size": witness.posted_size,
-            "alarms": [a.to_json() for a in witness.alarms],
-        }
+        data = {"talks": alias, **witness.to_json(), "held_events": len(participant.openings)}
     if as_json:
         emit_json(data)
     else:

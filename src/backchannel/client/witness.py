@@ -263,6 +263,18 @@ class Witness:
         if code in _FATAL:
             raise _Stop
 
+    def to_json(self) -> dict[str, Any]:
+        """What this device has checked, as ``record status --json`` and the web app show it:
+        the latest checkpoint, the events proven in it, the last one posted, every alarm."""
+        return {
+            "tree_size": self.size,
+            "root": None if self.root is None else b64(self.root),
+            "checkpoint": self.note,
+            "verified_events": len(self.verified),
+            "posted_size": self.posted_size,
+            "alarms": [a.to_json() for a in self.alarms],
+        }
+
     # --- persistence ------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ page translates. The browser talks only to this process; the process alone talks
     …    /api/mandates  the Mandates page: grant and revoke (:mod:`ui.mandates`)
     POST /api/analysis  the Analysis page: a problem's frontier and fair points (:mod:`ui.analysis`)
     POST /api/escrow/match  the Escrow page: match sealed commitments (:mod:`ui.escrow`)
+    …    /api/record    the Record page: status, timeline, export (:mod:`ui.record`)
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backchannel.client.profile import Profile
 from backchannel.errors import BackchannelError
 from backchannel.server.problems import from_http_exception, problem_response
-from backchannel.ui import analysis, escrow, i18n, mandates
+from backchannel.ui import analysis, escrow, i18n, mandates, record
 from backchannel.ui.auth import TokenGate
 from backchannel.ui.feed import Feed, Notice
 from backchannel.ui.forms import parse_relay, parse_send
@@ -126,6 +127,7 @@ def create_app(profile: Profile, token: str, *, poll_seconds: int = 20) -> Starl
         *mandates.routes(session),
         *analysis.routes(),
         *escrow.routes(),
+        *record.routes(session),
         Mount("/static", StaticFiles(packages=[("backchannel.ui", "static")]), name="static"),
     ]
     return Starlette(
