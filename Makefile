@@ -25,13 +25,12 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-# Replay the Muscat talks with real devices through a host on var/host.db, then keep that host
-# running on 127.0.0.1:8470 (Ctrl-C stops it).
+# The demo: a host on its embedded SQLite database in var/demo, the Muscat talks opened by three
+# device profiles (Oman mediating, the US and Iran), and each one's web app on 127.0.0.1; it prints
+# the three addresses (each holds its app's token). Ctrl-C stops it; each run starts afresh.
 run: $(STAMP)
-	mkdir -p var
-	$(BIN)/backchannel simulate scenarios/muscat-2024.toml --through-host --db sqlite:///var/host.db
-	@echo "The host keeps running with the Muscat talks in var/host.db; devices connect to it at:"
-	$(BIN)/backchannel serve --db sqlite:///var/host.db --host 127.0.0.1 --port 8470
+	rm -rf var/demo
+	$(BIN)/backchannel demo scenarios/muscat-2024.toml --dir var/demo
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -q

@@ -7,6 +7,7 @@ this package imports them all so ``backchannel --help`` lists every command.
 # Command modules register themselves on import; keep one line per module, sorted.
 from backchannel.cli import (
     analyze,  # noqa: F401
+    demo,  # noqa: F401
     match,  # noqa: F401
     messages,  # noqa: F401
     profile,  # noqa: F401

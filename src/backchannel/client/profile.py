@@ -596,26 +596,39 @@ class SyncLoop:
         return self
 
     def stop(self) -> None:
-        """Stop after the current wait (at most ``poll_seconds``)."""
-        self._stop.set()
-        self._thread.join(timeout=self._poll + 5)
-        self._waiter.close()
+        """Stop at once: after this returns the loop never touches the profile again.
+
+        A long poll under way is not waited for (up to ``poll_seconds``): its thread sees the
+        stop when it ends, takes nothing, closes its connection and exits.
+        """
+        with self.lock:
+            self._stop.set()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                # Wait without the lock until something is queued after our cursor...
-                waiting, _ = self._waiter.sync(
-                    since=self.profile.cursor, timeout=self._poll, limit=1
-                )
-                if not waiting:
-                    continue
-                # ...then take everything under the lock, through the profile.
-                with self.lock:
-                    received = self.profile.sync()
-                if received:
-                    self._on_events(received)
-            except BackchannelError as error:
-                if self._on_error is not None:
-                    self._on_error(error)
-                self._stop.wait(self._backoff)
+        try:
+            while not self._stop.is_set():
+                self._once()
+        finally:
+            self._waiter.close()
+
+    def _once(self) -> None:
+        try:
+            with self.lock:
+                since = self.profile.cursor
+            # Wait without the lock until something is queued after our cursor...
+            waiting, _ = self._waiter.sync(since=since, timeout=self._poll, limit=1)
+            if not waiting:
+                return
+            # ...then take everything under the lock, through the profile, unless stopped.
+            with self.lock:
+                if self._stop.is_set():
+                    return
+                received = self.profile.sync()
+            if received:
+                self._on_events(received)
+        except BackchannelError as error:
+            if self._stop.is_set():
+                return
+            if self._on_error is not None:
+                self._on_error(error)
+            self._stop.wait(self._backoff)

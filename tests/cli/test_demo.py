@@ -1,0 +1,94 @@
+"""``backchannel demo`` (what ``make run`` starts): a host, the Muscat talks, three web apps."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+MUSCAT = ROOT / "scenarios" / "muscat-2024.toml"
+IRAN_ASIDE = "للوسيط العُماني فقط"  # Iran's mediator-only words in the Muscat scenario
+US_DEMAND = "The United States asks Iran to rein in the groups it backs"
+DEMO = (sys.executable, "-m", "backchannel", "demo", str(MUSCAT))
+
+
+def _first_json(process: subprocess.Popen[str]) -> dict[str, Any]:
+    """The JSON document the demo prints once everything is up (it then keeps running)."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.rstrip("\n") == "}":
+            break
+    assert lines, process.stderr.read() if process.stderr else "no output"
+    data: dict[str, Any] = json.loads("".join(lines))
+    return data
+
+
+def _state(url: str) -> dict[str, Any]:
+    with httpx.Client(timeout=30, follow_redirects=True) as client:
+        client.get(url).raise_for_status()  # the token becomes the app's cookie
+        data: dict[str, Any] = client.get(url.split("/?", 1)[0] + "/api/state").json()
+        return data
+
+
+def test_the_demo_serves_three_apps_over_the_muscat_talks(tmp_path: Path) -> None:
+    directory = tmp_path / "demo"
+    with subprocess.Popen(
+        [*DEMO, "--dir", str(directory), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    ) as process:
+        try:
+            _look(process, directory)
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=60)
+    assert process.returncode == 0
+
+
+def _look(process: subprocess.Popen[str], directory: Path) -> None:
+    """What the running demo printed and serves."""
+    shown = _first_json(process)
+    assert set(shown["apps"]) == {"oman", "us", "iran"}
+    assert shown["members"] == {"oman": "oman-envoy", "us": "mcgurk", "iran": "bagheri"}
+    assert all(url.startswith("http://127.0.0.1:") for url in shown["apps"].values())
+    assert (directory / "passphrase").stat().st_mode & 0o777 == 0o600
+    states = {party: _state(url) for party, url in shown["apps"].items()}
+    texts = {
+        party: " ".join(
+            m["text"] for t in state["talks"] for r in t["rooms"] for m in r["messages"]
+        )
+        for party, state in states.items()
+    }
+    (oman,) = states["oman"]["talks"]
+    assert oman["role"] == "mediator" and oman["title"].startswith("Muscat")
+    # What Oman carried verbatim reached Iran; what Iran said for Oman alone reached nobody.
+    assert US_DEMAND in texts["iran"]
+    assert IRAN_ASIDE in texts["oman"]
+    assert IRAN_ASIDE not in texts["us"]
+    with httpx.Client(timeout=30) as bare:
+        assert bare.get(shown["apps"]["us"].split("/?", 1)[0] + "/").status_code == 403
+
+
+def test_the_demo_never_overwrites_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine", encoding="utf-8")
+    done = subprocess.run(
+        [*DEMO, "--dir", str(tmp_path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert json.loads(done.stdout)["error"]["code"] == "input.invalid"
+    assert (tmp_path / "keep.txt").read_text(encoding="utf-8") == "mine"
