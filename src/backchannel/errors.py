@@ -29,6 +29,7 @@ this tree at the boundary with ``raise ... from exc``.
     │   ├── RelayLabelForbids               relay.label_forbids        403
     │   ├── RelaySameRoom                   relay.same_room            409
     │   ├── RelayNeedsOwnWords              relay.gist_needs_text      409
+    │   ├── RelayUnverified                 relay.unverified           409
     │   ├── PartyInvalid                    party.invalid              409
     │   ├── SendLabelForbids                send.label_forbids         403
     │   ├── ContactInvalid                  contact.invalid            409
@@ -277,6 +278,12 @@ class RelayNeedsOwnWords(RuleViolation):
     """A gist relay needs new text from the mediator, not the original."""
 
     code = "relay.gist_needs_text"
+
+
+class RelayUnverified(RuleViolation):
+    """A verbatim carry without its original, signed by its author, word for word."""
+
+    code = "relay.unverified"
 
 
 class PartyInvalid(RuleViolation):

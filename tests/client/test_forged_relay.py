@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from backchannel.client.participant import Participant
 from backchannel.client.simulation import StackRun, run, temporary_host
@@ -17,10 +18,11 @@ from backchannel.scenario import load
 from tests.test_scenario import MUSCAT
 
 
-def send_raw(sender: Participant, event: ev.Event, devices: list[str]) -> None:
-    """Encrypt ``event`` to ``devices`` as the sender's client would, without any engine check."""
+def send_raw(sender: Participant, event: ev.Event, devices: list[str], **extra: Any) -> None:
+    """Encrypt ``event`` (and ``extra`` item fields) to ``devices`` as the sender's client would,
+    without any engine check."""
     context = Context(sender.talks_host_id, "talks", sender.host.device.device_id, "event")
-    payload = canonical_json({"items": [{"event": codec.encode(event)}]})
+    payload = canonical_json({"items": [{"event": codec.encode(event), **extra}]})
     ciphertexts: dict[str, bytes] = {}
     for device in devices:
         peer = sender.directory.peers[device]

@@ -41,7 +41,13 @@ from backchannel.crypto.signed import SignedAct, b64, sign_act, unb64, verify_ac
 from backchannel.engine import codec
 from backchannel.engine import events as ev
 from backchannel.engine.audience import audience, party_receives
-from backchannel.errors import BackchannelError, IntroductionRejected, RuleViolation
+from backchannel.engine.rules import Label, RelayMode
+from backchannel.errors import (
+    BackchannelError,
+    IntroductionRejected,
+    RelayUnverified,
+    RuleViolation,
+)
 from backchannel.record.leaf import SALT_SIZE, commit
 
 #: Events signed with the actor's identity key: attributable on purpose.
@@ -60,6 +66,18 @@ FORMAL = (
     ev.Sign,
     ev.Confirm,
 )
+
+
+#: Words that may be signed: a message or offer its author lets the mediator carry verbatim is
+#: signed (and only then: other words stay deniable), so every reader of the carry can check them.
+SIGNED_WORDS = (ev.Send, ev.Propose)
+
+
+def _signed(event: ev.Event) -> bool:
+    """Whether ``event`` travels with its actor's signature."""
+    if isinstance(event, SIGNED_WORDS):
+        return event.label is Label.CARRY_VERBATIM
+    return isinstance(event, FORMAL)
 
 
 #: One entry of a payload: the encoded event, and its signature, salt or forwarded flag.
@@ -252,9 +270,22 @@ class Participant:
     def _item(self, form: ev.Event) -> Item:
         encoded = codec.encode(form)
         item: Item = {"event": encoded}
-        if isinstance(form, FORMAL):
+        if _signed(form):
             item["act"] = b64(sign_act(self.identity, encoded).signature)
+        if isinstance(form, ev.Carry) and form.mode is RelayMode.VERBATIM:
+            # The original words as their author signed them: the readers check them.
+            item["original"] = self._original_of(str(form.source))
         return item
+
+    def _original_of(self, message: str) -> Item:
+        """The signed item of message ``message`` as this device received or sent it."""
+        for kept in reversed(self.applied):
+            event = codec.decode(kept["event"])
+            if isinstance(event, SIGNED_WORDS) and event.message == message and "act" in kept:
+                return {"event": kept["event"], "act": kept["act"]}
+            if isinstance(event, ev.Carry) and event.message == message and "original" in kept:
+                return dict(kept["original"])
+        raise RelayUnverified(f"this device holds no signed original of {message}")
 
     # --- invites and introductions ---------------------------------------------------------
 
@@ -435,15 +466,38 @@ class Participant:
             event.actor == peer.member and event.device not in (None, peer.engine_device)
         ):
             raise RuleViolation(f"device {sender_device} may not act as {event.actor}")
-        if isinstance(event, FORMAL):
+        if _signed(event):
             identity = self.identity_of(event.actor)
             signature = unb64(str(item.get("act", "")))
             verify_act(SignedAct(item["event"], identity, signature), identity)
+        if isinstance(event, ev.Carry) and event.mode is RelayMode.VERBATIM:
+            self._check_original(event, item.get("original"))
         if isinstance(event, ev.Grant):
             mandates.check_grant(self, event, item.get("mandate"))
         if isinstance(event, ev.Confirm):
             mandates.check_confirm(self, event, item.get("mandate"))
         return event
+
+    def _check_original(self, carry: ev.Carry, original: Any) -> None:
+        """A verbatim carry must bring its original, signed by its author, word for word."""
+        if not isinstance(original, dict) or "event" not in original:
+            raise RelayUnverified(f"verbatim carry {carry.message} lacks its signed original")
+        source = codec.decode(original["event"])
+        if not isinstance(source, SIGNED_WORDS) or (
+            source.message,
+            source.actor,
+            source.text,
+            source.label,
+        ) != (carry.source, carry.original_author, carry.text, carry.label):
+            raise RelayUnverified(f"verbatim carry {carry.message} differs from its original")
+        identity = self.identity_of(source.actor)
+        signature = unb64(str(original.get("act", "")))
+        try:
+            verify_act(SignedAct(original["event"], identity, signature), identity)
+        except BackchannelError as exc:
+            raise RelayUnverified(
+                f"the original of {carry.message} is not signed by {source.actor}"
+            ) from exc
 
     # --- mandates as tokens ------------------------------------------------------------------
 

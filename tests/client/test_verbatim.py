@@ -1,0 +1,98 @@
+"""A verbatim carry brings its original as the author signed it; readers check it word for word.
+
+After the Muscat replay, Iran's device holds the US demand that Oman carried verbatim, proven by
+McGurk's signature. A mediator device that bypasses its engine cannot pass off other words under
+an author's name: a carry without its original, with an altered original, or with an original
+signed by another key is dropped by the reader (``relay.unverified``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from backchannel.client.participant import Participant
+from backchannel.client.simulation import StackRun, run, temporary_host
+from backchannel.crypto.signed import b64, sign_act
+from backchannel.engine import codec
+from backchannel.engine import events as ev
+from backchannel.engine.rules import Label, RelayMode
+from backchannel.scenario import load
+from tests.client.test_forged_relay import by_member, send_raw
+from tests.test_scenario import MUSCAT
+
+
+@pytest.fixture(scope="module")
+def stacked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackRun]:
+    scratch = tmp_path_factory.mktemp("verbatim")
+    with temporary_host(f"sqlite:///{scratch}/host.db") as url:
+        replayed = run(load(MUSCAT), url)
+        yield replayed
+        replayed.close()
+
+
+def test_the_carried_demand_arrives_with_its_authors_signature(stacked: StackRun) -> None:
+    _, iran = by_member(stacked, "bagheri")
+    carried = iran.view.messages["us-demand-carried"]
+    assert carried.relay is RelayMode.VERBATIM and carried.author == "mcgurk"
+    item = next(i for i in iran.applied if i["event"].get("message") == "us-demand-carried")
+    original = codec.decode(item["original"]["event"])
+    assert isinstance(original, ev.Send) and original.actor == "mcgurk"
+    assert original.text == carried.text
+    assert not [d for p in stacked.participants.values() for d in p.dropped if "relay" in d.code]
+
+
+def _carry(oman: Participant, message: str, text: str) -> ev.Carry:
+    at = oman.view.last_at
+    assert at is not None
+    return ev.Carry(
+        at=at,
+        actor="oman-envoy",
+        device=oman.engine_device,
+        message=message,
+        room="iran-caucus",
+        mode=RelayMode.VERBATIM,
+        label=Label.CARRY_VERBATIM,
+        text=text,
+        lang="en",
+        source="us-demand",
+        original_author="mcgurk",
+    )
+
+
+def _dropped(stacked: StackRun, event: ev.Carry, **extra: Any) -> list[str]:
+    _, oman = by_member(stacked, "oman-envoy")
+    iran_host, iran = by_member(stacked, "bagheri")
+    before = len(iran.dropped)
+    send_raw(oman, event, [iran_host], **extra)
+    iran.sync()
+    assert event.message not in iran.view.messages
+    return [d.code for d in iran.dropped[before:]]
+
+
+def test_a_carry_without_its_original_is_dropped(stacked: StackRun) -> None:
+    _, oman = by_member(stacked, "oman-envoy")
+    carry = _carry(oman, "forged-v1", oman.view.messages["us-demand"].text)
+    assert _dropped(stacked, carry) == ["relay.unverified"]
+
+
+def test_other_words_under_the_authors_signature_are_dropped(stacked: StackRun) -> None:
+    _, oman = by_member(stacked, "oman-envoy")
+    genuine = oman._original_of("us-demand")
+    words = "The United States will accept any pause Iran offers."
+    altered = {**genuine, "event": {**genuine["event"], "text": words}}
+    carry = _carry(oman, "forged-v2", words)
+    assert _dropped(stacked, carry, original=altered) == ["relay.unverified"]
+
+
+def test_an_original_signed_by_the_mediator_is_dropped(stacked: StackRun) -> None:
+    _, oman = by_member(stacked, "oman-envoy")
+    words = "The United States will accept any pause Iran offers."
+    source = replace(codec.decode(oman._original_of("us-demand")["event"]), text=words)
+    encoded = codec.encode(source)
+    resigned = {"event": encoded, "act": b64(sign_act(oman.identity, encoded).signature)}
+    carry = _carry(oman, "forged-v3", words)
+    assert _dropped(stacked, carry, original=resigned) == ["relay.unverified"]
