@@ -288,3 +288,26 @@ def _get(url: str) -> httpx.Response | None:
         return httpx.get(url)
     except httpx.ConnectError:
         return None
+
+
+def test_a_contact_request_reaches_the_asked_party_and_the_mediator(apps: dict[str, App]) -> None:
+    """Iran asks the US through Oman from its page: both see who asked, through whom, and when;
+    a request without a party to ask is refused and nothing is recorded."""
+    words = f"Iran asks for a meeting ({os.urandom(3).hex()})."
+    with apps["iran"].client() as iran:
+        refused = iran.post("/api/contact", json={"talks": "muscat", "via": "oman", "text": words})
+        assert refused.status_code == 400 and refused.json()["code"] == "form.invalid"
+        sent = iran.post(
+            "/api/contact", json={"talks": "muscat", "to": "us", "via": "oman", "text": words}
+        )
+        assert sent.status_code == 200, sent.text
+
+    def seen(app: App) -> list[dict[str, Any]]:
+        with app.client() as client:
+            (talks,) = client.get("/api/state").raise_for_status().json()["talks"]
+        return [c for c in talks["contacts"] if c["text"] == words]
+
+    for name in ("us", "oman", "iran"):
+        (request,) = wait_for(lambda name=name: seen(apps[name]))
+        assert (request["party"], request["to"], request["via"]) == ("iran", "us", "oman")
+        assert request["member"] == "bagheri"

@@ -9,6 +9,7 @@ page translates. The browser talks only to this process; the process alone talks
     GET  /api/state    the device's talks, rooms and messages (:mod:`ui.state`)
     POST /api/send     {talks, room, text, label, lang}
     POST /api/relay    {talks, source, room, mode, text, lang}
+    POST /api/contact  {talks, to, via, text}: a contact request (signed, in the record)
     GET  /api/events   server-sent events: ``changed`` and ``host`` notices, no message text
     …    /api/mandates  the Mandates page: grant and revoke (:mod:`ui.mandates`)
     POST /api/analysis  the Analysis page: a problem's frontier and fair points (:mod:`ui.analysis`)
@@ -43,7 +44,7 @@ from backchannel.server.problems import from_http_exception, problem_response
 from backchannel.ui import analysis, escrow, i18n, mandates, record
 from backchannel.ui.auth import TokenGate
 from backchannel.ui.feed import Feed, Notice
-from backchannel.ui.forms import parse_relay, parse_send
+from backchannel.ui.forms import parse_contact, parse_relay, parse_send
 from backchannel.ui.session import DeviceSession
 
 #: The pages after Rooms, in the order the navigation lists them; each is ``static/<page>.js``.
@@ -111,6 +112,10 @@ def create_app(profile: Profile, token: str, *, poll_seconds: int = 20) -> Starl
         form = parse_relay(await _body(request))
         return _json(await _in_thread(lambda: session.relay(form)))
 
+    async def contact(request: Request) -> Response:
+        form = parse_contact(await _body(request))
+        return _json(await _in_thread(lambda: session.contact(form)))
+
     async def events(request: Request) -> Response:
         return StreamingResponse(
             _stream(feed),
@@ -123,6 +128,7 @@ def create_app(profile: Profile, token: str, *, poll_seconds: int = 20) -> Starl
         Route("/api/state", state, methods=["GET"]),
         Route("/api/send", send, methods=["POST"]),
         Route("/api/relay", relay, methods=["POST"]),
+        Route("/api/contact", contact, methods=["POST"]),
         Route("/api/events", events, methods=["GET"]),
         *mandates.routes(session),
         *analysis.routes(),

@@ -71,6 +71,28 @@ def parse_relay(body: bytes) -> RelayForm:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ContactForm:
+    """Ask ``to_party`` to open talks, directly or ``via`` the mediator, saying ``text``."""
+
+    talks: str
+    to_party: str
+    via: str | None
+    text: str
+
+
+def parse_contact(body: bytes) -> ContactForm:
+    """A contact request; :class:`FormInvalid` names the first bad field."""
+    data = json_object(body)
+    via = text_field(data, "via", required=False)
+    return ContactForm(
+        talks=text_field(data, "talks"),
+        to_party=text_field(data, "to"),
+        via=via or None,
+        text=text_field(data, "text", required=False, limit=MAX_TEXT),
+    )
+
+
 def json_object(body: bytes) -> dict[str, Any]:
     """The request body as a JSON object; :class:`FormInvalid` ("body") otherwise."""
     try:

@@ -15,7 +15,7 @@ from backchannel.client.profile import Profile, SyncLoop
 from backchannel.engine import events as ev
 from backchannel.errors import BackchannelError
 from backchannel.ui.feed import Feed, Notice
-from backchannel.ui.forms import RelayForm, SendForm
+from backchannel.ui.forms import ContactForm, RelayForm, SendForm
 from backchannel.ui.state import state_json
 
 
@@ -82,6 +82,23 @@ class DeviceSession:
             self._host_ok()
         self.feed.publish(Notice("changed", {"talks": [form.talks]}))
         return {"talks": form.talks, "message": message, "source": form.source, "room": form.room}
+
+    def contact(self, form: ContactForm) -> dict[str, Any]:
+        """Ask another party to open talks, directly or through the mediator (a signed act)."""
+        request = f"c-{secrets.token_hex(6)}"
+        with self.sync.lock:
+            participant = self.profile.participant(form.talks)
+            self.profile.act(
+                participant,
+                ev.RequestContact,
+                request=request,
+                to_party=form.to_party,
+                via=form.via,
+                text=form.text,
+            )
+            self._host_ok()
+        self.feed.publish(Notice("changed", {"talks": [form.talks]}))
+        return {"talks": form.talks, "request": request, "to": form.to_party, "via": form.via}
 
     def _received(self, received: dict[str, list[ev.Event]]) -> None:
         self._host_ok()

@@ -60,6 +60,18 @@ def talks_json(alias: str, title: str, participant: Participant) -> dict[str, An
             }
             for room in sorted(rooms, key=lambda r: (r.kind.value, r.id))
         ],
+        "contacts": [
+            {
+                "id": c.id,
+                "party": c.party,
+                "member": c.member,
+                "to": c.to_party,
+                "via": c.via,
+                "at": c.at.isoformat(),
+                "text": c.text,
+            }
+            for c in view.contacts
+        ],
         "dropped": len(participant.dropped),
     }
 

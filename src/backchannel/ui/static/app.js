@@ -207,6 +207,7 @@
       el("p", { class: "muted who" }),
       el("p", { class: "warning dropped", role: "status", hidden: true }),
       el("div", { class: "rooms" }),
+      contactsSection(talks, key),
     );
   }
 
@@ -215,6 +216,7 @@
     const dropped = section.querySelector("p.dropped");
     dropped.hidden = talks.dropped === 0;
     dropped.textContent = t("{n} deliveries were refused by this device.", { n: talks.dropped });
+    renderContacts(section, talks);
     const grid = section.querySelector("div.rooms");
     const wanted = new Set();
     for (const room of talks.rooms) {
@@ -235,9 +237,87 @@
     }
   }
 
+  function partyName(talks, id) {
+    const party = talks.parties.find((p) => p.id === id);
+    return party ? party.name : id || "—";
+  }
+
+  // --- contact requests: who asked whom to open talks, through whom (the record's first question)
+
+  function contactsSection(talks, key) {
+    const base = "c-" + key.replace(/[^A-Za-z0-9_-]/g, "_");
+    const mine = talks.party;
+    const to = el("select", { id: base + "-to", name: "to" });
+    for (const p of talks.parties) {
+      if (p.id !== mine && p.role !== "mediator") to.append(el("option", { value: p.id, text: p.name }));
+    }
+    const via = el("select", { id: base + "-via", name: "via" }, el("option", { value: "", text: t("Directly") }));
+    for (const p of talks.parties) {
+      if (p.id !== mine && p.role === "mediator") via.append(el("option", { value: p.id, text: t("Through {party}", { party: p.name }) }));
+    }
+    const text = el("textarea", { id: base + "-text", name: "text", rows: 2, dir: "auto" });
+    const error = el("p", { class: "error", role: "alert", hidden: true });
+    const submit = el("button", { type: "submit", text: t("Ask for talks") });
+    const form = el(
+      "form",
+      { class: "contact-form", novalidate: true },
+      el("div", { class: "inline" }, el("label", { for: to.id, text: t("Ask") }), to, el("label", { for: via.id, text: t("How") }), via),
+      el("label", { for: text.id, text: t("What the request says") }),
+      text,
+      error,
+      el("div", { class: "actions" }, submit),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      if (!to.value) return fail(error, t("Choose the party to ask."));
+      submit.disabled = true;
+      try {
+        await api("/api/contact", { talks: talks.alias, to: to.value, via: via.value, text: text.value });
+        text.value = "";
+        await refresh();
+      } catch (problem) {
+        fail(error, refusal(problem)); // the typed request stays
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    const headingId = base + "-heading";
+    return el(
+      "section",
+      { class: "contacts", "aria-labelledby": headingId },
+      el("h3", { id: headingId, text: t("Contact requests") }),
+      el("ol", { class: "requests" }),
+      to.options.length ? form : null,
+    );
+  }
+
+  function renderContacts(section, talks) {
+    const list = section.querySelector("section.contacts ol.requests");
+    const items = talks.contacts.map((c) =>
+      el(
+        "li",
+        { class: "contact", "data-request": c.id },
+        el(
+          "p",
+          { class: "meta" },
+          el("span", {
+            class: "author",
+            text: c.via
+              ? t("{who} of {party} asked {to} through {via}", { who: c.member || c.party, party: partyName(talks, c.party), to: partyName(talks, c.to), via: partyName(talks, c.via) })
+              : t("{who} of {party} asked {to} directly", { who: c.member || c.party, party: partyName(talks, c.party), to: partyName(talks, c.to) }),
+          }),
+          el("time", { datetime: c.at, text: dateFormat.format(new Date(c.at)) }),
+        ),
+        c.text ? el("p", { class: "text", dir: "auto", text: c.text }) : null,
+      ),
+    );
+    if (items.length === 0) items.push(el("li", { class: "empty", text: t("No contact requests yet.") }));
+    list.replaceChildren(...items);
+  }
+
   function roomTitle(talks, room) {
-    const party = talks.parties.find((p) => p.id === room.party);
-    return t(ROOM_KINDS[room.kind] || "{party}", { party: party ? party.name : room.party || "—" });
+    return t(ROOM_KINDS[room.kind] || "{party}", { party: partyName(talks, room.party) });
   }
 
   function roomSection(talks, room, key) {
@@ -273,7 +353,7 @@
     if (m.relay === "gist") {
       item.append(el("p", { class: "carried", "data-carried": "gist", text: t("The mediator's words (a gist), carried by {who}", { who: m.relayed_by || "—" }) }));
     } else if (m.relay === "verbatim") {
-      item.append(el("p", { class: "carried", "data-carried": "verbatim", text: t("Carried word for word by {who}", { who: m.relayed_by || "—" }) }));
+      item.append(el("p", { class: "carried", "data-carried": "verbatim", text: t("Carried word for word by {who}; {author}'s signature verified", { who: m.relayed_by || "—", author: m.author }) }));
     }
     item.append(el("p", { class: "text", dir: "auto", lang: m.lang || null, text: m.text }));
     if (talks.role === "mediator" && m.carriable) item.append(relayActions(talks, room, m, domId));
