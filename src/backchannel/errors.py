@@ -23,6 +23,8 @@ this tree at the boundary with ``raise ... from exc``.
     │   ├── MandateExceedsGrantor           mandate.exceeds_grantor    403
     │   ├── MandateExpired                  mandate.expired            403
     │   ├── MandateRevoked                  mandate.revoked            403
+    │   ├── MandateForged                   mandate.forged             403
+    │   ├── MandateOverAttenuated           mandate.over_attenuated    403
     │   ├── DeviceUnknown                   device.unknown             403
     │   ├── DeviceRevoked                   device.revoked             403
     │   ├── RelayNotMediator                relay.not_mediator         403
@@ -45,7 +47,8 @@ this tree at the boundary with ``raise ... from exc``.
     │   ├── LogInconsistent                 record.inconsistent        409
     │   ├── EventNotCanonical               record.event_not_canonical 400
     │   ├── CheckpointMalformed             record.checkpoint_malformed 400
-    │   └── LogRangeInvalid                 record.range_invalid       400  (index, size, range)
+    │   ├── LogRangeInvalid                 record.range_invalid       400  (index, size, range)
+    │   └── BundleInvalid                   record.bundle_invalid      409
     ├── AuthRequired                        auth.required              401
     ├── AuthInvalid                         auth.invalid               401
     │   └── TokenExpired                    auth.expired               401
