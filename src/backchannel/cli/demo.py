@@ -9,6 +9,7 @@ profiles' passphrase is written to DIR/passphrase (0600), so the CLI can open th
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import signal
@@ -94,3 +95,6 @@ def demo(
         while not stopping.wait(1):
             pass
         err_console.print(f"Stopping: the profiles are saved in {directory}")
+        # The host cuts the long polls of the apps' stopped sync loops when it shuts down;
+        # uvicorn would log each as an application error, which it is not.
+        logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
