@@ -67,6 +67,36 @@ def test_every_members_formal_act_names_its_mandate_chain(
         assert act.mandate.party == act.party
 
 
+@pytest.fixture(scope="module")
+def with_content(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The Muscat bundle exported with the messages the mediator can open."""
+    scratch = tmp_path_factory.mktemp("bundle-content")
+    with temporary_host(f"sqlite:///{scratch}/host.db") as url:
+        stacked = run(load(SCENARIOS / "muscat-2024.toml"), url)
+        data = stacked.export_record(with_content=True)
+        stacked.close()
+    return data
+
+
+def test_words_to_carry_verbatim_are_signed_and_others_are_not(
+    with_content: dict[str, Any],
+) -> None:
+    """A carry-verbatim message verifies by its author's signature; stripping that signature, or
+    signing deniable words, fails."""
+    verified = bundle.verify(with_content)
+    sends = [e for e in with_content["events"] if e["event"]["action"] == "send"]
+    verbatim = next(e for e in sends if e["event"]["label"] == "carry-verbatim")
+    deniable = next(e for e in sends if e["event"]["label"] != "carry-verbatim")
+    assert verbatim["act"] is not None and deniable["act"] is None
+    assert verified.size == len(with_content["log"]["entries"])
+    for entry, act in ((verbatim, None), (deniable, verbatim["act"])):
+        tampered = json.loads(bundle.dumps(with_content))
+        index = with_content["events"].index(entry)
+        tampered["events"][index]["act"] = act
+        with pytest.raises(BundleInvalid):
+            bundle.verify(tampered)
+
+
 def test_messages_are_sealed_unless_exported_with_content(
     replayed: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:

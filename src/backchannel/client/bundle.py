@@ -28,7 +28,7 @@ from typing import Any
 
 from backchannel import authority
 from backchannel.client.directory import Directory, Introduction
-from backchannel.client.participant import Participant
+from backchannel.client.participant import Participant, signed
 from backchannel.client.witness import witness_key
 from backchannel.crypto.signed import SignedAct, b64, canonical_json, unb64, verify_act
 from backchannel.engine import codec
@@ -345,7 +345,7 @@ class _Verifier:
             raise BundleInvalid(f"entry {index}: {event.actor}'s clock goes back")
         self.last_at[event.actor] = event.at
         party = self._party_of(event.actor)
-        if isinstance(event, CONTENT):
+        if isinstance(event, CONTENT) and not signed(event):
             if data["act"] is not None:
                 raise BundleInvalid(
                     f"entry {index}: a message is deniable and carries no signature"
@@ -353,6 +353,8 @@ class _Verifier:
             return Act(index, event, party, None)
         identity = self.directory.identity_of(event.actor)
         verify_act(SignedAct(dict(encoded), identity, _bytes(data["act"] or "")), identity)
+        if isinstance(event, CONTENT):
+            return Act(index, event, party, None)  # words signed to be carried verbatim
         if isinstance(event, ev.Grant):
             self._grant(index, event, data.get("mandate"))
         if isinstance(event, ev.Revoke):

@@ -73,7 +73,7 @@ FORMAL = (
 SIGNED_WORDS = (ev.Send, ev.Propose)
 
 
-def _signed(event: ev.Event) -> bool:
+def signed(event: ev.Event) -> bool:
     """Whether ``event`` travels with its actor's signature."""
     if isinstance(event, SIGNED_WORDS):
         return event.label is Label.CARRY_VERBATIM
@@ -270,7 +270,7 @@ class Participant:
     def _item(self, form: ev.Event) -> Item:
         encoded = codec.encode(form)
         item: Item = {"event": encoded}
-        if _signed(form):
+        if signed(form):
             item["act"] = b64(sign_act(self.identity, encoded).signature)
         if isinstance(form, ev.Carry) and form.mode is RelayMode.VERBATIM:
             # The original words as their author signed them: the readers check them.
@@ -466,7 +466,7 @@ class Participant:
             event.actor == peer.member and event.device not in (None, peer.engine_device)
         ):
             raise RuleViolation(f"device {sender_device} may not act as {event.actor}")
-        if _signed(event):
+        if signed(event):
             identity = self.identity_of(event.actor)
             signature = unb64(str(item.get("act", "")))
             verify_act(SignedAct(item["event"], identity, signature), identity)

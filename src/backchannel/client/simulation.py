@@ -52,7 +52,7 @@ class StackRun:
         for participant in self.participants.values():
             participant.host.close()
 
-    def export_record(self) -> dict[str, Any]:
+    def export_record(self, *, with_content: bool = False) -> dict[str, Any]:
         """The record bundle as the mediator's first device sees it (or, with no mediator, the
         first party's root), verified before it is returned."""
         talks = self.transcript.talks
@@ -65,7 +65,7 @@ class StackRun:
             ),
             None,
         ) or next(p for p in self.participants.values() if p.me == party)
-        data = bundle.export(exporter)
+        data = bundle.export(exporter, with_content=with_content)
         bundle.verify(data)
         return data
 
