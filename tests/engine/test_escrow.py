@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from backchannel.engine import escrow as ex
@@ -57,7 +58,11 @@ def escrows(draw, canary: bool = False) -> dict:
                 {
                     "action": gives[0],
                     "term": "pct",
-                    "offer": {"min": low, "max": low + draw(st.integers(0, 50))},
+                    "offer": draw(
+                        st.sampled_from(
+                            [{"min": low, "max": low + draw(st.integers(0, 50))}, {"min": low}]
+                        )
+                    ),
                 }
             )
         if draw(st.booleans()):
@@ -128,6 +133,39 @@ def test_plan_keeps_every_wait(document: dict) -> None:
     for stage in stages:
         if stage.simultaneous:
             assert stage.verified_by is not None
+
+
+@settings(max_examples=150)
+@given(escrows())
+def test_settlements_lie_in_both_ranges_and_are_json(document: dict) -> None:
+    """Every settled value lies in the demanded range and in an offered one, and is finite, so
+    ``match --json`` prints valid JSON even for ranges open at the top."""
+    escrow = ex.parse(document)
+    matched = ex.match(escrow)
+    settled = ex.settlements(escrow, matched)
+    json.dumps(settled, allow_nan=False)
+    given_terms = ex.offers(escrow, matched)
+    for item in settled:
+        (commitment,) = [c for c in matched if c.id == item["for"]]
+        demand = next(t for t in commitment.terms if t.demand and t.action == item["action"])
+        assert demand.low <= item["value"] <= demand.high
+        assert any(o.low <= item["value"] <= o.high for o in given_terms[item["action"]])
+
+
+@given(
+    low=st.one_of(st.just(-math.inf), st.floats(-1e9, 1e9)),
+    high=st.one_of(st.just(math.inf), st.floats(-1e9, 1e9)),
+)
+def test_a_settled_value_is_in_the_overlap_or_none_when_unbounded(low: float, high: float) -> None:
+    """Midpoint when bounded, the finite end when open at one end, None when open at both."""
+    assume(low <= high)
+    value = ex.settled_value(low, high)
+    if math.isinf(low) and math.isinf(high):
+        assert value is None
+    else:
+        assert value is not None and math.isfinite(value) and low <= value <= high
+        if math.isfinite(low) and math.isfinite(high):
+            assert value == (low + high) / 2
 
 
 @settings(max_examples=150)

@@ -56,7 +56,9 @@ def _print(result: dict[str, Any]) -> None:
             )
         console.print(table)
         for settled in result["settlements"]:
-            console.print(f"Settled: {settled['action']} {settled['term']} = {settled['value']:g}")
+            value = settled["value"]
+            value = "no value (neither range is bounded)" if value is None else f"{value:g}"
+            console.print(f"Settled: {settled['action']} {settled['term']} = {value}")
     else:
         console.print("[yellow]No match.[/]")
     sealed = ", ".join(f"{party}: {count}" for party, count in result["sealed"].items())

@@ -162,6 +162,8 @@ def settlements(escrow: Escrow, matched: Sequence[Commitment]) -> list[dict[str,
     """Where demanded and offered ranges overlap, settle at the midpoint of the overlap.
 
     As in double-blind bidding, neither side learns the other's range beyond the settled value.
+    An overlap open at one end settles at its finite end, the least extreme value both accept;
+    one open at both ends (neither range bounded) settles nowhere: its value is None.
     """
     given = offers(escrow, matched)
     settled: list[dict[str, Any]] = []
@@ -176,12 +178,21 @@ def settlements(escrow: Escrow, matched: Sequence[Commitment]) -> list[dict[str,
                         {
                             "action": demand.action,
                             "term": demand.term,
-                            "value": (common[0] + common[1]) / 2,
+                            "value": settled_value(*common),
                             "for": commitment.id,
                         }
                     )
                     break
     return settled
+
+
+def settled_value(low: float, high: float) -> float | None:
+    """The value a term settles at within the overlap ``[low, high]``; None if it is unbounded."""
+    if math.isfinite(low) and math.isfinite(high):
+        return (low + high) / 2
+    if math.isfinite(low) or math.isfinite(high):
+        return low if math.isfinite(low) else high
+    return None
 
 
 # --- reading files -----------------------------------------------------------------------------

@@ -9,14 +9,10 @@ object: the mediator's view when ``as`` is null, else that party's sealed view, 
 what ``match --as`` shows (the others' unmatched commitments as counts). "No match" is a result.
 A malformed escrow, or an ``as`` that names no party, is an :class:`EscrowInvalid`
 (``escrow.invalid``, 400) naming the field path, as the CLI does.
-
-One difference, because JSON has no infinity: a term settled between two ranges both open on the
-same side has no finite midpoint, which the CLI prints as ``Infinity`` and this answer as null.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from starlette.requests import Request
@@ -56,8 +52,4 @@ def match(data: dict[str, Any], viewer: str | None) -> dict[str, Any]:
     """What ``backchannel match --json [--as viewer]`` prints for the escrow ``data``."""
     escrow = escrow_file.parse(data)
     check_viewer(escrow, viewer, "as")
-    result = view(escrow, viewer)
-    for settled in result["settlements"]:
-        if not math.isfinite(settled["value"]):
-            settled["value"] = None
-    return result
+    return view(escrow, viewer)

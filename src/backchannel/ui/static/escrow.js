@@ -327,7 +327,7 @@
       ))));
       if (result.settlements.length) {
         nodes.push(el("h4", { text: t("Terms settled") }), el("ul", {}, ...result.settlements.map((s) => el("li", { text: s.value === null
-          ? t("{term} of {action}: no settled value, both ranges are open on that side", { term: s.term, action: s.action })
+          ? t("{term} of {action}: no settled value, neither range is bounded", { term: s.term, action: s.action })
           : t("{term} of {action}: {value}", { term: s.term, action: s.action, value: number.format(s.value) }) }))));
       }
     }
