@@ -13,7 +13,7 @@ AXE_VERSION := 4.14.1
 AXE         := $(VENV)/node/node_modules/axe-core/axe.min.js
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck bench clean browser
+.PHONY: run test lint typecheck bench clean browser screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ typecheck: $(STAMP)
 
 test: lint typecheck browser
 	BACKCHANNEL_CHROMIUM=$(CHROMIUM) BACKCHANNEL_AXE=$(AXE) $(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+# The README's screenshots: the browser tests, writing them to docs/screenshots/.
+screenshots: lint browser
+	BACKCHANNEL_CHROMIUM=$(CHROMIUM) BACKCHANNEL_AXE=$(AXE) BACKCHANNEL_SCREENSHOTS=docs/screenshots \
+		$(BIN)/python -m pytest -q tests/ui/test_browser.py
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench

@@ -6,7 +6,9 @@ whatever the page sends) and relays a gist of the second; the US page shows the 
 mediator's words and never the original, neither in its DOM nor in any response its app sent.
 The Arabic page is right-to-left; every page passes axe-core with no serious or critical
 violation; a lost connection shows a banner and keeps what was typed. Screenshots of the three
-views (and of the mediator's other pages) are written to ``docs/screenshots/``.
+views (and of the mediator's other pages) are taken every run, and written to the directory named
+by ``BACKCHANNEL_SCREENSHOTS`` (``make screenshots``: ``docs/screenshots/``), else to a temporary
+one, so that ``make test`` leaves the checkout as it found it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,10 @@ pytestmark = pytest.mark.xdist_group("ui")
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("BACKCHANNEL_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(os.environ.get("BACKCHANNEL_AXE", ROOT / ".venv/node/node_modules/axe-core/axe.min.js"))
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = Path(
+    os.environ.get("BACKCHANNEL_SCREENSHOTS")
+    or Path(tempfile.gettempdir()) / "backchannel-screenshots"
+)
 #: Flags for a closed network (no background connections) and running as root in CI.
 FLAGS = [
     "--disable-gpu",
