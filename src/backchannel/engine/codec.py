@@ -47,6 +47,19 @@ EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
     )
 }
 
+
+def _schema(cls: type[ev.Event]) -> dict[str, tuple[Any, bool]]:
+    """Field name → (type hint, required)."""
+    hints = typing.get_type_hints(cls)
+    return {
+        field.name: (hints[field.name], field.default is dataclasses.MISSING)
+        for field in dataclasses.fields(cls)
+    }
+
+
+#: Each event class's fields, resolved once: ``typing.get_type_hints`` is slow.
+_SCHEMAS = {action: _schema(cls) for action, cls in EVENT_TYPES.items()}
+
 _MAX_TEXT = 64 * 1024
 
 
@@ -67,18 +80,17 @@ def decode(data: Mapping[str, Any]) -> ev.Event:
         cls = EVENT_TYPES[Action(str(action))]
     except (ValueError, KeyError):
         raise EventMalformed("action", f"{action!r} is not an event action") from None
-    hints = typing.get_type_hints(cls)
-    names = {field.name for field in dataclasses.fields(cls)}
-    extra = set(data) - names - {"action"}
+    fields = _SCHEMAS[cls.action]
+    extra = set(data) - fields.keys() - {"action"}
     if extra:
         raise EventMalformed(sorted(extra)[0], "is not a field of this event")
     values: dict[str, Any] = {}
-    for field in dataclasses.fields(cls):
-        if field.name not in data:
-            if field.default is dataclasses.MISSING:
-                raise EventMalformed(field.name, "is missing")
+    for name, (hint, required) in fields.items():
+        if name not in data:
+            if required:
+                raise EventMalformed(name, "is missing")
             continue
-        values[field.name] = _decode_value(field.name, data[field.name], hints[field.name])
+        values[name] = _decode_value(name, data[name], hint)
     return cls(**values)
 
 
