@@ -219,6 +219,28 @@ def test_a_lost_connection_shows_a_banner_and_keeps_the_typed_text(
         view.close()
 
 
+def test_the_escrow_survives_a_reload(browser: Browser, apps: dict[str, App]) -> None:
+    """A withdrawn commitment stays withdrawn after a reload; restoring the example undoes it."""
+    view = View(browser, apps["oman"])
+    try:
+        rows = view.page.locator("#page-escrow .escrow-deposited tbody tr")
+        view.page.locator('#nav a[data-page="escrow"]').click()
+        expect(rows).to_have_count(2)
+        first = rows.first.get_by_role("rowheader").inner_text().split()[0]  # its id
+        rows.first.get_by_role("button", name="Withdraw").click()
+        expect(rows).to_have_count(1)
+        view.page.reload()
+        expect(view.page.locator("#main")).to_have_attribute("aria-busy", "false")
+        view.page.locator('#nav a[data-page="escrow"]').click()
+        expect(rows).to_have_count(1)
+        expect(view.page.locator("#page-escrow .escrow-deposited")).not_to_contain_text(first)
+        view.page.locator("#page-escrow details summary").click()  # the escrow as a file
+        view.page.get_by_role("button", name="Restore the example").click()
+        expect(rows).to_have_count(2)
+    finally:
+        view.close()
+
+
 @pytest.mark.parametrize("name", ["oman", "us", "iran"])
 def test_every_page_passes_axe(browser: Browser, apps: dict[str, App], name: str) -> None:
     if not AXE.exists():

@@ -3,8 +3,8 @@
 // and the commitments deposited so far), edits it with a deposit form or as JSON, and sends it
 // whole to /api/escrow/match, which answers what `backchannel match --json [--as PARTY]` prints:
 // the matched commitments and the plan in stages, or "no match" with what is unmet. A party's view
-// shows the others' unmatched commitments only as counts. The escrow lives in this page only (a
-// reload starts from the example again); nothing reaches the host.
+// shows the others' unmatched commitments only as counts. The escrow lives in this browser tab
+// (sessionStorage, like the drafts: it survives a reload, not the tab); nothing reaches the host.
 "use strict";
 
 (() => {
@@ -63,7 +63,8 @@
 
   const number = new Intl.NumberFormat(LANG, { maximumFractionDigits: 2 });
   const copy = (value) => JSON.parse(JSON.stringify(value));
-  let escrow = copy(EXAMPLE);
+  const KEPT = "backchannel.escrow";
+  let escrow = kept() || copy(EXAMPLE);
   let root = null;
   let parts = null;
 
@@ -122,8 +123,23 @@
     changed();
   }
 
+  /** The escrow this tab last held, if any. */
+  function kept() {
+    try {
+      const value = JSON.parse(window.sessionStorage.getItem(KEPT));
+      return value && typeof value === "object" && !Array.isArray(value) ? value : null;
+    } catch (exc) {
+      return null;
+    }
+  }
+
   /** The escrow object changed: redraw what is derived from it (never a field being typed in). */
   function changed() {
+    try {
+      window.sessionStorage.setItem(KEPT, JSON.stringify(escrow));
+    } catch (exc) {
+      // storage full or refused: the page still works, a reload brings back the example
+    }
     parts.deposited.replaceChildren(depositedTable());
     parts.deposit.refresh();
     parts.match.refresh();
