@@ -4,6 +4,7 @@ salt and event; the encoding ignores key order, normalises to NFC and refuses am
 from __future__ import annotations
 
 import hashlib
+import json
 import unicodedata
 
 import pytest
@@ -36,6 +37,14 @@ def test_canonical_form_by_example() -> None:
 def test_keys_sort_by_utf16_code_units_as_jcs() -> None:
     """A key above U+FFFF sorts before U+FF61 by UTF-16 units, as RFC 8785 requires."""
     assert canonical_event({"\uff61": 1, "\U0001f600": 2}) == '{"😀":2,"｡":1}'.encode()
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from('"\\\x00\x1f\x7f\u2028')))
+def test_strings_are_written_as_jcs_writes_them(text: str) -> None:
+    """Any string, escapes and controls included, is written as JCS writes its NFC form (for
+    strings, ``json.dumps`` without ASCII escaping is exactly JCS)."""
+    expected = json.dumps(unicodedata.normalize("NFC", text), ensure_ascii=False)
+    assert canonical_event({"k": text}) == f'{{"k":{expected}}}'.encode()
 
 
 @given(events, st.randoms(use_true_random=False))

@@ -304,7 +304,8 @@ class _Verifier:
             if indexes and index <= indexes[-1]:
                 raise BundleInvalid(f"entry {index}: events are not in log order")
             indexes.append(index)
-            result.acts.append(_at(f"entry {index}", lambda d=data: self._event(d, entries, tree)))
+            act = _at(f"entry {index}", lambda d=data: self._event(d, entries, checkpoint))
+            result.acts.append(act)
         result.sealed = checkpoint.size - len(indexes)
         return result
 
@@ -324,7 +325,8 @@ class _Verifier:
             found.append(device)
         return found
 
-    def _event(self, data: Mapping[str, Any], entries: list[bytes], tree: MerkleTree) -> Act:
+    def _event(self, data: Mapping[str, Any], entries: list[bytes], head: Checkpoint) -> Act:
+        """The act at one entry; ``head`` is the checkpoint the entries were checked against."""
         index = int(data["index"])
         if set(data) != _EVENT_KEYS:
             raise BundleInvalid(f"entry {index}: an event holds exactly {sorted(_EVENT_KEYS)}")
@@ -333,8 +335,8 @@ class _Verifier:
         encoded = data["event"]
         if commit(_bytes(data["salt"]), encoded) != entries[index]:
             raise BundleInvalid(f"entry {index}: the event does not open its commitment")
-        proof = InclusionProof(index, tree.size, tuple(_bytes(h) for h in data["proof"]))
-        check_inclusion(proof, leaf_hash(entries[index]), tree.root())
+        proof = InclusionProof(index, head.size, tuple(_bytes(h) for h in data["proof"]))
+        check_inclusion(proof, leaf_hash(entries[index]), head.root)
         event = codec.decode(encoded)
         if isinstance(event, CONTENT) and not self.bundle["with_content"]:
             raise BundleInvalid(f"entry {index}: a message in a bundle exported without content")
