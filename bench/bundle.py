@@ -7,7 +7,8 @@ proof and a host-signed checkpoint over all ``N`` leaves. Verification recompute
 every commitment, checks every proof, every act signature and every mandate.
 
 pymerkle has no bundle; the peer row is the part of the work it can do — verifying the same
-``N`` inclusion proofs against the same root — measured in the same run.
+``N`` inclusion proofs against the same root — measured in the same run, beside Backchannel doing
+only that part too, for a like-for-like ratio.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from backchannel.engine.rules import Label, Level, Role
 from backchannel.record import MerkleTree
 from backchannel.record.checkpoint import Checkpoint, NoteKey, sign_checkpoint
 from backchannel.record.leaf import SALT_SIZE, commit
-from backchannel.record.merkle import inclusion_proof, leaf_hash
+from backchannel.record.merkle import InclusionProof, check_inclusion, inclusion_proof, leaf_hash
 
 TALKS = "bench-talks"
 HOST_ID = "t-bench"
@@ -138,6 +139,21 @@ def _pymerkle_seconds(data: dict[str, Any]) -> float:
     return time.perf_counter() - start
 
 
+def _proofs_seconds(data: dict[str, Any]) -> float:
+    """Backchannel verifying the bundle's own inclusion proofs, and nothing else."""
+    entries = [unb64(e) for e in data["log"]["entries"]]
+    root = MerkleTree(entries).root()
+    proofs = [
+        InclusionProof(int(e["index"]), len(entries), tuple(unb64(h) for h in e["proof"]))
+        for e in data["events"]
+    ]
+    hashes = [leaf_hash(entries[proof.leaf_index]) for proof in proofs]
+    start = time.perf_counter()
+    for proof, leaf in zip(proofs, hashes, strict=True):
+        check_inclusion(proof, leaf, root)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     """Build, verify, and print one table."""
     console = Console()
@@ -149,6 +165,7 @@ def main() -> None:
     verified = bundle.loads(raw)
     ours = time.perf_counter() - start
     acts = sum(1 for a in verified.acts if a.mandate is not None)
+    proofs = _proofs_seconds(data)
     peer = _pymerkle_seconds(data)
     table = Table(title=f"bundle: offline verification of {n:,} events")
     for column in ("what", "events", "mandate checks", "seconds", "events/s"):
@@ -161,10 +178,18 @@ def main() -> None:
         f"{len(verified.acts) / ours:,.0f}",
     )
     table.add_row(
+        "Backchannel: the inclusion proofs only",
+        f"{n:,}",
+        "0",
+        f"{proofs:.2f}",
+        f"{n / proofs:,.0f}",
+    )
+    table.add_row(
         "pymerkle: the inclusion proofs only", f"{n:,}", "0", f"{peer:.2f}", f"{n / peer:,.0f}"
     )
     console.print(table)
     console.print(
-        f"Backchannel checks every proof, signature and mandate in {ours / peer:.1f}× the time "
-        "pymerkle takes for the proofs alone."
+        f"The proofs alone: Backchannel {peer / proofs:.1f}× as fast as pymerkle. Everything "
+        f"(every proof, opening, signature and mandate): {ours / peer:.1f}× pymerkle's proofs-only "
+        "time."
     )
