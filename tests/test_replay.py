@@ -8,7 +8,7 @@ from tests.test_scenario import DIRECT, MINIMAL, MUSCAT, line_of
 
 
 def test_muscat_replays_as_written_with_its_refusals() -> None:
-    """Every step of muscat-2024 behaves as the file says, including six refusals."""
+    """Every step of muscat-2024 behaves as the file says, including seven refusals."""
     transcript = replay(load(MUSCAT))
     data = transcript.to_json()
     assert transcript.as_written and data["outcome"]["as_written"]
@@ -19,6 +19,7 @@ def test_muscat_replays_as_written_with_its_refusals() -> None:
         "relay.label_forbids",
         "relay.not_mediator",
         "room.not_member",
+        "text.not_pen_holder",
     ]
 
 
@@ -56,6 +57,30 @@ def test_direct_channel_principal_replaced() -> None:
         "larijani": "sign",
         "araghchi": "propose",
     }
+
+
+def test_direct_channel_leaves_the_guarantee_clause_bracketed() -> None:
+    """CASES.md: the guarantee clause stays bracketed; the channel article, redrafted once, is
+    agreed ad referendum by both sides on its second version only."""
+    data = replay(load(DIRECT)).to_json()
+    assert data["outcome"]["articles"] == {
+        "art-channel": "agreed-ad-ref",
+        "art-guarantees": "bracketed",
+    }
+    channel, guarantees = data["text"]
+    assert (channel["number"], channel["version"]) == (1, 2)
+    assert channel["parties"] == {"iran": "agreed-ad-ref", "us": "agreed-ad-ref"}
+    assert [v["author"] for v in channel["versions"]] == ["araghchi", "araghchi"]
+    assert guarantees["brackets"] == 2
+    assert guarantees["segments"][1] == {
+        "alternatives": [
+            "as a permanent peace, not a temporary truce",
+            "by a cessation of hostilities reviewed after sixty days",
+        ]
+    }
+    assert guarantees["parties"] == {"iran": None, "us": None}
+    refused = {r["code"] for r in data["rejections"]}
+    assert {"text.bracketed", "text.stale", "text.awaiting_parties"} <= refused
 
 
 def test_unexpected_outcomes_are_reported() -> None:

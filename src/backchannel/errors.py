@@ -326,6 +326,57 @@ class ConfirmRepeated(RuleViolation):
     code = "confirm.duplicate"
 
 
+class TextMalformed(RuleViolation):
+    """An article's text has an unbalanced or nested bracket, a blank alternative, or no words."""
+
+    code = "text.malformed"
+    status = 400
+
+
+class TextNotPenHolder(RuleViolation):
+    """A party drafts the negotiating text in mediated talks, where the mediator holds the pen."""
+
+    code = "text.not_pen_holder"
+    status = 403
+
+
+class TextNotAParty(RuleViolation):
+    """The mediator consents to an article: only the parties to the text do."""
+
+    code = "text.not_a_party"
+    status = 403
+
+
+class TextStale(RuleViolation):
+    """A consent names a version of an article that is no longer its current one."""
+
+    code = "text.stale"
+
+
+class TextBracketed(RuleViolation):
+    """A party agrees an article that still holds bracketed language."""
+
+    code = "text.bracketed"
+
+
+class TextAwaitingParties(RuleViolation):
+    """An initial or signature comes before every party reached the stage it needs."""
+
+    code = "text.awaiting_parties"
+
+
+class TextDuplicate(RuleViolation):
+    """A party consents again to a version it already took that far, or a draft changes nothing."""
+
+    code = "text.duplicate"
+
+
+class TextFinal(RuleViolation):
+    """A new version of an article every party has signed."""
+
+    code = "text.final"
+
+
 # --- crypto ----------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from backchannel import engine
 from backchannel.engine import events as ev
+from backchannel.engine import text
 from backchannel.errors import RuleViolation
 from backchannel.scenario import Scenario, Step
 
@@ -66,6 +67,7 @@ class Transcript:
                 if not o.ok
             ],
             "messages": [message_json(m) for m in self.talks.messages.values()],
+            "text": text_json(self.talks),
             "visibility": engine.visibility(self.talks),
             "initiator": _initiator_json(engine.initiator(self.talks)),
             "outcome": self._outcome_json(),
@@ -95,6 +97,7 @@ class Transcript:
             ),
             "signed": sorted({f"{c.party}:{c.proposal}" for c in self.talks.consents if c.signed}),
             "confirmed": sorted({f"{c.party}:{c.proposal}" for c in self.talks.confirmations}),
+            "articles": {a.id: text.status(self.talks, a).value for a in text.articles(self.talks)},
             "summary": self.scenario.outcome,
         }
 
@@ -135,12 +138,16 @@ def describe(event: ev.Event) -> str:
         case ev.RequestContact():
             via = f" via {event.via}" if event.via else " directly"
             return f"{event.to_party}{via}"
+        case ev.DraftArticle():
+            return f"article {event.article}" + (f" ({event.title})" if event.title else "")
+        case ev.AgreeArticle() | ev.InitialArticle() | ev.SignArticle():
+            return f"article {event.article}, version {event.version}"
     return ""
 
 
 def text_of(event: ev.Event) -> str:
     """The words an event carries, if any."""
-    if isinstance(event, ev.Send | ev.Propose | ev.Relay | ev.RequestContact):
+    if isinstance(event, ev.Send | ev.Propose | ev.Relay | ev.RequestContact | ev.DraftArticle):
         return event.text
     return ""
 
@@ -174,6 +181,54 @@ def message_json(message: engine.Message) -> dict[str, Any]:
         "source": message.source,
         "relayed_by": message.relayed_by,
     }
+
+
+def text_json(talks: engine.Talks) -> list[dict[str, Any]]:
+    """The negotiating text as every ``--json`` output prints it: articles in order, each with
+    its status, its current words split into agreed language and brackets, each party's stage on
+    that version, and every earlier version."""
+    out = []
+    for article in text.articles(talks):
+        current = article.current
+        out.append(
+            {
+                "id": article.id,
+                "number": article.position,
+                "title": article.title,
+                "status": text.status(talks, article).value,
+                "version": current.number,
+                "text": current.text,
+                "lang": current.lang,
+                "segments": [
+                    s
+                    if isinstance(s, str)
+                    else {"alternatives": [a.strip() for a in s.alternatives]}
+                    for s in text.parse(current.text)
+                ],
+                "brackets": text.brackets(current.text),
+                "parties": {
+                    party: None
+                    if (stage := text.party_stage(article, party)) is None
+                    else stage.value
+                    for party in text.consenting_parties(talks)
+                },
+                "versions": [
+                    {
+                        "version": v.number,
+                        "author": v.author,
+                        "at": v.at.isoformat(),
+                        "lang": v.lang,
+                        "text": v.text,
+                    }
+                    for v in article.versions
+                ],
+            }
+        )
+    return out
+
+
+def _value(stage: engine.ArticleStatus | None) -> str | None:
+    return None if stage is None else stage.value
 
 
 def _initiator_json(found: engine.Initiator | None) -> dict[str, Any] | None:

@@ -145,6 +145,12 @@ def _enum(kind: Callable[[str], Any], what: str) -> Callable[[Any], Any]:
     return parse
 
 
+def _version(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("must be a version number (1, 2, …)")
+    return value
+
+
 _LEVEL = _enum(Level.parse, "mandate level (observe, speak, propose, accept, sign)")
 _LABEL = _enum(Label, "carry label (mediator-only, carry-gist, carry-verbatim)")
 _MODE = _enum(RelayMode, "relay mode (verbatim, gist)")
@@ -159,6 +165,10 @@ _MESSAGE: tuple[_Spec, ...] = (
     ("text", "text", _text, True),
     ("label", "label", _LABEL, True),
     ("lang", "lang", _text, False),
+)
+_ARTICLE: tuple[_Spec, ...] = (
+    ("article", "article", _ident, True),
+    ("version", "version", _version, True),
 )
 _STEPS: dict[str, tuple[type[ev.Event], str | None, tuple[_Spec, ...]]] = {
     "request_contact": (
@@ -186,6 +196,19 @@ _STEPS: dict[str, tuple[type[ev.Event], str | None, tuple[_Spec, ...]]] = {
     "accept": (ev.Accept, None, (("proposal", "proposal", _ident, True),)),
     "sign": (ev.Sign, None, (("proposal", "proposal", _ident, True),)),
     "confirm": (ev.Confirm, None, (("proposal", "proposal", _ident, True),)),
+    "draft_article": (
+        ev.DraftArticle,
+        None,
+        (
+            ("article", "article", _ident, True),
+            ("text", "text", _text, True),
+            ("title", "title", _text, False),
+            ("lang", "lang", _text, False),
+        ),
+    ),
+    "agree_article": (ev.AgreeArticle, None, _ARTICLE),
+    "initial_article": (ev.InitialArticle, None, _ARTICLE),
+    "sign_article": (ev.SignArticle, None, _ARTICLE),
     "grant": (
         ev.Grant,
         "grant",

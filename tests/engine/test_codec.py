@@ -37,6 +37,7 @@ FIELD_STRATEGIES = {
     "text": texts,
     "name": texts,
     "lang": st.sampled_from(["", "en", "ar", "fa"]),
+    "version": st.integers(min_value=1, max_value=2**53 - 1),
 }
 
 
@@ -66,8 +67,14 @@ def test_encoding_is_record_canonical(event: ev.Event) -> None:
 
 
 def test_every_action_has_a_codec() -> None:
-    """Each event class the engine handles can be encoded and decoded."""
-    assert len(codec.EVENT_TYPES) == 17
+    """Each event class the engine handles can be encoded and decoded, under its own action."""
+    classes = {
+        cls
+        for cls in vars(ev).values()
+        if isinstance(cls, type) and issubclass(cls, ev.Event) and cls is not ev.Event
+    }
+    assert set(codec.EVENT_TYPES.values()) == classes
+    assert all(action is cls.action for action, cls in codec.EVENT_TYPES.items())
 
 
 GOOD = codec.encode(
@@ -102,6 +109,22 @@ def test_malformed_events_name_the_field(change: dict, field: str) -> None:
     with pytest.raises(EventMalformed) as caught:
         codec.decode({**GOOD, **change})
     assert caught.value.field == field
+
+
+ARTICLE_CONSENT = codec.encode(
+    ev.AgreeArticle(
+        at=datetime(2026, 3, 18, 11, 55, tzinfo=UTC), actor="us-p", article="a1", version=2
+    )
+)
+
+
+@pytest.mark.parametrize("version", ["2", 0, -1, True, 2.0, 2**53, None])
+def test_a_version_is_a_whole_positive_number(version: object) -> None:
+    """A version must be an I-JSON safe positive integer: no string, bool, float or zero."""
+    with pytest.raises(EventMalformed) as caught:
+        codec.decode({**ARTICLE_CONSENT, "version": version})
+    assert caught.value.field == "version"
+    assert codec.decode(ARTICLE_CONSENT).version == 2  # type: ignore[attr-defined]
 
 
 def test_missing_field_is_refused() -> None:

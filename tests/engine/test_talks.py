@@ -679,7 +679,7 @@ def test_mediator_and_recipient_views_agree_on_consent() -> None:
 
 
 def test_every_rule_code_has_a_test_here() -> None:
-    """Each code the engine can raise is asserted by at least one test in this module."""
+    """Each code the engine can raise is asserted by at least one test here or in a named file."""
     from pathlib import Path
 
     from backchannel.scenario import RULE_CODES
@@ -689,6 +689,8 @@ def test_every_rule_code_has_a_test_here() -> None:
     tokens = here.parents[1] / "authority" / "test_token.py"
     # Checks only a receiving client can make (a verbatim carry's signed original): tests/client.
     verbatim = here.parents[1] / "client" / "test_verbatim.py"
-    source = "".join(p.read_text(encoding="utf-8") for p in (here, tokens, verbatim))
+    # The negotiating text's rules: tests/engine/test_text.py.
+    text = here.parent / "test_text.py"
+    source = "".join(p.read_text(encoding="utf-8") for p in (here, tokens, verbatim, text))
     untested = sorted(code for code in RULE_CODES - {"rule.violation"} if f'"{code}"' not in source)
     assert untested == []

@@ -28,12 +28,12 @@ from typing import Any
 
 from backchannel import authority
 from backchannel.client.directory import Directory, Introduction
-from backchannel.client.participant import Participant, signed
+from backchannel.client.participant import FORMAL, Participant, signed
 from backchannel.client.witness import witness_key
 from backchannel.crypto.signed import SignedAct, b64, canonical_json, unb64, verify_act
 from backchannel.engine import codec
 from backchannel.engine import events as ev
-from backchannel.engine.rules import REQUIRED_LEVEL, Level, Stage
+from backchannel.engine.rules import ARTICLE_STAGES, REQUIRED_LEVEL, Level, Stage
 from backchannel.errors import BackchannelError, BundleInvalid
 from backchannel.record.checkpoint import (
     Checkpoint,
@@ -48,8 +48,9 @@ from backchannel.record.tree import MerkleTree
 
 FORMAT = "backchannel-record/v1"
 
-#: Events whose words are the talks' content: opened in a bundle only ``with_content``.
-CONTENT = (ev.Send, ev.Propose, ev.Relay, ev.Carry)
+#: Events whose words are the talks' content: opened in a bundle only ``with_content``. A draft of
+#: the negotiating text is content too, but a formal act: signed, and checked against a mandate.
+CONTENT = (ev.Send, ev.Propose, ev.Relay, ev.Carry, ev.DraftArticle)
 
 #: What each consent act does to an offer (VCLT: ad referendum, signature, later confirmation).
 STAGES = {
@@ -95,8 +96,14 @@ class Act:
             data["proposal"] = getattr(self.event, "proposal", None)
         if isinstance(self.event, ev.Confirm):
             data["confirms"] = self.confirms
-        if isinstance(self.event, ev.RequestContact):
-            data["to_party"], data["via"] = self.event.to_party, self.event.via
+        event = self.event
+        if isinstance(event, ev.RequestContact):
+            data["to_party"], data["via"] = event.to_party, event.via
+        if isinstance(event, ev.DraftArticle):
+            data["article"] = event.article
+        if isinstance(event, ev.ArticleConsent):
+            data["article"], data["version"] = event.article, event.version
+            data["stage"] = ARTICLE_STAGES[event.action][0].value
         return data
 
 
@@ -355,7 +362,7 @@ class _Verifier:
             return Act(index, event, party, None)
         identity = self.directory.identity_of(event.actor)
         verify_act(SignedAct(dict(encoded), identity, _bytes(data["act"] or "")), identity)
-        if isinstance(event, CONTENT):
+        if isinstance(event, CONTENT) and not isinstance(event, FORMAL):
             return Act(index, event, party, None)  # words signed to be carried verbatim
         if isinstance(event, ev.Grant):
             self._grant(index, event, data.get("mandate"))

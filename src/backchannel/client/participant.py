@@ -4,12 +4,12 @@ The device is the trust boundary. Before sending, it applies the event to **its 
 talks with the engine — an event the rules refuse never leaves the device. It then encrypts each
 recipient's form of the event (:func:`engine.audience.audience`) to that recipient's devices only,
 in one request to the host. **Formal acts** (membership, mandates, devices, rooms, contact
-requests, acceptances, signatures, confirmations) are also signed with the actor's identity key;
-messages are not (deniable). A grant, and a root's confirmation, also carry a mandate token
-(:mod:`backchannel.client.mandates`). On sync it decrypts each delivery, checks the sender's
-device belongs to the event's actor, checks formal acts' signatures and tokens, and applies the
-event to its view — or **drops and reports** it when any check or rule fails, whatever the
-sender's client claimed.
+requests, acceptances, signatures, confirmations, the negotiating text's drafts and consents)
+are also signed with the actor's identity key; messages are not (deniable). A grant, and a root's
+confirmation, also carry a mandate token (:mod:`backchannel.client.mandates`). On sync it
+decrypts each delivery, checks the sender's device belongs to the event's actor, checks formal
+acts' signatures and tokens, and applies the event to its view — or **drops and reports** it
+when any check or rule fails, whatever the sender's client claimed.
 
 A device seen for the first time first receives the sender's **backlog**: the earlier formal acts
 its party may know (:func:`party_receives`), each still signed by its original actor, so the
@@ -65,6 +65,10 @@ FORMAL = (
     ev.Accept,
     ev.Sign,
     ev.Confirm,
+    ev.DraftArticle,
+    ev.AgreeArticle,
+    ev.InitialArticle,
+    ev.SignArticle,
 )
 
 

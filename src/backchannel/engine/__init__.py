@@ -5,10 +5,22 @@
 :mod:`backchannel.engine.rules`. Client and server share this engine so both enforce the same rules.
 """
 
-from backchannel.engine import codec, events
+from backchannel.engine import codec, events, text
 from backchannel.engine.mandate import Lapse, Standing, holders, standing
-from backchannel.engine.rules import Action, Label, Level, RelayMode, Role, RoomKind, Stage
+from backchannel.engine.rules import (
+    Action,
+    ArticleStatus,
+    Label,
+    Level,
+    RelayMode,
+    Role,
+    RoomKind,
+    Stage,
+)
 from backchannel.engine.state import (
+    Article,
+    ArticleConsent,
+    ArticleVersion,
     Confirmation,
     Consent,
     ContactRequest,
@@ -26,6 +38,10 @@ from backchannel.engine.view import Initiator, initiator, messages_for, stage, v
 
 __all__ = [
     "Action",
+    "Article",
+    "ArticleConsent",
+    "ArticleStatus",
+    "ArticleVersion",
     "Confirmation",
     "Consent",
     "ContactRequest",
@@ -55,5 +71,6 @@ __all__ = [
     "origin",
     "stage",
     "standing",
+    "text",
     "visibility",
 ]

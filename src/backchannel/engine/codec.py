@@ -1,9 +1,10 @@
 """Events as plain JSON-able dicts, and back: the one encoding the wire and the record share.
 
 ``encode`` writes every field of an event, with its ``action``; times become ISO 8601 strings with
-their offset, levels and labels their names. ``decode`` is strict — unknown actions, missing or
-extra fields, wrong types and times without an offset are refused with :class:`EventMalformed`
-naming the field — because its input comes from other devices and must not be trusted. The output
+their offset, levels and labels their names, version numbers stay integers. ``decode`` is strict
+— unknown actions, missing or extra fields, wrong types and times without an offset are refused
+with :class:`EventMalformed` naming the field — because its input comes from other devices and
+must not be trusted. The output
 of ``encode`` is accepted by :func:`backchannel.record.leaf.canonical_event`.
 """
 
@@ -21,7 +22,7 @@ from backchannel.engine import events as ev
 from backchannel.engine.rules import Action, Label, Level, RelayMode, Role, RoomKind
 from backchannel.errors import EventMalformed
 
-Encoded = dict[str, str | bool | None]
+Encoded = dict[str, str | bool | int | None]
 
 #: Every event class, by the action it performs.
 EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
@@ -43,6 +44,10 @@ EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
         ev.Accept,
         ev.Sign,
         ev.Confirm,
+        ev.DraftArticle,
+        ev.AgreeArticle,
+        ev.InitialArticle,
+        ev.SignArticle,
         ev.RequestContact,
     )
 }
@@ -61,6 +66,7 @@ def _schema(cls: type[ev.Event]) -> dict[str, tuple[Any, bool]]:
 _SCHEMAS = {action: _schema(cls) for action, cls in EVENT_TYPES.items()}
 
 _MAX_TEXT = 64 * 1024
+_MAX_INT = 2**53
 
 
 def encode(event: ev.Event) -> Encoded:
@@ -94,10 +100,10 @@ def decode(data: Mapping[str, Any]) -> ev.Event:
     return cls(**values)
 
 
-def _encode_value(value: Any) -> str | bool | None:
+def _encode_value(value: Any) -> str | bool | int | None:
     if isinstance(value, Enum):
         return value.label if isinstance(value, Level) else str(value.value)
-    if value is None or isinstance(value, str | bool):
+    if value is None or isinstance(value, str | bool | int):
         return value
     if isinstance(value, datetime):
         return value.isoformat()
@@ -113,6 +119,11 @@ def _decode_value(name: str, raw: Any, hint: Any) -> Any:
     if bool in options:
         if not isinstance(raw, bool):
             raise EventMalformed(name, "must be true or false")
+        return raw
+    if int in options:
+        # A version number: JSON's bool is no number here, and it must stay I-JSON safe.
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < _MAX_INT:
+            raise EventMalformed(name, f"must be a whole number from 1 to {_MAX_INT - 1}")
         return raw
     if not isinstance(raw, str):
         raise EventMalformed(name, "must be a string")

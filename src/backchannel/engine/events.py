@@ -198,6 +198,50 @@ class Confirm(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DraftArticle(Event):
+    """The pen-holder writes ``article`` of the negotiating text: a new article, or the next
+    version of one. Square brackets mark language not agreed yet; ``[a | b]`` offers alternatives.
+    An empty ``title`` keeps the article's title."""
+
+    article: str
+    text: str
+    title: str = ""
+    lang: str = ""
+    action: ClassVar[Action] = Action.DRAFT_ARTICLE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgreeArticle(Event):
+    """The actor's party agrees ``version`` of ``article`` ad referendum."""
+
+    article: str
+    version: int
+    action: ClassVar[Action] = Action.AGREE_ARTICLE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InitialArticle(Event):
+    """The actor initials ``version`` of ``article`` for its party, authenticating the text."""
+
+    article: str
+    version: int
+    action: ClassVar[Action] = Action.INITIAL_ARTICLE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignArticle(Event):
+    """The actor signs ``version`` of ``article`` for its party."""
+
+    article: str
+    version: int
+    action: ClassVar[Action] = Action.SIGN_ARTICLE
+
+
+#: The acts by which a party consents to an article.
+ArticleConsent = AgreeArticle | InitialArticle | SignArticle
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RequestContact(Event):
     """The actor asks ``to_party`` to open talks, directly (``via`` None) or through a mediator."""
 

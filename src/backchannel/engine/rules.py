@@ -16,6 +16,11 @@
   accepts it ad referendum, a member signs it, and the party's **root authority** confirms what
   its member accepted ad referendum. Confirmation is the root's own act (:data:`ROOT_ONLY`): no
   member's mandate, however wide, reaches it.
+- The **negotiating text** is one draft of articles. The mediator holds the pen (any party does in
+  talks without one): drafting needs ``propose``. Each party consents to an article's current
+  version in order (:data:`ARTICLE_STAGES`): ad referendum (``accept``) once no bracket is left,
+  initialled (``accept``) once every party agreed, signed (``sign``) once every party initialled.
+  A new version starts its consents afresh; an article every party signed is final.
 """
 
 from __future__ import annotations
@@ -88,6 +93,10 @@ class Action(StrEnum):
     ACCEPT = "accept"
     SIGN = "sign"
     CONFIRM = "confirm"
+    DRAFT_ARTICLE = "draft_article"
+    AGREE_ARTICLE = "agree_article"
+    INITIAL_ARTICLE = "initial_article"
+    SIGN_ARTICLE = "sign_article"
     GRANT = "grant"
     REVOKE = "revoke"
     ADD_DEVICE = "add_device"
@@ -110,6 +119,10 @@ REQUIRED_LEVEL: Mapping[Action, Level] = {
     Action.ACCEPT: Level.ACCEPT,
     Action.SIGN: Level.SIGN,
     Action.CONFIRM: Level.SIGN,  # and by a root only: see ROOT_ONLY
+    Action.DRAFT_ARTICLE: Level.PROPOSE,
+    Action.AGREE_ARTICLE: Level.ACCEPT,
+    Action.INITIAL_ARTICLE: Level.ACCEPT,
+    Action.SIGN_ARTICLE: Level.SIGN,
     Action.GRANT: Level.OBSERVE,
     Action.REVOKE: Level.OBSERVE,
     Action.ADD_DEVICE: Level.OBSERVE,
@@ -141,6 +154,29 @@ STAGE_OF: Mapping[Action, Stage] = {
     Action.SIGN: Stage.SIGNED,
     Action.CONFIRM: Stage.CONFIRMED,
 }
+
+
+class ArticleStatus(StrEnum):
+    """Where an article of the negotiating text stands, for all parties together."""
+
+    BRACKETED = "bracketed"  # language in square brackets is not agreed yet
+    CLEAN = "clean"  # no bracket left; not every party has agreed it ad referendum
+    AGREED_AD_REF = "agreed-ad-ref"  # every party agreed it, subject to its principal
+    INITIALLED = "initialled"  # every party initialled it: the text is authenticated
+    SIGNED = "signed"  # every party signed it: final, no new version
+
+
+#: A party's consents to an article version, in the order they must come, each with the status
+#: every party must have reached before it (``None``: no bracket left is enough).
+ARTICLE_STAGES: Mapping[Action, tuple[ArticleStatus, ArticleStatus | None]] = {
+    Action.AGREE_ARTICLE: (ArticleStatus.AGREED_AD_REF, None),
+    Action.INITIAL_ARTICLE: (ArticleStatus.INITIALLED, ArticleStatus.AGREED_AD_REF),
+    Action.SIGN_ARTICLE: (ArticleStatus.SIGNED, ArticleStatus.INITIALLED),
+}
+
+#: The statuses in order, from the first draft to the final text.
+ARTICLE_STATUS_ORDER: tuple[ArticleStatus, ...] = tuple(ArticleStatus)
+
 
 #: Which relay modes each carry label allows.
 RELAY_MODES: Mapping[Label, frozenset[RelayMode]] = {

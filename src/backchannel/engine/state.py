@@ -12,7 +12,15 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from backchannel.engine.rules import Action, Label, Level, RelayMode, Role, RoomKind
+from backchannel.engine.rules import (
+    Action,
+    ArticleStatus,
+    Label,
+    Level,
+    RelayMode,
+    Role,
+    RoomKind,
+)
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -132,6 +140,44 @@ class Confirmation:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleVersion:
+    """One version of an article, as its pen-holder wrote it (brackets included)."""
+
+    number: int
+    text: str
+    author: str
+    at: datetime
+    lang: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleConsent:
+    """A party agreed, initialled or signed one version of an article."""
+
+    party: str
+    member: str
+    version: int
+    stage: ArticleStatus
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article of the negotiating text: every version, and every party's consents to them."""
+
+    id: str
+    title: str
+    position: int  # order in the text: articles are numbered as they were first drafted
+    versions: tuple[ArticleVersion, ...]
+    consents: tuple[ArticleConsent, ...] = ()
+
+    @property
+    def current(self) -> ArticleVersion:
+        """The latest version: the only one a party can still consent to."""
+        return self.versions[-1]
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One accepted event in order: its sequence number, time, actor and action."""
 
@@ -156,6 +202,7 @@ class Talks:
     contacts: tuple[ContactRequest, ...] = ()
     consents: tuple[Consent, ...] = ()
     confirmations: tuple[Confirmation, ...] = ()
+    articles: Mapping[str, Article] = field(default_factory=lambda: _EMPTY)
     log: tuple[Entry, ...] = ()
 
     @property
@@ -185,7 +232,8 @@ class Talks:
         return next((p for p in self.parties.values() if p.role is Role.MEDIATOR), None)
 
     def used_ids(self) -> frozenset[str]:
-        """Every id already taken, across parties, members, devices, grants, rooms and messages."""
+        """Every id already taken, across parties, members, devices, grants, rooms, messages and
+        articles."""
         ids: set[str] = set()
         for table in (
             self.parties,
@@ -194,6 +242,7 @@ class Talks:
             self.grants,
             self.rooms,
             self.messages,
+            self.articles,
         ):
             ids.update(table)
         ids.update(c.id for c in self.contacts)

@@ -12,12 +12,16 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from backchannel.engine import events as ev
+from backchannel.engine import text as draft
 from backchannel.engine.mandate import Lapse, standing
 from backchannel.engine.rules import (
+    ARTICLE_STAGES,
+    ARTICLE_STATUS_ORDER,
     PRIVATE_ROOM_KINDS,
     RELAY_MODES,
     REQUIRED_LEVEL,
     ROOT_ONLY,
+    ArticleStatus,
     Label,
     Level,
     RelayMode,
@@ -26,6 +30,9 @@ from backchannel.engine.rules import (
     may_be_in_room,
 )
 from backchannel.engine.state import (
+    Article,
+    ArticleConsent,
+    ArticleVersion,
     Confirmation,
     Consent,
     ContactRequest,
@@ -60,6 +67,13 @@ from backchannel.errors import (
     RelaySameRoom,
     RoomComposition,
     SendLabelForbids,
+    TextAwaitingParties,
+    TextBracketed,
+    TextDuplicate,
+    TextFinal,
+    TextNotAParty,
+    TextNotPenHolder,
+    TextStale,
     UnknownEntity,
 )
 
@@ -559,6 +573,94 @@ def _confirm(talks: Talks, e: ev.Confirm) -> Talks:
         proposal=accepted.proposal, copy=seen.id, party=e.actor, member=accepted.member, at=e.at
     )
     return replace(talks, confirmations=(*talks.confirmations, confirmation))
+
+
+# --- the negotiating text --------------------------------------------------------------------
+
+
+@_handles(ev.DraftArticle)
+def _draft_article(talks: Talks, e: ev.DraftArticle) -> Talks:
+    # The single negotiating text: in mediated talks the mediator alone holds the pen, and the
+    # parties' language reaches it as offers; without a mediator any party's drafter does.
+    existing = talks.articles.get(e.article)
+    if existing is None:
+        _fresh(talks, e.article)
+    _acting(talks, e)
+    mediator = talks.mediator
+    if mediator is not None and _actor_party(talks, e.actor) != mediator.id:
+        raise TextNotPenHolder(
+            f"{mediator.id} mediates and holds the pen; send your language to it as an offer"
+        )
+    draft.parse(e.text)
+    version = ArticleVersion(number=1, text=e.text, author=e.actor, at=e.at, lang=e.lang)
+    if existing is None:
+        article = Article(
+            id=e.article,
+            title=e.title,
+            position=len(talks.articles) + 1,
+            versions=(version,),
+        )
+    else:
+        if draft.status(talks, existing) is ArticleStatus.SIGNED:
+            raise TextFinal(f"every party signed article {e.article!r}; it is final")
+        current = existing.current
+        if e.text == current.text and e.title in ("", existing.title):
+            raise TextDuplicate(f"this draft of {e.article!r} changes nothing")
+        article = replace(
+            existing,
+            title=e.title or existing.title,
+            versions=(*existing.versions, replace(version, number=current.number + 1)),
+        )
+    return replace(talks, articles=_with(talks.articles, e.article, article))
+
+
+def _article_consent(talks: Talks, e: ev.ArticleConsent) -> Talks:
+    article = _get(talks.articles, e.article, "article")
+    _acting(talks, e)
+    party = _actor_party(talks, e.actor)
+    if talks.parties[party].role is Role.MEDIATOR:
+        raise TextNotAParty("the mediator holds the pen; only the parties consent to the text")
+    if e.version != article.current.number:
+        raise TextStale(
+            f"article {article.id!r} is at version {article.current.number}, not {e.version}"
+        )
+    stage, needs = ARTICLE_STAGES[e.action]
+    reached = draft.party_stage(article, party)
+    if reached is not None and ARTICLE_STATUS_ORDER.index(reached) >= ARTICLE_STATUS_ORDER.index(
+        stage
+    ):
+        raise TextDuplicate(f"{party} already {reached.value} version {e.version} of {e.article!r}")
+    if needs is None:
+        left = draft.brackets(article.current.text)
+        if left:
+            raise TextBracketed(
+                f"article {article.id!r} still holds {left} bracket(s); agree it once none is left"
+            )
+    else:
+        waiting = draft.waiting_for(talks, article, needs)
+        if waiting:
+            raise TextAwaitingParties(
+                f"{e.action.value} needs every party at {needs.value} on article "
+                f"{article.id!r}; waiting for {', '.join(waiting)}"
+            )
+    consent = ArticleConsent(party=party, member=e.actor, version=e.version, stage=stage, at=e.at)
+    consented = replace(article, consents=(*article.consents, consent))
+    return replace(talks, articles=_with(talks.articles, article.id, consented))
+
+
+@_handles(ev.AgreeArticle)
+def _agree_article(talks: Talks, e: ev.AgreeArticle) -> Talks:
+    return _article_consent(talks, e)
+
+
+@_handles(ev.InitialArticle)
+def _initial_article(talks: Talks, e: ev.InitialArticle) -> Talks:
+    return _article_consent(talks, e)
+
+
+@_handles(ev.SignArticle)
+def _sign_article(talks: Talks, e: ev.SignArticle) -> Talks:
+    return _article_consent(talks, e)
 
 
 # --- contact ---------------------------------------------------------------------------------
