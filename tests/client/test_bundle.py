@@ -100,10 +100,48 @@ def test_words_to_carry_verbatim_are_signed_and_others_are_not(
 def test_messages_are_sealed_unless_exported_with_content(
     replayed: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
-    data, _ = replayed
+    data, transcript = replayed
     actions = {e["event"]["action"] for e in data["events"]}
-    assert not actions & {"send", "propose", "relay", "carry"}
+    assert not actions & {"send", "propose", "relay", "carry", "draft_article"}
     assert "request_contact" in actions
+    if transcript["outcome"]["articles"].get("art-channel") == "agreed-ad-ref":
+        assert "agree_article" in actions  # a consent names article and version, not words
+
+
+@pytest.fixture(scope="module")
+def direct_text(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The direct channel's bundle with content: the negotiating text's drafts opened."""
+    scratch = tmp_path_factory.mktemp("bundle-text")
+    with temporary_host(f"sqlite:///{scratch}/host.db") as url:
+        stacked = run(load(SCENARIOS / "direct-channel-2026.toml"), url)
+        data = stacked.export_record(with_content=True)
+        stacked.close()
+    return data
+
+
+def test_every_version_of_the_text_is_signed_by_its_drafter(direct_text: dict[str, Any]) -> None:
+    """Each draft verifies by its drafter's signature and 'propose' mandate; each consent names
+    the version it agreed; a draft stripped of its signature fails."""
+    verified = bundle.verify(direct_text)
+    drafts = [a for a in verified.acts if isinstance(a.event, ev.DraftArticle)]
+    assert [(a.event.actor, a.to_json()["article"]) for a in drafts] == [
+        ("araghchi", "art-channel"),
+        ("witkoff", "art-guarantees"),
+        ("araghchi", "art-channel"),
+    ]
+    assert all(a.mandate is not None and a.mandate.last.level >= Level.PROPOSE for a in drafts)
+    agreed = [a.to_json() for a in verified.acts if isinstance(a.event, ev.AgreeArticle)]
+    assert [(a["party"], a["version"], a["stage"]) for a in agreed] == [
+        ("us", 2, "agreed-ad-ref"),
+        ("iran", 2, "agreed-ad-ref"),
+    ]
+    tampered = json.loads(bundle.dumps(direct_text))
+    index = next(
+        i for i, e in enumerate(tampered["events"]) if e["event"]["action"] == "draft_article"
+    )
+    tampered["events"][index]["act"] = None
+    with pytest.raises(BundleInvalid):
+        bundle.verify(tampered)
 
 
 @settings(
