@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.test_scenario import MINIMAL, MUSCAT, line_of
 
-KEYS = {"talks", "events", "rejections", "visibility", "initiator", "outcome"}
+KEYS = {"talks", "events", "rejections", "visibility", "initiator", "outcome", "text"}
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -43,6 +43,7 @@ def test_simulate_human_transcript_shows_arabic_and_refusals() -> None:
     assert result.returncode == 0, result.stderr
     assert "relay.label_forbids" in result.stdout and "مطلب إيران" in result.stdout
     assert "Initiator:" in result.stdout
+    assert "Article 1 Red Sea shipping: bracketed (version 1)" in result.stdout
 
 
 def test_simulate_exit_1_when_a_step_misbehaves(tmp_path: Path) -> None:

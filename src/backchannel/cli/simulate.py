@@ -111,6 +111,11 @@ def _print(transcript: Transcript) -> None:
             f"[bold]Initiator:[/] {first['member'] or first['party'] + ' (root)'} of "
             f"{first['party']} asked {first['to_party']} {via}, at {first['at']}"
         )
+    for article in data["text"]:
+        console.print(
+            f"[bold]Article {article['number']}[/] {article['title'] or article['id']}: "
+            f"{article['status']} (version {article['version']})"
+        )
     outcome = data["outcome"]
     console.print(
         f"[bold]Steps:[/] {outcome['steps']}, accepted {outcome['accepted']}, "
