@@ -16,6 +16,7 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from backchannel.cli.app import EXIT_FAILED, app, console, emit_json
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, failures, opened
@@ -148,6 +149,13 @@ def show(data: dict[str, Any], *, as_json: bool) -> None:
                 [f"{act['party']} root", *(f"{x['member']} ({x['level']})" for x in mandate)]
             )
         )
-        what = act["action"] + (f" [{act['stage']}]" if "stage" in act else "")
-        table.add_row(str(act["index"]), act["at"], act["actor"], act["party"], what, chain or "")
+        what = act["action"]
+        if "article" in act:  # an act on the negotiating text names the article and version
+            what += f" {act['article']}" + (f" v{act['version']}" if "version" in act else "")
+        if "stage" in act:
+            what += f" [{act['stage']}]"
+        # Text, not markup: "[agreed-ad-ref]" would otherwise be read as a style and vanish.
+        table.add_row(
+            str(act["index"]), act["at"], act["actor"], act["party"], Text(what), chain or ""
+        )
     console.print(table)
