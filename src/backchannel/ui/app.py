@@ -12,6 +12,7 @@ page translates. The browser talks only to this process; the process alone talks
     POST /api/contact  {talks, to, via, text}: a contact request (signed, in the record)
     GET  /api/events   server-sent events: ``changed`` and ``host`` notices, no message text
     …    /api/mandates  the Mandates page: grant and revoke (:mod:`ui.mandates`)
+    …    /api/text      the Text page: the negotiating text, drafting and consents (:mod:`ui.text`)
     POST /api/analysis  the Analysis page: a problem's frontier and fair points (:mod:`ui.analysis`)
     POST /api/escrow/match  the Escrow page: match sealed commitments (:mod:`ui.escrow`)
     …    /api/record    the Record page: status, timeline, export (:mod:`ui.record`)
@@ -41,14 +42,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backchannel.client.profile import Profile
 from backchannel.errors import BackchannelError
 from backchannel.server.problems import from_http_exception, problem_response
-from backchannel.ui import analysis, escrow, i18n, mandates, record
+from backchannel.ui import analysis, escrow, i18n, mandates, record, text
 from backchannel.ui.auth import TokenGate
 from backchannel.ui.feed import Feed, Notice
 from backchannel.ui.forms import parse_contact, parse_relay, parse_send
 from backchannel.ui.session import DeviceSession
 
 #: The pages after Rooms, in the order the navigation lists them; each is ``static/<page>.js``.
-PAGES = ("mandates", "record", "analysis", "escrow")
+PAGES = ("mandates", "text", "record", "analysis", "escrow")
 #: Seconds between keep-alive comments on an idle event stream.
 KEEP_ALIVE = 15
 #: The largest request body the API reads.
@@ -131,6 +132,7 @@ def create_app(profile: Profile, token: str, *, poll_seconds: int = 20) -> Starl
         Route("/api/contact", contact, methods=["POST"]),
         Route("/api/events", events, methods=["GET"]),
         *mandates.routes(session),
+        *text.routes(session),
         *analysis.routes(),
         *escrow.routes(),
         *record.routes(session),

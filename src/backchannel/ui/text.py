@@ -1,0 +1,243 @@
+"""The Text page's API: the single negotiating text of each talks, and acting on it.
+
+    GET  /api/text[?talks=…]   per talks: the articles exactly as every ``--json`` output prints
+                               them (:func:`replay.text_json`), and what this device may do: draft
+                               (``pen``, else ``pen_refused``) and, per article, agree / initial /
+                               sign (``may``: null, or the refusal's code and sentence)
+    POST /api/text/draft       {talks, article, text, title?, lang?}: a new article, or the next
+                               version of one
+    POST /api/text/agree       {talks, article, version}: agree that version ad referendum
+    POST /api/text/initial     {talks, article, version}
+    POST /api/text/sign        {talks, article, version}
+
+The device acts as its member, exactly as the CLI does. What it may do is never worked out here:
+each act is tried on the device's own engine view (:func:`engine.apply` on a copy that is then
+thrown away), so a button is disabled for the very reason the engine would refuse it, in the
+engine's words. A consent names the version it consents to: the page sends the one it showed,
+and a newer draft in between makes the engine refuse it (``text.stale``) rather than consent to
+words the user never saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from backchannel import engine
+from backchannel.client.participant import Participant
+from backchannel.engine import events as ev
+from backchannel.errors import FormInvalid, RuleViolation
+from backchannel.replay import text_json
+from backchannel.ui.api import blocking, json_response, read_body
+from backchannel.ui.feed import Notice
+from backchannel.ui.forms import MAX_TEXT, json_object, text_field
+from backchannel.ui.session import DeviceSession
+
+#: The consents, by the name the routes and the page use, in the order they must come.
+CONSENTS: Mapping[str, type[ev.ArticleConsent]] = {
+    "agree": ev.AgreeArticle,
+    "initial": ev.InitialArticle,
+    "sign": ev.SignArticle,
+}
+
+
+def routes(session: DeviceSession) -> list[Route]:
+    """The page's routes over ``session``."""
+
+    async def overview(request: Request) -> Response:
+        alias = request.query_params.get("talks")
+        return json_response(await blocking(lambda: text_page_json(session, alias)))
+
+    async def draft_route(request: Request) -> Response:
+        form = parse_draft(await read_body(request))
+        return json_response(await blocking(lambda: draft(session, form)))
+
+    def consent_route(name: str) -> Route:
+        async def endpoint(request: Request) -> Response:
+            form = parse_consent(await read_body(request), name)
+            return json_response(await blocking(lambda: consent(session, form)))
+
+        return Route(f"/api/text/{name}", endpoint, methods=["POST"])
+
+    return [
+        Route("/api/text", overview, methods=["GET"]),
+        Route("/api/text/draft", draft_route, methods=["POST"]),
+        *(consent_route(name) for name in CONSENTS),
+    ]
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DraftForm:
+    """Write ``article`` of ``talks``: its first version, or its next one."""
+
+    talks: str
+    article: str
+    text: str
+    title: str = ""
+    lang: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentForm:
+    """Consent (``kind``: agree, initial or sign) to ``version`` of ``article`` of ``talks``."""
+
+    talks: str
+    kind: str
+    article: str
+    version: int
+
+
+def parse_draft(body: bytes) -> DraftForm:
+    """A draft request; :class:`FormInvalid` names the first bad field."""
+    data = json_object(body)
+    return DraftForm(
+        talks=text_field(data, "talks"),
+        article=text_field(data, "article", limit=64),
+        text=text_field(data, "text", limit=MAX_TEXT),
+        title=text_field(data, "title", required=False),
+        lang=text_field(data, "lang", required=False, limit=16),
+    )
+
+
+def parse_consent(body: bytes, kind: str) -> ConsentForm:
+    """A consent request; the version is required (a consent never means "whatever is
+    current"); :class:`FormInvalid` names the first bad field."""
+    data = json_object(body)
+    return ConsentForm(
+        talks=text_field(data, "talks"),
+        kind=kind,
+        article=text_field(data, "article", limit=64),
+        version=_version(data, "version"),
+    )
+
+
+def _version(data: dict[str, Any], name: str) -> int:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise FormInvalid(name, "give the version you consent to (a whole number from 1)")
+    return value
+
+
+# --- acting ----------------------------------------------------------------------------------
+
+
+def draft(session: DeviceSession, form: DraftForm) -> dict[str, Any]:
+    """Draft as this device's member; the engine's error if it may not (nothing is sent)."""
+    with session.sync.lock:
+        profile = session.profile
+        participant = profile.participant(form.talks)
+        profile.act(
+            participant,
+            ev.DraftArticle,
+            article=form.article,
+            text=form.text,
+            title=form.title,
+            lang=form.lang,
+        )
+        version = participant.view.articles[form.article].current.number
+    session.feed.publish(Notice("changed", {"talks": [form.talks]}))
+    return {"talks": form.talks, "article": form.article, "version": version}
+
+
+def consent(session: DeviceSession, form: ConsentForm) -> dict[str, Any]:
+    """Consent as this device's member; the engine's error if it may not (nothing is sent)."""
+    with session.sync.lock:
+        profile = session.profile
+        profile.act(
+            profile.participant(form.talks),
+            CONSENTS[form.kind],
+            article=form.article,
+            version=form.version,
+        )
+    session.feed.publish(Notice("changed", {"talks": [form.talks]}))
+    return {"talks": form.talks, "article": form.article, "version": form.version, "act": form.kind}
+
+
+# --- what the page shows ---------------------------------------------------------------------
+
+
+def text_page_json(session: DeviceSession, alias: str | None = None) -> dict[str, Any]:
+    """Every talks of the device (or only ``alias``: 404 ``talks.unknown`` if it has none)."""
+    with session.sync.lock:
+        profile = session.profile
+        aliases = sorted(profile.talks) if alias is None else [alias]
+        return {
+            "talks": [
+                talks_text(name, profile.titles.get(name, ""), profile.participant(name))
+                for name in aliases
+            ]
+        }
+
+
+def talks_text(alias: str, title: str, participant: Participant) -> dict[str, Any]:
+    """One talks' negotiating text, and what this device's member may do to it now."""
+    view = participant.view
+    me = participant.me
+    device = participant.engine_device
+    last = view.last_at_of(me)
+    now = datetime.now(UTC).replace(microsecond=0)
+    at = now if last is None or now >= last else last  # as the act itself would be dated
+    probe = ev.DraftArticle(at=at, actor=me, device=device, article=_unused(view), text="…")
+    pen_refused = refusal(view, probe)
+    articles = text_json(view)
+    for article in articles:
+        article["may"] = {
+            name: refusal(
+                view,
+                kind(
+                    at=at,
+                    actor=me,
+                    device=device,
+                    article=article["id"],
+                    version=article["version"],
+                ),
+            )
+            for name, kind in CONSENTS.items()
+        }
+    mediator = view.mediator
+    return {
+        "alias": alias,
+        "title": title,
+        "me": me,
+        "party": _party_of(view, me),
+        "mediator": None if mediator is None else mediator.id,
+        "parties": {p.id: p.name or p.id for p in view.parties.values()},
+        "pen": pen_refused is None,
+        "pen_refused": pen_refused,
+        "articles": articles,
+    }
+
+
+def refusal(view: engine.Talks, event: ev.Event) -> dict[str, str] | None:
+    """Why the engine would refuse ``event`` now (its code and sentence), or None if it would
+    not. The view is immutable: trying an event changes nothing."""
+    try:
+        engine.apply(view, event)
+    except RuleViolation as exc:
+        return exc.to_dict()
+    return None
+
+
+def _unused(view: engine.Talks) -> str:
+    """An article id nobody uses yet, to ask the engine whether this device may draft at all."""
+    used = view.used_ids()
+    n = len(view.articles) + 1
+    while f"article-{n}" in used:
+        n += 1
+    return f"article-{n}"
+
+
+def _party_of(view: engine.Talks, actor: str) -> str | None:
+    member = view.members.get(actor)
+    if member is not None:
+        return member.party
+    return actor if actor in view.parties else None
