@@ -17,6 +17,7 @@ import pytest
 from backchannel.cli import app
 from backchannel.cli.app import console
 from backchannel.client.simulation import temporary_host
+from backchannel.engine.watermark import MARK
 from tests.cli.test_rooms import PASSPHRASE, Person, runner
 
 BRACKETED = "The parties cease [all hostilities | strikes on energy sites] from day one."
@@ -160,3 +161,47 @@ def test_in_mediated_talks_the_mediator_holds_the_pen_and_only_parties_consent(
         "agreed-ad-ref",
         "agreed-ad-ref",
     )
+
+
+LONG = (
+    "Any agreement ends the war as a permanent peace and not as a temporary truce. Each party "
+    "refrains from attacks on the territory, forces, shipping and energy sites of the other, "
+    "directly or through groups it backs, and reports within seven days any incident it learns "
+    "of through this channel. The envoys meet again within thirty days to review how both "
+    "parties kept these commitments, and to settle the guarantees that make them permanent."
+)
+
+
+def test_a_leaked_copy_names_the_member_it_was_issued_to(
+    people: dict[str, Person], tmp_path: Path
+) -> None:
+    """The US issues each member a copy; an excerpt of Araghchi's (its first line cut off) is
+    traced to him; retyped, it carries no marks; Iran's device, holding another key, traces
+    nothing; a copy for someone outside the talks is refused."""
+    us, iran = people["us"], people["iran"]
+    us("text", "draft", "direct", "art-copy", "--text", LONG, "--title", "Guarantees")
+    for member in ("witkoff", "araghchi"):
+        out = tmp_path / f"{member}.txt"
+        issued = us("text", "issue", "direct", "--to", member, "--out", str(out))
+        assert (issued["recipient"], issued["marks"] > 0) == (member, True)
+    copy = (tmp_path / "araghchi.txt").read_text(encoding="utf-8")
+    assert "Copy for" in copy.replace(MARK, " ") and "permanent peace" in copy.replace(MARK, " ")
+    assert copy != (tmp_path / "witkoff.txt").read_text(encoding="utf-8")
+
+    leak = tmp_path / "leak.txt"
+    leak.write_text(copy.split("\n", 1)[1], encoding="utf-8")
+    traced = us("text", "trace", "direct", str(leak))
+    assert (traced["verdict"], traced["recipient"]) == ("identified", "araghchi")
+    assert traced["matches"][0] == {
+        "member": "araghchi",
+        "agreeing": traced["spaces"],
+        "disagreeing": 0,
+    }
+    assert "identified: araghchi" in _human(us, "text", "trace", "direct", str(leak))
+
+    leak.write_text(copy.replace(MARK, " "), encoding="utf-8")
+    assert us("text", "trace", "direct", str(leak), code=1)["verdict"] == "no-marks"
+    leak.write_text(copy, encoding="utf-8")
+    assert iran("text", "trace", "direct", str(leak), code=1)["verdict"] == "no-match"
+    refused = us("text", "issue", "direct", "--to", "nobody", "--out", str(leak), code=2)
+    assert refused["error"]["code"] == "input.invalid"

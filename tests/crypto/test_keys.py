@@ -128,3 +128,24 @@ def test_keystore_refuses_wrong_passphrase_and_any_change(tmp_path: Path) -> Non
     with pytest.raises(KeystoreLocked):
         keystore.unseal(data[:20], "correct horse")
     assert b"identity seed" not in data
+
+
+@given(
+    st.binary(min_size=32, max_size=32),
+    st.sampled_from([b"bc-watermark-v1", b"other"]),
+    st.text(max_size=20),
+)
+def test_derived_local_keys_are_stable_and_independent(
+    key: bytes, purpose: bytes, ctx: str
+) -> None:
+    """One key per (local key, purpose, context), 32 bytes; changing any of them changes it."""
+    from backchannel.crypto.keystore import derive_local
+
+    derived = derive_local(key, purpose, ctx)
+    assert len(derived) == 32 and derived == derive_local(key, purpose, ctx)
+    assert derived != key
+    assert derived != derive_local(key, purpose + b"x", ctx)
+    assert derived != derive_local(key, purpose, ctx + "x")
+    assert derived != derive_local(bytes(b ^ 1 for b in key), purpose, ctx)
+    with pytest.raises(ValueError, match="16 bytes"):
+        derive_local(key, b"x" * 17, ctx)

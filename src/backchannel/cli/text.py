@@ -1,11 +1,13 @@
-"""``backchannel text show|draft|agree|initial|sign``: the single negotiating text by CLI.
+"""``backchannel text show|draft|agree|initial|sign|issue|trace``: the negotiating text by CLI.
 
 The pen-holder (the mediator in mediated talks, any party's drafter otherwise) drafts articles,
 with square brackets around language not agreed yet; each party then agrees an article ad
 referendum, initials it and signs it, always naming the version it read (``--version`` has no
 default: a party consents to words it has read, never to "whatever is current"). Every act is
 checked by this device's own engine first; a refusal prints the rule's code and sentence and exits
-2, having sent nothing. ``show`` prints the text as this device sees it after syncing.
+2, having sent nothing. ``show`` prints the text as this device sees it after syncing. ``issue``
+writes a member's own marked copy and ``trace`` names the member a leaked copy came from
+(:mod:`backchannel.client.copies`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from typing import Any
 import typer
 from rich.text import Text
 
-from backchannel.cli.app import app, console, emit_json
+from backchannel.cli.app import EXIT_FAILED, app, console, emit_json
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, failures, opened
+from backchannel.client import copies
 from backchannel.engine import Talks
 from backchannel.engine import events as ev
 from backchannel.engine import text as draft
+from backchannel.engine.watermark import MARK
 from backchannel.errors import InputError
 from backchannel.replay import text_json
 
@@ -198,3 +202,60 @@ def sign(
 ) -> None:
     """Sign a version for your party, once every party initialled it (needs 'sign')."""
     _consent(alias, article, version, ev.SignArticle, profile, passphrase_file, as_json=as_json)
+
+
+@text_app.command("issue")
+def issue(
+    alias: str = typer.Argument(..., help="The talks."),
+    recipient: str = typer.Option(..., "--to", help="The member the copy is for."),
+    out: Path = typer.Option(..., "--out", help="Where to write the copy (UTF-8 text)."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Write a member's own copy of the text: marked in its spaces, so a leak can be traced."""
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        copy = copies.issue(unlocked, alias, recipient)
+    with failures(as_json=as_json):
+        try:
+            out.write_text(copy, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{out} cannot be written: {exc.strerror}") from exc
+    data = {"talks": alias, "recipient": recipient, "out": str(out), "marks": copy.count(MARK)}
+    if as_json:
+        emit_json(data)
+    else:
+        console.print(f"Copy for {recipient} written to {out} ({data['marks']} marked spaces).")
+
+
+@text_app.command("trace")
+def trace(
+    alias: str = typer.Argument(..., help="The talks."),
+    leaked: Path = typer.Argument(..., help="The leaked copy or excerpt (UTF-8 text)."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Which member's copy a leak comes from (exit 0 only when one member is identified)."""
+    with failures(as_json=as_json):
+        try:
+            words = leaked.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{leaked} cannot be read as UTF-8 text") from exc
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        data = copies.trace_json(copies.trace(unlocked, alias, words))
+    if as_json:
+        emit_json(data)
+    else:
+        best = data["matches"][0] if data["matches"] else None
+        console.print(
+            f"{data['verdict']}: {data['recipient'] or 'no one identified'}; "
+            f"{data['spaces']} spaces compared, {data['marks']} marked; chance of another copy "
+            f"matching as well: {data['chance']:.1e}."
+        )
+        if best is not None and data["recipient"] is None:
+            console.print(
+                f"Closest copy: {best['member']} ({best['disagreeing']} spaces disagree)."
+            )
+    if data["verdict"] != "identified":
+        raise typer.Exit(EXIT_FAILED)

@@ -68,6 +68,8 @@ KEYSTORE = "keystore.bcks"
 STATE = "state.bcst"
 LOCK = ".lock"
 STATE_PURPOSE = b"backchannel/profile-state/v1"
+#: What a watermark key is derived for (BLAKE2b personalisation: at most 16 bytes).
+WATERMARK_PURPOSE = b"bc-watermark-v1"
 INVITE_PREFIX = "bc1:"
 #: One-time keys published at creation; topped up as peers use them.
 ONE_TIME_KEYS = 20
@@ -291,6 +293,13 @@ class Profile:
     def fingerprint(self) -> str:
         """The identity key's fingerprint, to read aloud."""
         return fingerprint(self.identity.public_key)
+
+    def watermark_key(self, alias: str) -> bytes:
+        """The secret that marks this device's copies of a talks' documents (and traces them):
+        derived from the local key, so it never leaves the profile and needs no storage."""
+        return keystore.derive_local(
+            self._local_key, WATERMARK_PURPOSE, self.participant(alias).talks_host_id
+        )
 
     def participant(self, alias: str) -> Participant:
         """The talks this profile knows as ``alias``."""

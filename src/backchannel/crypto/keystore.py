@@ -19,8 +19,10 @@ import tempfile
 from pathlib import Path
 
 import nacl.bindings
+import nacl.hash
 import nacl.pwhash
 import nacl.utils
+from nacl.encoding import RawEncoder
 from nacl.exceptions import CryptoError as NaclCryptoError
 
 from backchannel.errors import KeystoreLocked
@@ -106,6 +108,23 @@ def open_local(sealed: bytes, key: bytes, purpose: bytes) -> bytes:
         )
     except (NaclCryptoError, ValueError) as exc:
         raise KeystoreLocked("the profile's local data was altered or is not its own") from exc
+
+
+def derive_local(key: bytes, purpose: bytes, context: str) -> bytes:
+    """A 32-byte key for one purpose and context, derived from a profile's local key.
+
+    Keyed BLAKE2b (libsodium's generichash, the KDF construction it documents): the local key
+    keys the hash, ``purpose`` is its personalisation (at most 16 bytes), ``context`` (e.g. a
+    talks id) its input. Keys for different purposes or contexts are independent, and none
+    reveals the local key.
+    """
+    if len(purpose) > 16:
+        raise ValueError("a purpose has at most 16 bytes")
+    return bytes(
+        nacl.hash.blake2b(
+            context.encode("utf-8"), digest_size=32, key=key, person=purpose, encoder=RawEncoder
+        )
+    )
 
 
 def write_private(path: Path, data: bytes) -> None:

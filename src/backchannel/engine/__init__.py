@@ -5,7 +5,7 @@
 :mod:`backchannel.engine.rules`. Client and server share this engine so both enforce the same rules.
 """
 
-from backchannel.engine import codec, events, text
+from backchannel.engine import codec, events, text, watermark
 from backchannel.engine.mandate import Lapse, Standing, holders, standing
 from backchannel.engine.rules import (
     Action,
@@ -73,4 +73,5 @@ __all__ = [
     "standing",
     "text",
     "visibility",
+    "watermark",
 ]
