@@ -37,7 +37,15 @@ this tree at the boundary with ``raise ... from exc``.
     │   ├── ContactInvalid                  contact.invalid            409
     │   ├── ProposalInvalid                 proposal.invalid           409
     │   ├── ConfirmNotAccepted              confirm.not_accepted       409
-    │   └── ConfirmRepeated                 confirm.duplicate          409
+    │   ├── ConfirmRepeated                 confirm.duplicate          409
+    │   ├── TextMalformed                   text.malformed             400
+    │   ├── TextNotPenHolder                text.not_pen_holder        403
+    │   ├── TextNotAParty                   text.not_a_party           403
+    │   ├── TextStale                       text.stale                 409
+    │   ├── TextBracketed                   text.bracketed             409
+    │   ├── TextAwaitingParties             text.awaiting_parties      409
+    │   ├── TextDuplicate                   text.duplicate             409
+    │   └── TextFinal                       text.final                 409
     ├── CryptoError                         crypto.error               400
     │   ├── SignatureInvalid                crypto.bad_signature       400
     │   ├── DecryptionFailed                crypto.decrypt_failed      400

@@ -207,9 +207,7 @@ def text_json(talks: engine.Talks) -> list[dict[str, Any]]:
                 ],
                 "brackets": text.brackets(current.text),
                 "parties": {
-                    party: None
-                    if (stage := text.party_stage(article, party)) is None
-                    else stage.value
+                    party: _value(text.party_stage(article, party))
                     for party in text.consenting_parties(talks)
                 },
                 "versions": [
