@@ -165,43 +165,38 @@ def _consent(
         )
 
 
-@text_app.command("agree")
-def agree(
-    alias: str = typer.Argument(..., help="The talks."),
-    article: str = ArticleArgument,
-    version: int = VersionOption,
-    profile: Path | None = ProfileOption,
-    passphrase_file: Path | None = PassphraseOption,
-    as_json: bool = JsonOption,
-) -> None:
-    """Agree a version ad referendum, for your party (needs 'accept' and no bracket left)."""
-    _consent(alias, article, version, ev.AgreeArticle, profile, passphrase_file, as_json=as_json)
+def _consent_command(name: str, kind: type[ev.ArticleConsent], summary: str) -> None:
+    """Register ``text NAME``: one consent act, the same options for all three."""
+
+    def command(
+        alias: str = typer.Argument(..., help="The talks."),
+        article: str = ArticleArgument,
+        version: int = VersionOption,
+        profile: Path | None = ProfileOption,
+        passphrase_file: Path | None = PassphraseOption,
+        as_json: bool = JsonOption,
+    ) -> None:
+        _consent(alias, article, version, kind, profile, passphrase_file, as_json=as_json)
+
+    command.__doc__ = summary
+    text_app.command(name)(command)
 
 
-@text_app.command("initial")
-def initial(
-    alias: str = typer.Argument(..., help="The talks."),
-    article: str = ArticleArgument,
-    version: int = VersionOption,
-    profile: Path | None = ProfileOption,
-    passphrase_file: Path | None = PassphraseOption,
-    as_json: bool = JsonOption,
-) -> None:
-    """Initial a version for your party, once every party agreed it (needs 'accept')."""
-    _consent(alias, article, version, ev.InitialArticle, profile, passphrase_file, as_json=as_json)
-
-
-@text_app.command("sign")
-def sign(
-    alias: str = typer.Argument(..., help="The talks."),
-    article: str = ArticleArgument,
-    version: int = VersionOption,
-    profile: Path | None = ProfileOption,
-    passphrase_file: Path | None = PassphraseOption,
-    as_json: bool = JsonOption,
-) -> None:
-    """Sign a version for your party, once every party initialled it (needs 'sign')."""
-    _consent(alias, article, version, ev.SignArticle, profile, passphrase_file, as_json=as_json)
+_consent_command(
+    "agree",
+    ev.AgreeArticle,
+    "Agree a version ad referendum, for your party (needs 'accept' and no bracket left).",
+)
+_consent_command(
+    "initial",
+    ev.InitialArticle,
+    "Initial a version for your party, once every party agreed it (needs 'accept').",
+)
+_consent_command(
+    "sign",
+    ev.SignArticle,
+    "Sign a version for your party, once every party initialled it (needs 'sign').",
+)
 
 
 @text_app.command("issue")
