@@ -258,8 +258,9 @@ def test_the_mediator_drafts_the_text_and_a_party_sees_why_it_cannot_agree(
 ) -> None:
     """The mediator writes the demo article on its Text page: both brackets are marked, the
     status is "bracketed". The US page shows the same article with Agree disabled and the
-    engine's reason (its member holds 'propose'), and no editor. (axe checks the Text page of
-    every view in the test after this one.)"""
+    engine's reason (its member holds 'propose'), and no editor. The mediator downloads a
+    marked copy for Iran's member (under the page's CSP) and, pasting it into the trace box,
+    sees him identified. (axe checks the Text page of every view in the test after this one.)"""
     oman, us = View(browser, apps["oman"]), View(browser, apps["us"])
     try:
         oman.page.locator('#nav a[data-page="text"]').click()
@@ -278,6 +279,22 @@ def test_the_mediator_drafts_the_text_and_a_party_sees_why_it_cannot_agree(
         expect(mine.locator("p.article-text")).to_have_attribute("dir", "auto")
         expect(mine.locator('button[data-act="agree"]')).to_be_disabled()
         oman.shoot("mediator-text.png")
+
+        copies = oman.page.locator('#page-text [data-talks="muscat"] section.copies')
+        copies.get_by_label("Copy for").select_option("bagheri")
+        with oman.page.expect_download() as downloading:
+            copies.get_by_role("button", name="Download a marked copy").click()
+        download = downloading.value
+        assert download.suggested_filename == "muscat-text-bagheri.txt"
+        copy = Path(download.path()).read_text(encoding="utf-8")
+        assert "\u00a0" in copy and "once a ceasefire in Gaza" in copy.replace("\u00a0", " ")
+        expect(copies.locator("p.done")).to_contain_text("bagheri")
+        copies.get_by_label("Leaked text").fill(copy)
+        copies.get_by_role("button", name="Trace a leak").click()
+        found = copies.locator(".trace-result")
+        expect(found).to_have_attribute("data-verdict", "identified")
+        expect(found).to_have_attribute("data-recipient", "bagheri")
+        expect(found.locator(".verdict")).to_contain_text("Identified")
 
         us.page.locator('#nav a[data-page="text"]').click()
         theirs = us.page.locator('#page-text article[data-article="art-red-sea"]')

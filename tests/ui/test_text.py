@@ -1,5 +1,6 @@
 """The Text page's API over real apps: the negotiating text as every ``--json`` output prints it,
-the mediator drafting, the parties consenting, and every refusal being the device engine's own.
+the mediator drafting, the parties consenting, and every refusal being the device engine's own;
+members' marked copies issued as downloads and traced back from a leak.
 
 The shared Muscat talks (members hold ``propose``) show the pen and its refusals; talks of this
 module's own show what a member holding ``accept`` may do (``oslo``) and what a revoked device
@@ -19,6 +20,7 @@ import pytest
 
 from backchannel.client.profile import Profile
 from backchannel.engine import events as ev
+from backchannel.engine.watermark import MARK
 from backchannel.replay import text_json
 from backchannel.ui import create_app, new_token, serving
 from tests.ui.conftest import PASSPHRASE, App, Person
@@ -32,6 +34,16 @@ RED_SEA = (
     "incident]."
 )
 CONSENTS = ("agree", "initial", "sign")
+#: An article long enough that an excerpt of any copy has spaces enough to name its member.
+LONG = (
+    "Any agreement ends the war as a permanent peace and not as a temporary truce. Each party "
+    "refrains from attacks on the territory, forces, shipping and energy sites of the other, "
+    "directly or through groups it backs, and reports within seven days any incident it learns "
+    "of through this channel. The envoys meet again within thirty days to review how both "
+    "parties kept these commitments, and to settle the guarantees that make them permanent."
+)
+#: A member of each talks the tests issue copies to.
+RECIPIENT = {"muscat": "bagheri", "bern": "envoy"}
 
 
 def text(app: App, talks: str = "muscat") -> dict[str, Any]:
@@ -131,7 +143,13 @@ def ports(apps: dict[str, App]) -> dict[str, Any]:
 
 # --- who may do what ---------------------------------------------------------------------------
 
-ROUTES = ["GET /api/text", "POST /api/text/draft", *(f"POST /api/text/{c}" for c in CONSENTS)]
+ROUTES = [
+    "GET /api/text",
+    "POST /api/text/draft",
+    *(f"POST /api/text/{c}" for c in CONSENTS),
+    "POST /api/text/issue",
+    "POST /api/text/trace",
+]
 
 
 def _request(
@@ -148,6 +166,10 @@ def _request(
 def _body(route: str, talks: str, found: dict[str, Any]) -> dict[str, Any]:
     if route.endswith("/draft"):
         return {"talks": talks, "article": f"art-{secrets.token_hex(3)}", "text": "Words [a | b]."}
+    if route.endswith("/issue"):
+        return {"talks": talks, "recipient": RECIPIENT[talks]}
+    if route.endswith("/trace"):
+        return {"talks": talks, "leaked": "Any words at all, retyped by hand."}
     return {"talks": talks, "article": found["id"], "version": found["version"]}
 
 
@@ -166,9 +188,11 @@ def test_who_may_use_each_text_route(
     (text.not_pen_holder) nor consent (mandate.insufficient). Another party's token, or none,
     is refused by the app before anything is read (ui.token_missing), and a device answers only
     for talks it is in (talks.unknown). A revoked device still reads what it holds but its
-    engine refuses every act (device.revoked). A refused act changes nothing anywhere."""
+    engine refuses every act (device.revoked). Issuing a copy and tracing a leak act on
+    nothing and send nothing: like reading, every device in the talks may (a revoked one too, as
+    from the CLI). A refused act changes nothing anywhere."""
     oman, us, iran = apps["oman"], apps["us"], apps["iran"]
-    reading = route.startswith("GET")
+    reading = route.startswith("GET") or route.endswith(("/issue", "/trace"))
     drafting = route.endswith("/draft")
     before = {name: text(app) for name, app in apps.items()}
 
@@ -182,7 +206,9 @@ def test_who_may_use_each_text_route(
     # Its own party (the US device acting for the US)
     response = _request(us, route, _body(route, "muscat", ports))
     if reading:
-        assert response.json()["talks"][0]["party"] == "us"
+        assert response.status_code == 200, response.text
+        if route.startswith("GET"):
+            assert response.json()["talks"][0]["party"] == "us"
     elif drafting:
         _problem(response, 403, "text.not_pen_holder")
     else:
@@ -199,7 +225,9 @@ def test_who_may_use_each_text_route(
     # A revoked device
     revoked = bern["us"]
     response = _request(revoked, route, _body(route, "bern", {"id": "art-1", "version": 1}))
-    if reading:
+    if route.endswith(("/issue", "/trace")):
+        assert response.status_code == 200, response.text
+    elif reading:
         (seen,) = response.json()["talks"]
         assert seen["pen"] is False and seen["pen_refused"]["code"] == "device.revoked"
         (first,) = seen["articles"]
@@ -292,6 +320,12 @@ def test_malformed_brackets_are_the_engines_refusal(apps: dict[str, App]) -> Non
         ("draft", {"talks": "muscat", "text": "Words."}, "article"),
         ("draft", {"talks": "muscat", "article": "art-x", "text": ["Words."]}, "text"),
         ("draft", [], "body"),
+        ("issue", {"talks": "muscat"}, "recipient"),
+        ("issue", {"recipient": "bagheri"}, "talks"),
+        ("issue", {"talks": "muscat", "recipient": ["bagheri"]}, "recipient"),
+        ("trace", {"talks": "muscat"}, "leaked"),
+        ("trace", {"talks": "muscat", "leaked": 7}, "leaked"),
+        ("trace", {"leaked": "Some words."}, "talks"),
     ],
 )
 def test_a_malformed_request_names_the_field(
@@ -377,3 +411,75 @@ def test_a_member_with_accept_agrees_and_initials_but_may_not_sign(
         403,
         "mandate.insufficient",
     )
+
+
+# --- copies and leaks ----------------------------------------------------------------------------
+
+
+def issue(app: App, recipient: str, talks: str = "muscat") -> httpx.Response:
+    with app.client() as client:
+        return client.post("/api/text/issue", json={"talks": talks, "recipient": recipient})
+
+
+def trace(app: App, leaked: str, talks: str = "muscat") -> dict[str, Any]:
+    with app.client() as client:
+        response = client.post("/api/text/trace", json={"talks": talks, "leaked": leaked})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_a_leaked_copy_names_the_member_it_was_issued_to(apps: dict[str, App]) -> None:
+    """The page lists the members a copy may go to. The mediator downloads a copy for two of
+    them (an attachment named after the talks and the member, marked differently); an excerpt
+    of each (its first line cut off) traces back to its member, every space agreeing. Retyped
+    (no no-break space left) it carries no marks; Iran's device, holding another key, matches
+    no copy; a copy for someone outside the talks is refused (input.invalid)."""
+    oman = apps["oman"]
+    members = {m["id"]: m for m in text(oman)["members"]}
+    assert {"envoy", "mcgurk", "bagheri"} <= set(members)
+    assert members["bagheri"]["party"] == "iran"
+    article_id = f"art-guarantees-{secrets.token_hex(3)}"
+    assert draft(oman, "muscat", article_id, LONG, "Guarantees").status_code == 200
+
+    issued: dict[str, str] = {}
+    for member in ("mcgurk", "bagheri"):
+        response = issue(oman, member)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "text/plain; charset=utf-8"
+        assert response.headers["content-disposition"] == (
+            f'attachment; filename="muscat-text-{member}.txt"'
+        )
+        assert response.headers["cache-control"] == "no-store"
+        issued[member] = response.content.decode("utf-8")
+        plain = issued[member].replace(MARK, " ")
+        assert member in plain.splitlines()[0] and "permanent peace" in plain
+        assert MARK in issued[member]
+    bodies = [copy.split("\n", 1)[1] for copy in issued.values()]
+    assert bodies[0] != bodies[1]  # the same words, marked for each member in other spaces
+    assert bodies[0].replace(MARK, " ") == bodies[1].replace(MARK, " ")
+
+    for member, copy in issued.items():
+        found = trace(oman, copy.split("\n", 1)[1])
+        assert (found["verdict"], found["recipient"]) == ("identified", member)
+        assert found["matches"][0] == {
+            "member": member,
+            "agreeing": found["spaces"],
+            "disagreeing": 0,
+        }
+        assert 0 < found["marks"] < found["spaces"] and found["chance"] < 1e-6
+
+    retyped = trace(oman, issued["bagheri"].replace(MARK, " "))
+    assert (retyped["verdict"], retyped["recipient"], retyped["marks"]) == ("no-marks", None, 0)
+    elsewhere = trace(apps["iran"], issued["bagheri"])
+    assert (elsewhere["verdict"], elsewhere["recipient"]) == ("no-match", None)
+
+    _problem(issue(oman, "nobody"), 400, "input.invalid")
+
+
+def test_a_leak_longer_than_a_request_may_be_is_refused(apps: dict[str, App]) -> None:
+    """The leak is bounded by the app's body limit (64 KiB): a larger one is a 413."""
+    with apps["oman"].client() as client:
+        response = client.post(
+            "/api/text/trace", json={"talks": "muscat", "leaked": "word " * 14_000}
+        )
+    assert response.status_code == 413

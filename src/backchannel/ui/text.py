@@ -3,12 +3,17 @@
     GET  /api/text[?talks=…]   per talks: the articles exactly as every ``--json`` output prints
                                them (:func:`replay.text_json`), and what this device may do: draft
                                (``pen``, else ``pen_refused``) and, per article, agree / initial /
-                               sign (``may``: null, or the refusal's code and sentence)
+                               sign (``may``: null, or the refusal's code and sentence); the
+                               ``members`` a copy may be issued to
     POST /api/text/draft       {talks, article, text, title?, lang?}: a new article, or the next
                                version of one
     POST /api/text/agree       {talks, article, version}: agree that version ad referendum
     POST /api/text/initial     {talks, article, version}
     POST /api/text/sign        {talks, article, version}
+    POST /api/text/issue       {talks, recipient}: that member's own copy of the text, marked in
+                               its spaces (:func:`copies.issue`), as a download
+    POST /api/text/trace       {talks, leaked}: which member's copy a leak comes from
+                               (:func:`copies.trace_json`)
 
 The device acts as its member, exactly as the CLI does. What it may do is never worked out here:
 each act is tried on the device's own engine view (:func:`engine.apply` on a copy that is then
@@ -16,10 +21,15 @@ thrown away), so a button is disabled for the very reason the engine would refus
 engine's words. A consent names the version it consents to: the page sends the one it showed,
 and a newer draft in between makes the engine refuse it (``text.stale``) rather than consent to
 words the user never saw.
+
+Copies and tracing are the CLI's ``text issue`` and ``text trace`` (:mod:`client.copies`): a copy
+is marked with this device's own key, so only this device can trace the copies it issued; any
+device in the talks may issue and trace, as from the command line.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,11 +40,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from backchannel import engine
+from backchannel.client import copies
 from backchannel.client.participant import Participant
 from backchannel.engine import events as ev
 from backchannel.errors import FormInvalid, RuleViolation
 from backchannel.replay import text_json
-from backchannel.ui.api import blocking, json_response, read_body
+from backchannel.ui.api import MAX_BODY, blocking, json_response, read_body
 from backchannel.ui.feed import Notice
 from backchannel.ui.forms import MAX_TEXT, json_object, text_field
 from backchannel.ui.session import DeviceSession
@@ -65,10 +76,29 @@ def routes(session: DeviceSession) -> list[Route]:
 
         return Route(f"/api/text/{name}", endpoint, methods=["POST"])
 
+    async def issue_route(request: Request) -> Response:
+        form = parse_issue(await read_body(request))
+        copy = await blocking(lambda: issue(session, form))
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{form.talks}-text-{form.recipient}")
+        return Response(
+            copy.encode("utf-8"),
+            media_type="text/plain; charset=utf-8",
+            headers={
+                "content-disposition": f'attachment; filename="{name}.txt"',
+                "cache-control": "no-store",
+            },
+        )
+
+    async def trace_route(request: Request) -> Response:
+        form = parse_trace(await read_body(request))
+        return json_response(await blocking(lambda: trace(session, form)))
+
     return [
         Route("/api/text", overview, methods=["GET"]),
         Route("/api/text/draft", draft_route, methods=["POST"]),
         *(consent_route(name) for name in CONSENTS),
+        Route("/api/text/issue", issue_route, methods=["POST"]),
+        Route("/api/text/trace", trace_route, methods=["POST"]),
     ]
 
 
@@ -96,6 +126,22 @@ class ConsentForm:
     version: int
 
 
+@dataclass(frozen=True, slots=True)
+class IssueForm:
+    """Issue ``recipient``'s own marked copy of the text of ``talks``."""
+
+    talks: str
+    recipient: str
+
+
+@dataclass(frozen=True, slots=True)
+class TraceForm:
+    """Trace ``leaked`` (a copy of the text of ``talks``, or an excerpt) to its recipient."""
+
+    talks: str
+    leaked: str
+
+
 def parse_draft(body: bytes) -> DraftForm:
     """A draft request; :class:`FormInvalid` names the first bad field."""
     data = json_object(body)
@@ -117,6 +163,25 @@ def parse_consent(body: bytes, kind: str) -> ConsentForm:
         kind=kind,
         article=text_field(data, "article", limit=64),
         version=_version(data, "version"),
+    )
+
+
+def parse_issue(body: bytes) -> IssueForm:
+    """An issue request; :class:`FormInvalid` names the first bad field."""
+    data = json_object(body)
+    return IssueForm(
+        talks=text_field(data, "talks"),
+        recipient=text_field(data, "recipient", limit=64),
+    )
+
+
+def parse_trace(body: bytes) -> TraceForm:
+    """A trace request: the leak may be as long as a body may be (:data:`MAX_BODY`);
+    :class:`FormInvalid` names the first bad field."""
+    data = json_object(body)
+    return TraceForm(
+        talks=text_field(data, "talks"),
+        leaked=text_field(data, "leaked", limit=MAX_BODY),
     )
 
 
@@ -160,6 +225,18 @@ def consent(session: DeviceSession, form: ConsentForm) -> dict[str, Any]:
         )
     session.feed.publish(Notice("changed", {"talks": [form.talks]}))
     return {"talks": form.talks, "article": form.article, "version": form.version, "act": form.kind}
+
+
+def issue(session: DeviceSession, form: IssueForm) -> str:
+    """The member's marked copy; :class:`InputError` if no such member or no article yet."""
+    with session.sync.lock:
+        return copies.issue(session.profile, form.talks, form.recipient)
+
+
+def trace(session: DeviceSession, form: TraceForm) -> dict[str, Any]:
+    """Which member's copy the leak comes from, as ``text trace --json`` prints it."""
+    with session.sync.lock:
+        return copies.trace_json(copies.trace(session.profile, form.talks, form.leaked))
 
 
 # --- what the page shows ---------------------------------------------------------------------
@@ -211,6 +288,10 @@ def talks_text(alias: str, title: str, participant: Participant) -> dict[str, An
         "party": _party_of(view, me),
         "mediator": None if mediator is None else mediator.id,
         "parties": {p.id: p.name or p.id for p in view.parties.values()},
+        "members": [
+            {"id": m.id, "name": m.name or m.id, "party": m.party}
+            for m in sorted(view.members.values(), key=lambda m: m.id)
+        ],
         "pen": pen_refused is None,
         "pen_refused": pen_refused,
         "articles": articles,

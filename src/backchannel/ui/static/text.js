@@ -5,7 +5,9 @@
 // and /sign, naming the version shown; a button the engine would refuse is disabled with the
 // engine's reason beside it (/api/text tries each act on the device's own engine). The pen-holder
 // drafts new articles and new versions through /api/text/draft. Editors are built once per
-// article, so what the user is typing survives every refresh.
+// article, so what the user is typing survives every refresh. Under the articles, "Copies and
+// leaks": a member's own copy, marked in its spaces, downloaded from /api/text/issue, and a
+// leaked text traced back to the member it was issued to through /api/text/trace.
 "use strict";
 
 (() => {
@@ -43,6 +45,15 @@
     consent: () => t("Your party already took this version that far."),
     draft: () => t("This draft changes nothing."),
   };
+
+  // What a trace concluded (copies.trace_json's verdict), in words the catalogue translates.
+  const VERDICTS = {
+    identified: (member) => t("Identified: this comes from the copy issued to {member}.", { member }),
+    inconclusive: () => t("Inconclusive: too few spaces to tell, or several copies match as well."),
+    "no-marks": () => t("No marks: the text was retyped, or its no-break spaces were replaced."),
+    "no-match": () => t("No match: no copy this device issued matches; the text was altered, or another device issued it."),
+  };
+  const chanceFormat = new Intl.NumberFormat(LANG, { notation: "scientific", maximumFractionDigits: 1 });
 
   const when = (iso) => dateFormat.format(new Date(iso));
   const safe = (text) => text.replace(/[^A-Za-z0-9_-]/g, "_");
@@ -124,6 +135,7 @@
     const base = "text-" + safe(talks.alias);
     const headingId = base + "-h";
     const creator = newArticleForm(talks, base);
+    const copies = copiesSection(talks, base);
     const section = el(
       "section",
       { class: "negotiating-text", "data-talks": talks.alias, "aria-labelledby": headingId },
@@ -131,8 +143,9 @@
       el("p", { class: "standing" }),
       el("div", { class: "articles" }),
       creator.form,
+      copies.node,
     );
-    return { section, creator, articles: new Map() };
+    return { section, creator, copies, articles: new Map() };
   }
 
   function update(entry, talks) {
@@ -142,6 +155,7 @@
     if (talks.pen) standing.textContent = t("You act as {me} of {party} and hold the pen: you draft the text.", { me: talks.me, party });
     else standing.textContent = t("You act as {me} of {party}.", { me: talks.me, party }) + " " + explain(problemOf(talks.pen_refused), "draft");
     entry.creator.form.hidden = !talks.pen;
+    entry.copies.update(talks);
     const list = section.querySelector("div.articles");
     const wanted = new Set(talks.articles.map((a) => a.id));
     for (const [id, item] of entry.articles) {
@@ -405,6 +419,125 @@
       }
     }
     return { details, update };
+  }
+
+  // --- copies and leaks ----------------------------------------------------------------------------
+
+  const memberName = (talks, id) => (talks.members.find((m) => m.id === id) || { name: id }).name;
+
+  function copiesSection(talks, base) {
+    const headingId = base + "-copies-h";
+    const state = { talks };
+    const member = el("select", { id: base + "-copy-to", name: "recipient" });
+    const download = el("button", { type: "button", "data-action": "issue", text: t("Download a marked copy") });
+    const issueError = el("p", { class: "error", role: "alert", hidden: true });
+    const issued = el("p", { class: "done", role: "status" });
+    const leaked = el("textarea", { id: base + "-leaked", name: "leaked", rows: 4, dir: "auto", spellcheck: "false" });
+    const traceButton = el("button", { type: "button", "data-action": "trace", text: t("Trace a leak") });
+    const traceError = el("p", { class: "error", role: "alert", hidden: true });
+    const result = el("div", { class: "trace-result", role: "status" });
+    const node = el(
+      "section",
+      { class: "copies", "aria-labelledby": headingId },
+      el("h4", { id: headingId, text: t("Copies and leaks") }),
+      el("p", { class: "muted", text: t("Each member's copy is marked invisibly in its spaces: a leaked copy, or any excerpt of it, names the member it was issued to.") }),
+      el("p", { class: "muted", text: t("Only this device can trace the copies it issued, and retyped text carries no marks.") }),
+      el("div", { class: "inline" }, el("label", { for: member.id, text: t("Copy for") }), member, download),
+      issueError,
+      issued,
+      el("label", { for: leaked.id, text: t("Leaked text (a copy or an excerpt)") }),
+      leaked,
+      el("div", { class: "actions" }, traceButton),
+      traceError,
+      result,
+    );
+
+    download.addEventListener("click", async () => {
+      issueError.hidden = true;
+      issued.textContent = "";
+      const recipient = member.value;
+      download.disabled = true;
+      try {
+        let response;
+        try {
+          response = await fetch("/api/text/issue", {
+            method: "POST",
+            credentials: "same-origin",
+            cache: "no-store",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ talks: state.talks.alias, recipient }),
+          });
+        } catch (_) {
+          throw { code: "network", detail: "" };
+        }
+        if (!response.ok) {
+          const data = await response.json().catch(() => ({}));
+          throw { code: data.code || "backchannel.error", detail: data.detail || "" };
+        }
+        const named = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "");
+        const url = URL.createObjectURL(await response.blob());
+        const link = el("a", { href: url, download: named ? named[1] : state.talks.alias + "-text-" + recipient + ".txt", hidden: true });
+        document.body.append(link);
+        link.click();
+        link.remove();
+        window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+        issued.textContent = t("Downloaded: the copy for {member}.", { member: memberName(state.talks, recipient) });
+      } catch (problem) {
+        fail(issueError, explain(problem, "draft"));
+      } finally {
+        download.disabled = state.talks.articles.length === 0;
+      }
+    });
+
+    traceButton.addEventListener("click", async () => {
+      traceError.hidden = true;
+      result.replaceChildren();
+      delete result.dataset.verdict;
+      if (!leaked.value.trim()) return fail(traceError, t("Paste the leaked text first."));
+      traceButton.disabled = true;
+      try {
+        const found = await api("/api/text/trace", { talks: state.talks.alias, leaked: leaked.value });
+        showTrace(found);
+      } catch (problem) {
+        fail(traceError, explain(problem, "draft")); // the pasted text stays
+      } finally {
+        traceButton.disabled = false;
+      }
+    });
+
+    function showTrace(found) {
+      const name = (id) => memberName(state.talks, id);
+      const verdict = VERDICTS[found.verdict] || (() => found.verdict);
+      const lines = [el("p", { class: "verdict", "data-verdict": found.verdict, text: verdict(found.recipient ? name(found.recipient) : "") })];
+      const best = found.matches[0];
+      if (!found.recipient && best && found.verdict !== "no-marks") {
+        lines.push(el("p", { text: t("Closest copy: the one issued to {member} ({n} spaces disagree).", { member: name(best.member), n: best.disagreeing }) }));
+      }
+      lines.push(
+        el("p", { class: "muted", text: t("Spaces compared: {spaces}; marked: {marks}.", { spaces: found.spaces, marks: found.marks }) }),
+        el("p", { class: "muted", text: t("Chance of another copy matching as well: {chance}.", { chance: chanceFormat.format(found.chance) }) }),
+      );
+      result.dataset.verdict = found.verdict;
+      if (found.recipient) result.dataset.recipient = found.recipient;
+      else delete result.dataset.recipient;
+      result.replaceChildren(...lines);
+    }
+
+    function update(talks) {
+      state.talks = talks;
+      download.disabled = talks.articles.length === 0;
+      // Rebuilt only when the members change, so a refresh never closes an open list.
+      const options = talks.members.map((m) => m.id + "\u0000" + m.name + "\u0000" + (talks.parties[m.party] || m.party)).join("\n");
+      if (options === state.options) return;
+      state.options = options;
+      const chosen = member.value;
+      member.replaceChildren(
+        ...talks.members.map((m) =>
+          el("option", { value: m.id, selected: m.id === chosen, text: m.name + " (" + (talks.parties[m.party] || m.party) + ")" }),
+        ),
+      );
+    }
+    return { node, update };
   }
 
   window.backchannel.page("text", t("Text"), draw);
