@@ -550,6 +550,75 @@
   page("rooms", t("Rooms"), null);
   window.addEventListener("hashchange", showPage);
 
+  // A page with one section per talks, read from `endpoint` ({talks: [{alias, …}]}): its heading
+  // (`heading`, else its navigation `title`), an introduction and an error line, then `build(talks)` → {section, …} once per talks and
+  // `update(entry, talks)` on every read, so forms keep what is typed. Reads never overlap: one
+  // asked for during a read runs once after it. `explain(problem)` words a failed read.
+  function talksPage(id, { title, heading, intro, endpoint, build, update, explain }) {
+    const sections = new Map();
+    let root = null;
+    let loading = null;
+    let again = false;
+
+    function render(data) {
+      root.querySelector(":scope > p.error").hidden = true;
+      const wanted = new Set();
+      for (const talks of data.talks) {
+        wanted.add(talks.alias);
+        let entry = sections.get(talks.alias);
+        if (!entry) {
+          entry = build(talks);
+          sections.set(talks.alias, entry);
+          root.append(entry.section);
+        }
+        update(entry, talks);
+      }
+      for (const [alias, entry] of sections) {
+        if (!wanted.has(alias)) {
+          entry.section.remove();
+          sections.delete(alias);
+        }
+      }
+      const empty = root.querySelector(":scope > p.empty");
+      if (data.talks.length === 0 && !empty) root.append(el("p", { class: "empty", text: t("This device is in no talks yet.") }));
+      else if (data.talks.length > 0 && empty) empty.remove();
+    }
+
+    function load() {
+      if (loading) {
+        again = true;
+        return loading;
+      }
+      loading = (async () => {
+        do {
+          again = false;
+          try {
+            render(await api(endpoint));
+          } catch (problem) {
+            fail(root.querySelector(":scope > p.error"), (explain || refusal)(problem));
+          }
+        } while (again);
+        loading = null;
+      })();
+      return loading;
+    }
+
+    function draw(node) {
+      if (!root) {
+        root = node;
+        node.append(
+          el("h2", { text: heading || title }),
+          el("p", { class: "muted", text: intro }),
+          el("p", { class: "error", role: "alert", hidden: true }),
+        );
+      }
+      load();
+    }
+
+    page(id, title, draw);
+    return { load };
+  }
+
   // --- start ----------------------------------------------------------------------------------
 
   const selector = document.getElementById("language");
@@ -560,7 +629,7 @@
     window.location.assign(url.toString());
   });
   window.backchannel = {
-    t, el, api, refusal, fail, refresh, page, dateFormat, LANG,
+    t, el, api, refusal, fail, refresh, page, talksPage, dateFormat, LANG,
     get state() { return current; },
   };
   // Deferred page scripts run after this one and before DOMContentLoaded: start once all are in.

@@ -32,72 +32,10 @@
 
   const level = (name) => (LEVELS[name] ? LEVELS[name]() : name);
   const when = (iso) => dateFormat.format(new Date(iso));
-  const sections = new Map();
-  let loading = null;
-  let again = false;
-  let root = null;
 
   function explain(problem) {
     const sentence = REFUSALS[problem.code];
     return sentence ? sentence() + " [" + problem.code + "]" : refusal(problem);
-  }
-
-  // --- loading ----------------------------------------------------------------------------------
-
-  async function load() {
-    if (loading) {
-      again = true;
-      return loading;
-    }
-    loading = (async () => {
-      do {
-        again = false;
-        try {
-          render(await api("/api/mandates"));
-        } catch (problem) {
-          const error = root.querySelector(":scope > p.error");
-          fail(error, explain(problem));
-        }
-      } while (again);
-      loading = null;
-    })();
-    return loading;
-  }
-
-  function draw(node) {
-    if (!root) {
-      root = node;
-      node.append(
-        el("h2", { text: t("Mandates") }),
-        el("p", { class: "muted", text: t("Compare each fingerprint with its owner out of band, aloud or in person, before you trust the device.") }),
-        el("p", { class: "error", role: "alert", hidden: true }),
-      );
-    }
-    load();
-  }
-
-  function render(data) {
-    root.querySelector(":scope > p.error").hidden = true;
-    const wanted = new Set();
-    for (const talks of data.talks) {
-      wanted.add(talks.alias);
-      let entry = sections.get(talks.alias);
-      if (!entry) {
-        entry = talksSection(talks);
-        sections.set(talks.alias, entry);
-        root.append(entry.section);
-      }
-      update(entry, talks);
-    }
-    for (const [alias, entry] of sections) {
-      if (!wanted.has(alias)) {
-        entry.section.remove();
-        sections.delete(alias);
-      }
-    }
-    const empty = root.querySelector(":scope > p.empty");
-    if (data.talks.length === 0 && !empty) root.append(el("p", { class: "empty", text: t("This device is in no talks yet.") }));
-    else if (data.talks.length > 0 && empty) empty.remove();
   }
 
   // --- one talks ----------------------------------------------------------------------------------
@@ -258,7 +196,7 @@
         fail(error, explain(problem)); // the choices stay as they were
       } finally {
         entry.busy = submit.disabled = false;
-        load();
+        mandatesPage.load();
       }
     });
     return entry;
@@ -295,11 +233,18 @@
         fail(error, explain(problem));
       } finally {
         entry.busy = submit.disabled = false;
-        load();
+        mandatesPage.load();
       }
     });
     return entry;
   }
 
-  window.backchannel.page("mandates", t("Mandates"), draw);
+  const mandatesPage = window.backchannel.talksPage("mandates", {
+    title: t("Mandates"),
+    intro: t("Compare each fingerprint with its owner out of band, aloud or in person, before you trust the device."),
+    endpoint: "/api/mandates",
+    build: talksSection,
+    update,
+    explain,
+  });
 })();

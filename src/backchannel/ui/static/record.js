@@ -59,66 +59,6 @@
   const when = (iso) => dateFormat.format(new Date(iso));
   const explain = (problem) =>
     problem.code === "record.bundle_invalid" ? t("This device's copy of the record does not verify.") + " [" + problem.code + "]" : refusal(problem);
-  const sections = new Map();
-  let root = null;
-  let loading = null;
-  let again = false;
-
-  function draw(node) {
-    if (!root) {
-      root = node;
-      node.append(
-        el("h2", { text: t("Record") }),
-        el("p", { class: "muted", text: t("Every device checks the host's record of the talks; the host cannot rewrite, drop or reorder it, or show devices different histories, without an alarm here.") }),
-        el("p", { class: "error", role: "alert", hidden: true }),
-      );
-    }
-    load();
-  }
-
-  async function load() {
-    if (loading) {
-      again = true;
-      return loading;
-    }
-    loading = (async () => {
-      do {
-        again = false;
-        try {
-          render(await api("/api/record"));
-        } catch (problem) {
-          fail(root.querySelector(":scope > p.error"), refusal(problem));
-        }
-      } while (again);
-      loading = null;
-    })();
-    return loading;
-  }
-
-  function render(data) {
-    root.querySelector(":scope > p.error").hidden = true;
-    const wanted = new Set();
-    for (const talks of data.talks) {
-      wanted.add(talks.alias);
-      let entry = sections.get(talks.alias);
-      if (!entry) {
-        entry = talksSection(talks.alias);
-        sections.set(talks.alias, entry);
-        root.append(entry.section);
-      }
-      entry.status.replaceChildren(...statusBlock(talks));
-      entry.timeline.replaceChildren(...timelineBlock(talks));
-    }
-    for (const [alias, entry] of sections) {
-      if (!wanted.has(alias)) {
-        entry.section.remove();
-        sections.delete(alias);
-      }
-    }
-    const empty = root.querySelector(":scope > p.empty");
-    if (data.talks.length === 0 && !empty) root.append(el("p", { class: "empty", text: t("This device is in no talks yet.") }));
-    else if (data.talks.length > 0 && empty) empty.remove();
-  }
 
   function talksSection(alias) {
     const id = "record-" + alias.replace(/[^A-Za-z0-9_-]/g, "_");
@@ -276,5 +216,16 @@
     }
   }
 
-  window.backchannel.page("record", t("Record"), draw);
+  function update(entry, talks) {
+    entry.status.replaceChildren(...statusBlock(talks));
+    entry.timeline.replaceChildren(...timelineBlock(talks));
+  }
+
+  window.backchannel.talksPage("record", {
+    title: t("Record"),
+    intro: t("Every device checks the host's record of the talks; the host cannot rewrite, drop or reorder it, or show devices different histories, without an alarm here."),
+    endpoint: "/api/record",
+    build: (talks) => talksSection(talks.alias),
+    update,
+  });
 })();

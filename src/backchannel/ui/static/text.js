@@ -57,10 +57,6 @@
 
   const when = (iso) => dateFormat.format(new Date(iso));
   const safe = (text) => text.replace(/[^A-Za-z0-9_-]/g, "_");
-  const sections = new Map();
-  let root = null;
-  let loading = null;
-  let again = false;
 
   function explain(problem, context) {
     if (problem.code === "text.duplicate") return DUPLICATE[context]() + " [" + problem.code + "]";
@@ -71,63 +67,6 @@
 
   /** A refusal from /api/text ({code, message}) in the shape the API's problems have. */
   const problemOf = (refused) => ({ code: refused.code, detail: refused.message });
-
-  // --- loading ------------------------------------------------------------------------------------
-
-  async function load() {
-    if (loading) {
-      again = true;
-      return loading;
-    }
-    loading = (async () => {
-      do {
-        again = false;
-        try {
-          render(await api("/api/text"));
-        } catch (problem) {
-          fail(root.querySelector(":scope > p.error"), explain(problem, "draft"));
-        }
-      } while (again);
-      loading = null;
-    })();
-    return loading;
-  }
-
-  function draw(node) {
-    if (!root) {
-      root = node;
-      node.append(
-        el("h2", { text: t("Negotiating text") }),
-        el("p", { class: "muted", text: t("Square brackets mark language not agreed yet; “|” separates the alternatives on offer. Each party agrees an article ad referendum once no bracket is left, then initials it, then signs it; a new version starts afresh.") }),
-        el("p", { class: "error", role: "alert", hidden: true }),
-      );
-    }
-    load();
-  }
-
-  function render(data) {
-    root.querySelector(":scope > p.error").hidden = true;
-    const wanted = new Set();
-    for (const talks of data.talks) {
-      wanted.add(talks.alias);
-      let entry = sections.get(talks.alias);
-      if (!entry) {
-        entry = talksSection(talks);
-        sections.set(talks.alias, entry);
-        root.append(entry.section);
-      }
-      update(entry, talks);
-    }
-    for (const [alias, entry] of sections) {
-      if (!wanted.has(alias)) {
-        entry.section.remove();
-        sections.delete(alias);
-      }
-    }
-    const empty = root.querySelector(":scope > p.empty");
-    if (data.talks.length === 0 && !empty) root.append(el("p", { class: "empty", text: t("This device is in no talks yet.") }));
-    else if (data.talks.length > 0 && empty) empty.remove();
-  }
 
   // --- one talks ----------------------------------------------------------------------------------
 
@@ -315,7 +254,7 @@
       fail(item.error, explain(problem, "consent"));
     } finally {
       item.busy = false;
-      load();
+      textPage.load();
     }
   }
 
@@ -363,7 +302,7 @@
         fail(error, explain(problem, "draft")); // what was typed stays
       } finally {
         submit.disabled = false;
-        load();
+        textPage.load();
       }
     });
     return { form };
@@ -402,7 +341,7 @@
         fail(error, explain(problem, "draft")); // the revision stays in the editor
       } finally {
         submit.disabled = false;
-        load();
+        textPage.load();
       }
     });
     function update(current, pen) {
@@ -540,5 +479,13 @@
     return { node, update };
   }
 
-  window.backchannel.page("text", t("Text"), draw);
+  const textPage = window.backchannel.talksPage("text", {
+    title: t("Text"),
+    heading: t("Negotiating text"),
+    intro: t("Square brackets mark language not agreed yet; “|” separates the alternatives on offer. Each party agrees an article ad referendum once no bracket is left, then initials it, then signs it; a new version starts afresh."),
+    endpoint: "/api/text",
+    build: talksSection,
+    update,
+    explain: (problem) => explain(problem, "draft"),
+  });
 })();
