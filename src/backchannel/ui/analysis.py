@@ -14,13 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
 from backchannel.engine import analysis as an
 from backchannel.errors import FormInvalid, ProblemInvalid
-from backchannel.ui.api import blocking, json_response, read_body
+from backchannel.ui.api import form_action
 from backchannel.ui.forms import json_object
 
 PARETO = "pareto"
@@ -32,11 +30,7 @@ METHODS = (PARETO, ADJUSTED_WINNER)
 def routes() -> list[Route]:
     """The page's route."""
 
-    async def analysis_route(request: Request) -> Response:
-        problem, method = parse_request(await read_body(request))
-        return json_response(await blocking(lambda: analyse(problem, method)))
-
-    return [Route("/api/analysis", analysis_route, methods=["POST"])]
+    return [form_action("/api/analysis", parse_request, lambda form: analyse(*form))]
 
 
 def parse_request(body: bytes) -> tuple[dict[str, Any], str]:

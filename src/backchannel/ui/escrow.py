@@ -15,25 +15,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
 from backchannel.engine import escrow as escrow_file
 from backchannel.engine.sequencing import check_viewer, view
 from backchannel.errors import EscrowInvalid
-from backchannel.ui.api import blocking, json_response, read_body
+from backchannel.ui.api import form_action
 from backchannel.ui.forms import json_object
 
 
 def routes() -> list[Route]:
     """The page's route."""
 
-    async def match_route(request: Request) -> Response:
-        escrow, viewer = parse_request(await read_body(request))
-        return json_response(await blocking(lambda: match(escrow, viewer)))
-
-    return [Route("/api/escrow/match", match_route, methods=["POST"])]
+    return [form_action("/api/escrow/match", parse_request, lambda form: match(*form))]
 
 
 def parse_request(body: bytes) -> tuple[dict[str, Any], str | None]:

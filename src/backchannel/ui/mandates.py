@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
 from backchannel import engine
@@ -34,7 +32,7 @@ from backchannel.crypto import fingerprint
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Level
 from backchannel.errors import FormInvalid
-from backchannel.ui.api import blocking, json_response, read_body
+from backchannel.ui.api import form_action, talks_view
 from backchannel.ui.feed import Notice
 from backchannel.ui.forms import json_object, text_field
 from backchannel.ui.session import DeviceSession
@@ -43,22 +41,10 @@ from backchannel.ui.session import DeviceSession
 def routes(session: DeviceSession) -> list[Route]:
     """The page's routes over ``session``."""
 
-    async def overview(request: Request) -> Response:
-        alias = request.query_params.get("talks")
-        return json_response(await blocking(lambda: mandates_json(session, alias)))
-
-    async def grant_route(request: Request) -> Response:
-        form = parse_grant(await read_body(request))
-        return json_response(await blocking(lambda: grant(session, form)))
-
-    async def revoke_route(request: Request) -> Response:
-        form = parse_revoke(await read_body(request))
-        return json_response(await blocking(lambda: revoke(session, form)))
-
     return [
-        Route("/api/mandates", overview, methods=["GET"]),
-        Route("/api/mandates/grant", grant_route, methods=["POST"]),
-        Route("/api/mandates/revoke", revoke_route, methods=["POST"]),
+        talks_view("/api/mandates", lambda alias: mandates_json(session, alias)),
+        form_action("/api/mandates/grant", parse_grant, lambda form: grant(session, form)),
+        form_action("/api/mandates/revoke", parse_revoke, lambda form: revoke(session, form)),
     ]
 
 

@@ -31,16 +31,12 @@ from backchannel.client.participant import Participant
 from backchannel.client.witness import witness_key
 from backchannel.errors import BackchannelError, FormInvalid
 from backchannel.record.checkpoint import NoteKey, check_cosignature, open_checkpoint
-from backchannel.ui.api import blocking, json_response
+from backchannel.ui.api import blocking, talks_view
 from backchannel.ui.session import DeviceSession
 
 
 def routes(session: DeviceSession) -> list[Route]:
     """The page's routes over ``session``."""
-
-    async def overview(request: Request) -> Response:
-        alias = request.query_params.get("talks")
-        return json_response(await blocking(lambda: record_json(session, alias)))
 
     async def export_route(request: Request) -> Response:
         alias, with_content = parse_export(dict(request.query_params))
@@ -56,7 +52,7 @@ def routes(session: DeviceSession) -> list[Route]:
         )
 
     return [
-        Route("/api/record", overview, methods=["GET"]),
+        talks_view("/api/record", lambda alias: record_json(session, alias)),
         Route("/api/record/export", export_route, methods=["GET"]),
     ]
 

@@ -45,7 +45,7 @@ from backchannel.client.participant import Participant
 from backchannel.engine import events as ev
 from backchannel.errors import FormInvalid, RuleViolation
 from backchannel.replay import text_json
-from backchannel.ui.api import MAX_BODY, blocking, json_response, read_body
+from backchannel.ui.api import MAX_BODY, blocking, form_action, read_body, talks_view
 from backchannel.ui.feed import Notice
 from backchannel.ui.forms import MAX_TEXT, json_object, text_field
 from backchannel.ui.session import DeviceSession
@@ -61,20 +61,12 @@ CONSENTS: Mapping[str, type[ev.ArticleConsent]] = {
 def routes(session: DeviceSession) -> list[Route]:
     """The page's routes over ``session``."""
 
-    async def overview(request: Request) -> Response:
-        alias = request.query_params.get("talks")
-        return json_response(await blocking(lambda: text_page_json(session, alias)))
-
-    async def draft_route(request: Request) -> Response:
-        form = parse_draft(await read_body(request))
-        return json_response(await blocking(lambda: draft(session, form)))
-
     def consent_route(name: str) -> Route:
-        async def endpoint(request: Request) -> Response:
-            form = parse_consent(await read_body(request), name)
-            return json_response(await blocking(lambda: consent(session, form)))
-
-        return Route(f"/api/text/{name}", endpoint, methods=["POST"])
+        return form_action(
+            f"/api/text/{name}",
+            lambda body: parse_consent(body, name),
+            lambda form: consent(session, form),
+        )
 
     async def issue_route(request: Request) -> Response:
         form = parse_issue(await read_body(request))
@@ -89,16 +81,12 @@ def routes(session: DeviceSession) -> list[Route]:
             },
         )
 
-    async def trace_route(request: Request) -> Response:
-        form = parse_trace(await read_body(request))
-        return json_response(await blocking(lambda: trace(session, form)))
-
     return [
-        Route("/api/text", overview, methods=["GET"]),
-        Route("/api/text/draft", draft_route, methods=["POST"]),
+        talks_view("/api/text", lambda alias: text_page_json(session, alias)),
+        form_action("/api/text/draft", parse_draft, lambda form: draft(session, form)),
         *(consent_route(name) for name in CONSENTS),
         Route("/api/text/issue", issue_route, methods=["POST"]),
-        Route("/api/text/trace", trace_route, methods=["POST"]),
+        form_action("/api/text/trace", parse_trace, lambda form: trace(session, form)),
     ]
 
 
