@@ -45,7 +45,8 @@ this tree at the boundary with ``raise ... from exc``.
     │   ├── TextBracketed                   text.bracketed             409
     │   ├── TextAwaitingParties             text.awaiting_parties      409
     │   ├── TextDuplicate                   text.duplicate             409
-    │   └── TextFinal                       text.final                 409
+    │   ├── TextFinal                       text.final                 409
+    │   └── TextQuotesConfidential          text.quotes_confidential   409
     ├── CryptoError                         crypto.error               400
     │   ├── SignatureInvalid                crypto.bad_signature       400
     │   ├── DecryptionFailed                crypto.decrypt_failed      400
@@ -383,6 +384,13 @@ class TextFinal(RuleViolation):
     """A new version of an article every party has signed."""
 
     code = "text.final"
+
+
+class TextQuotesConfidential(RuleViolation):
+    """A draft repeats the words of a mediator-only or carry-gist message, which every party
+    would then read. Checked by the drafting device, which alone holds that message."""
+
+    code = "text.quotes_confidential"
 
 
 # --- crypto ----------------------------------------------------------------------------------

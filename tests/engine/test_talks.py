@@ -689,8 +689,11 @@ def test_every_rule_code_has_a_test_here() -> None:
     tokens = here.parents[1] / "authority" / "test_token.py"
     # Checks only a receiving client can make (a verbatim carry's signed original): tests/client.
     verbatim = here.parents[1] / "client" / "test_verbatim.py"
-    # The negotiating text's rules: tests/engine/test_text.py.
+    # The negotiating text's rules: tests/engine/test_text.py; what only the drafting device can
+    # check (a draft quoting a message it alone holds): tests/ui/test_text.py.
     text = here.parent / "test_text.py"
-    source = "".join(p.read_text(encoding="utf-8") for p in (here, tokens, verbatim, text))
+    drafting = here.parents[1] / "ui" / "test_text.py"
+    files = (here, tokens, verbatim, text, drafting)
+    source = "".join(p.read_text(encoding="utf-8") for p in files)
     untested = sorted(code for code in RULE_CODES - {"rule.violation"} if f'"{code}"' not in source)
     assert untested == []

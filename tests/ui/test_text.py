@@ -483,3 +483,24 @@ def test_a_leak_longer_than_a_request_may_be_is_refused(apps: dict[str, App]) ->
             "/api/text/trace", json={"talks": "muscat", "leaked": "word " * 14_000}
         )
     assert response.status_code == 413
+
+
+def test_the_mediator_cannot_quote_what_may_not_leave_its_room(apps: dict[str, App]) -> None:
+    """Iran tells the mediator something mediator-only and something to carry verbatim. A draft
+    repeating the first, even re-punctuated and in another case, is refused by the mediator's own
+    device (text.quotes_confidential) and reaches nobody; quoting the second is allowed."""
+    aside = f"Between us {secrets.token_hex(2)}: we cannot restrain every group in Yemen today."
+    public = f"Iran {secrets.token_hex(2)} asks that shipping attacks end once Gaza is calm."
+    with apps["iran"].client() as client:
+        for words, label in ((aside, "mediator-only"), (public, "carry-verbatim")):
+            body = {"talks": "muscat", "room": "iran-caucus", "text": words, "label": label}
+            assert client.post("/api/send", json={**body, "lang": "en"}).status_code == 200
+    wait_for(lambda: public in str(apps["oman"].profile.participant("muscat").view.messages))
+    article_id = f"art-quote-{secrets.token_hex(3)}"
+    quoting = "The parties note: WE CANNOT RESTRAIN every group, in Yemen, today; " + RED_SEA
+    response = draft(apps["oman"], "muscat", article_id, quoting)
+    _problem(response, 409, "text.quotes_confidential")
+    assert "we cannot restrain every group in yemen today" in response.json()["detail"]
+    assert article(apps["oman"], article_id) is None
+    allowed = draft(apps["oman"], "muscat", article_id, "The parties record: " + public)
+    assert allowed.status_code == 200, allowed.text

@@ -38,7 +38,7 @@ from backchannel.client.host import Delivery, HostClient
 from backchannel.client.witness import Alarm, Witness
 from backchannel.crypto import Context, Identity, Recipient, Sessions, canonical_json
 from backchannel.crypto.signed import SignedAct, b64, sign_act, unb64, verify_act
-from backchannel.engine import codec
+from backchannel.engine import codec, quotation
 from backchannel.engine import events as ev
 from backchannel.engine.audience import audience, party_receives
 from backchannel.engine.rules import Label, RelayMode
@@ -47,6 +47,7 @@ from backchannel.errors import (
     IntroductionRejected,
     RelayUnverified,
     RuleViolation,
+    TextQuotesConfidential,
 )
 from backchannel.record.leaf import SALT_SIZE, commit
 
@@ -169,7 +170,17 @@ class Participant:
         """Check ``event`` on this device, then send it; the host devices it was sent to.
 
         Raises the :class:`RuleViolation` the device's own engine finds: nothing is sent then.
+        A draft of the negotiating text is also refused when it quotes words this device holds
+        that may not leave their room: only this device can check that, so the engine cannot.
         """
+        if isinstance(event, ev.DraftArticle):
+            found = quotation.confidential_quote(self.view, event.text)
+            if found is not None:
+                message, run = found
+                raise TextQuotesConfidential(
+                    f"the draft repeats message {message.id!r} ({message.label.value}), which "
+                    f"every party would then read: “{run}”"
+                )
         after = engine.apply(self.view, event)
         forms = self._recipients(after, event)
         mandate = self._token_for(event)

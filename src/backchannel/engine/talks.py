@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from backchannel.engine import events as ev
+from backchannel.engine import quotation
 from backchannel.engine import text as draft
 from backchannel.engine.mandate import Lapse, standing
 from backchannel.engine.rules import (
@@ -447,6 +448,9 @@ def _relay(talks: Talks, e: ev.Relay) -> Talks:
         words = e.text.strip()
         if not words or words == source.text.strip():
             raise RelayNeedsOwnWords("a gist needs the mediator's own words, not the original")
+        run = quotation.quoted(e.text, source.text) if source.label is Label.CARRY_GIST else None
+        if run is not None:
+            raise RelayNeedsOwnWords(f"a gist may not repeat the original's words: “{run}”")
         text, author, lang = e.text, e.actor, e.lang
     else:
         if e.text and e.text != source.text:

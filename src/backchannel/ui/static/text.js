@@ -34,6 +34,7 @@
     "text.awaiting_parties": () => t("Every party must first reach the stage before this one."),
     "text.stale": () => t("A newer version was drafted meanwhile: read it before you consent."),
     "text.final": () => t("Every party signed this article: it is final."),
+    "text.quotes_confidential": () => t("The draft repeats words said for the mediator only, or to be carried only in the mediator's own words: every party would read them."),
     "mandate.insufficient": () => t("Your mandate does not reach this act: agreeing and initialling need “Accept ad referendum”, signing needs “Sign”."),
     "mandate.revoked": () => t("Your mandate was revoked: you can no longer act on the text."),
     "mandate.expired": () => t("Your mandate has expired: you can no longer act on the text."),
