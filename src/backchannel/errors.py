@@ -56,6 +56,7 @@ this tree at the boundary with ``raise ... from exc``.
     │   ├── LogInconsistent                 record.inconsistent        409
     │   ├── EventNotCanonical               record.event_not_canonical 400
     │   ├── CheckpointMalformed             record.checkpoint_malformed 400
+    │   ├── EntryMalformed                  record.entry_malformed     400
     │   ├── LogRangeInvalid                 record.range_invalid       400  (index, size, range)
     │   └── BundleInvalid                   record.bundle_invalid      409
     ├── AuthRequired                        auth.required              401
@@ -462,6 +463,13 @@ class BundleInvalid(RecordError):
     """A record bundle that does not verify: the message names the entry and the reason."""
 
     code = "record.bundle_invalid"
+
+
+class EntryMalformed(RecordError):
+    """A record entry that is not a commitment, recipient tags and a time in their layout."""
+
+    code = "record.entry_malformed"
+    status = 400
 
 
 class LogRangeInvalid(RecordError):

@@ -108,7 +108,7 @@ def test_reference_case_through_the_host(path: Path, tmp_path: Path) -> None:
     with temporary_host(f"sqlite:///{database}") as url:
         stacked = run(load(path), url)
         reader = next(iter(stacked.participants.values()))
-        entries = set(reader.host.log_entries(reader.talks_host_id, 0))
+        entries = {e[:32] for e in reader.host.log_entries(reader.talks_host_id, 0)}
         stacked.close()
     data = stacked.to_json()
     # Every event a device sent or received has its commitment in the host's record, and the

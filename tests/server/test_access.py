@@ -108,7 +108,7 @@ def _inclusion_of_a_fresh_leaf(world: World, client: httpx.Client) -> Request:
     body = {
         "client_msg_id": secrets.token_hex(8),
         "ciphertexts": {world.devices["other"].device_id: b64(b"for:other:leaf")},
-        "leaf": b64(secrets.token_bytes(32)),
+        "entry": b64(secrets.token_bytes(32)),
     }
     sent = client.post(f"/v1/talks/{world.talks}/messages", json=body, headers=world.creator.auth)
     index = sent.json()["leaf_index"]

@@ -30,6 +30,7 @@ from backchannel.record import (
     verify_inclusion,
 )
 from backchannel.record.checkpoint import Checkpoint
+from backchannel.record.entry import Entry, stamp
 from backchannel.server.auth import b64
 from backchannel.server.log import load_log_key
 from tests.server.conftest import Dev, LiveHost, admit, create_talks, database_url, send
@@ -37,15 +38,20 @@ from tests.server.test_durability import serve
 
 
 def send_leaf(
-    client: httpx.Client, talks_id: str, sender: Dev, to: Dev, msg_id: str, leaf: bytes
+    client: httpx.Client, talks_id: str, sender: Dev, to: Dev, msg_id: str, entry: bytes
 ) -> httpx.Response:
-    """Send one ciphertext with a leaf commitment."""
+    """Send one ciphertext with a record entry (a commitment, and tags if any)."""
     body = {
         "client_msg_id": msg_id,
         "ciphertexts": {to.device_id: b64(os.urandom(24))},
-        "leaf": b64(leaf),
+        "entry": b64(entry),
     }
     return client.post(f"/v1/talks/{talks_id}/messages", json=body, headers=sender.auth)
+
+
+def logged(entry: bytes, sent: httpx.Response) -> bytes:
+    """The leaf the host logged for ``entry``: the entry stamped with the time it answered."""
+    return stamp(entry, sent.json()["logged_at"])
 
 
 def verified_checkpoint(client: httpx.Client, talks_id: str, dev: Dev) -> Checkpoint:
@@ -95,11 +101,12 @@ def test_every_leaf_is_provable_against_every_later_checkpoint(
     checkpoints: list[Checkpoint] = []
     for i in range(21):
         sender, to = (pair.alice, pair.bob) if i % 2 else (pair.bob, pair.alice)
-        leaf = os.urandom(32)
-        sent = send_leaf(client, pair.talks, sender, to, f"m{i}", leaf)
+        entry = os.urandom(32 + 16 * (i % 3))
+        sent = send_leaf(client, pair.talks, sender, to, f"m{i}", entry)
         assert sent.status_code == 201, sent.text
         assert sent.json()["leaf_index"] == i and sent.json()["tree_size"] == i + 1
-        leaves.append(leaf)
+        leaves.append(logged(entry, sent))
+        assert Entry.parse(leaves[-1]).commitment == entry[:32]
         if i % 4 == 0 or i == 20:
             checkpoints.append(verified_checkpoint(client, pair.talks, pair.bob))
     for head in checkpoints:
@@ -138,9 +145,10 @@ def test_replay_and_refused_sends_leave_the_log_unchanged(
     """An idempotent re-send returns the first index and appends nothing; a send refused with
     403 (a recipient not admitted) is rolled back with its leaf; a send without one logs nothing."""
     outsider = Dev.new().join(client)
-    leaf = os.urandom(32)
-    first = send_leaf(client, pair.talks, pair.alice, pair.bob, "once", leaf)
+    entry = os.urandom(32)
+    first = send_leaf(client, pair.talks, pair.alice, pair.bob, "once", entry)
     assert first.status_code == 201
+    leaf = logged(entry, first)
     again = send_leaf(client, pair.talks, pair.alice, pair.bob, "once", os.urandom(32))
     assert again.status_code == 200
     assert again.json()["leaf_index"] == 0 and again.json()["tree_size"] == 1
@@ -188,14 +196,28 @@ def test_bad_log_parameters_are_4xx_with_a_code(
     assert got.json()["code"] == code
 
 
-@pytest.mark.parametrize("leaf", ["", "AAAA", b64(bytes(31)), b64(bytes(33)), "not base64!", 7])
-def test_a_malformed_leaf_is_refused_and_stores_nothing(
-    client: httpx.Client, pair: Pair, leaf: object
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "",
+        "AAAA",
+        b64(bytes(31)),
+        b64(bytes(33)),
+        b64(bytes(32 + 15)),
+        b64(bytes(32 + 16 * 257)),
+        "not base64!",
+        7,
+    ],
+)
+def test_a_malformed_entry_is_refused_and_stores_nothing(
+    client: httpx.Client, pair: Pair, entry: object
 ) -> None:
-    """A leaf that is not base64 of exactly 32 bytes is 400 and no event is stored."""
-    body = {"client_msg_id": "bad", "ciphertexts": {pair.bob.device_id: b64(b"x")}, "leaf": leaf}
+    """An entry that is not base64 of a 32-byte commitment and up to 256 16-byte tags is 400
+    (413 when over the most tags) and no event is stored."""
+    body = {"client_msg_id": "bad", "ciphertexts": {pair.bob.device_id: b64(b"x")}, "entry": entry}
     got = client.post(f"/v1/talks/{pair.talks}/messages", json=body, headers=pair.alice.auth)
-    assert got.status_code == 400, got.text
+    too_large = isinstance(entry, str) and len(entry) > 4 * (32 + 16 * 256) // 3 + 4
+    assert got.status_code == (413 if too_large else 400), got.text
     talks = client.get(f"/v1/talks/{pair.talks}", headers=pair.alice.auth).json()
     assert talks["last_seq"] == 0
 
@@ -209,7 +231,7 @@ def test_log_routes_are_in_the_openapi_document(client: httpx.Client) -> None:
     inclusion = paths["/v1/talks/{talks_id}/log/inclusion"]["get"]
     assert {p["name"] for p in inclusion["parameters"]} == {"talks_id", "index", "size"}
     send_schema = paths["/v1/talks/{talks_id}/messages"]["post"]["requestBody"]
-    assert "leaf" in send_schema["content"]["application/json"]["schema"]["properties"]
+    assert "entry" in send_schema["content"]["application/json"]["schema"]["properties"]
 
 
 LOGGED = 240
@@ -239,10 +261,10 @@ def test_logged_sends_survive_kill_9(
             done = {}
             with httpx.Client(base_url=url, timeout=30) as own:
                 for i in range(worker, LOGGED, SENDERS):
-                    leaf = os.urandom(32)
-                    sent = send_leaf(own, talks, alice, bob, f"m{i:04d}", leaf)
+                    entry = os.urandom(32)
+                    sent = send_leaf(own, talks, alice, bob, f"m{i:04d}", entry)
                     if sent.status_code == 201:
-                        done[sent.json()["leaf_index"]] = leaf
+                        done[sent.json()["leaf_index"]] = logged(entry, sent)
             return done
 
         with ThreadPoolExecutor(SENDERS) as pool:

@@ -55,7 +55,7 @@ def test_send_round_trips(msg_id: str, ciphertexts: dict[str, bytes]) -> None:
     """A well-formed send body parses back to the same id and bytes."""
     body = {"client_msg_id": msg_id, "ciphertexts": {k: b64(v) for k, v in ciphertexts.items()}}
     parsed = parse_json(json.dumps(body).encode(), SCHEMAS.send)
-    assert parsed == {"client_msg_id": msg_id, "ciphertexts": ciphertexts, "leaf": None}
+    assert parsed == {"client_msg_id": msg_id, "ciphertexts": ciphertexts, "entry": None}
 
 
 def test_empty_body_is_an_empty_object_only_when_nothing_is_required() -> None:

@@ -42,6 +42,7 @@ from backchannel.record.checkpoint import (
     check_cosignature,
     open_checkpoint,
 )
+from backchannel.record.entry import COMMITMENT_SIZE
 from backchannel.record.leaf import commit
 from backchannel.record.merkle import InclusionProof, check_inclusion, leaf_hash
 from backchannel.record.tree import MerkleTree
@@ -340,7 +341,7 @@ class _Verifier:
         if not 0 <= index < len(entries):
             raise BundleInvalid(f"entry {index} is outside the log")
         encoded = data["event"]
-        if commit(_bytes(data["salt"]), encoded) != entries[index]:
+        if commit(_bytes(data["salt"]), encoded) != entries[index][:COMMITMENT_SIZE]:
             raise BundleInvalid(f"entry {index}: the event does not open its commitment")
         proof = InclusionProof(index, head.size, tuple(_bytes(h) for h in data["proof"]))
         check_inclusion(proof, leaf_hash(entries[index]), head.root)

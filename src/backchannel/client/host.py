@@ -156,7 +156,7 @@ class HostClient:
             "ciphertexts": {device: b64(data) for device, data in ciphertexts.items()},
         }
         if leaf is not None:
-            body["leaf"] = b64(leaf)
+            body["entry"] = b64(leaf)
         return int(self._call("POST", f"/v1/talks/{talks_id}/messages", body)["seq"])
 
     def log_entries(self, talks_id: str, start: int = 0, end: int | None = None) -> list[bytes]:

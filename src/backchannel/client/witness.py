@@ -36,6 +36,7 @@ from backchannel.record.checkpoint import (
     cosign,
     open_checkpoint,
 )
+from backchannel.record.entry import COMMITMENT_SIZE
 from backchannel.record.leaf import commit
 from backchannel.record.merkle import check_consistency, check_inclusion, leaf_hash
 from backchannel.record.tree import MerkleTree
@@ -161,7 +162,7 @@ class Witness:
             if not page:
                 break
             for entry in page:
-                self._index.setdefault(entry, len(self._entries))
+                self._index.setdefault(entry[:COMMITMENT_SIZE], len(self._entries))
                 self._entries.append(entry)
         tree = MerkleTree()
         tree.extend(self._entries[: checkpoint.size])
@@ -190,7 +191,7 @@ class Witness:
                 continue
             try:
                 proof = host.log_inclusion(self.talks_host_id, index, self.size)
-                check_inclusion(proof, leaf_hash(leaf), self.root or b"")
+                check_inclusion(proof, leaf_hash(self._entries[index]), self.root or b"")
             except BackchannelError as exc:
                 self._alarm("record.proof_invalid", f"an inclusion proof fails: {exc}")
                 continue

@@ -30,6 +30,7 @@ from backchannel.errors import (
     StoreError,
     TokenExpired,
 )
+from backchannel.record.entry import stamp
 from backchannel.record.merkle import ConsistencyProof, InclusionProof
 from backchannel.server import auth
 from backchannel.server.limits import Limits
@@ -257,26 +258,28 @@ class Host:
         talks_id: str,
         client_msg_id: str,
         ciphertexts: Mapping[str, bytes],
-        leaf: bytes | None = None,
+        entry: bytes | None = None,
     ) -> Append:
         """Store one event with a ciphertext per recipient device and wake the recipients.
 
-        A ``leaf`` (the client's 32-byte commitment to the event) is appended to the talks' log
-        in the event's own transaction; a fresh checkpoint is signed afterwards.
+        An ``entry`` (the client's commitment to the event and its recipient tags) is appended
+        to the talks' log, stamped with the host's time (:func:`record.entry.stamp`), in the
+        event's own transaction; a fresh checkpoint is signed afterwards.
         """
         await self._admitted_talks(device, talks_id)
+        now = self.now_ms()
         result = await self._run(
             self.store.append_event,
             talks_id,
             device.device_id,
             client_msg_id,
-            self.now_ms(),
+            now,
             ciphertexts,
-            leaf,
+            None if entry is None else stamp(entry, now),
         )
         if result.created:
             self.notifier.notify(ciphertexts)
-            if leaf is not None:
+            if entry is not None:
                 await self._run(self.record.refresh, talks_id)
         return result
 

@@ -246,9 +246,9 @@ async def send(request: Request) -> Response:
     """Send one ciphertext per recipient device into a talks (idempotent per client id)."""
     device = await authenticate(request)
     fields = await body(request, deps(request).schemas.send)
-    if not fields["ciphertexts"] and fields["leaf"] is None:
+    if not fields["ciphertexts"] and fields["entry"] is None:
         raise InputError(
-            "ciphertexts: must not be empty unless the event is only recorded (a leaf)",
+            "ciphertexts: must not be empty unless the event is only recorded (an entry)",
             detail={"field": "ciphertexts"},
         )
     result = await deps(request).host.send(
@@ -256,7 +256,7 @@ async def send(request: Request) -> Response:
         path_id(request, "talks_id"),
         fields["client_msg_id"],
         fields["ciphertexts"],
-        fields["leaf"],
+        fields["entry"],
     )
     event = result.event
     data = {
@@ -270,6 +270,7 @@ async def send(request: Request) -> Response:
     if event.leaf_index is not None:
         data["leaf_index"] = event.leaf_index
         data["tree_size"] = result.tree_size
+        data["logged_at"] = event.created_at
     return reply(data, 201 if result.created else 200)
 
 

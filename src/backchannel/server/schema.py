@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from backchannel.errors import InputError, PayloadTooLarge
+from backchannel.errors import EntryMalformed, InputError, PayloadTooLarge
+from backchannel.record.entry import COMMITMENT_SIZE, MAX_TAGS, TAG_SIZE, check_entry
 from backchannel.server.limits import Limits
 
 _ID = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -98,6 +99,26 @@ class Binary(Field):
         if self.max_size is not None:
             schema["description"] = f"at most {self.max_size} bytes"
         return schema
+
+
+@dataclass(frozen=True, slots=True)
+class RecordEntry(Field):
+    """A record entry as a client sends it: a commitment and recipient tags, in base64."""
+
+    def parse(self, where: str, value: Any) -> bytes:
+        data: bytes = Binary(max_size=COMMITMENT_SIZE + MAX_TAGS * TAG_SIZE).parse(where, value)
+        try:
+            return check_entry(data)
+        except EntryMalformed as exc:
+            raise _invalid(where, exc.message) from exc
+
+    def json_schema(self) -> dict[str, Any]:
+        return {
+            "type": "string",
+            "contentEncoding": "base64",
+            "description": f"a {COMMITMENT_SIZE}-byte commitment, then 0-{MAX_TAGS} "
+            f"{TAG_SIZE}-byte recipient tags",
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,17 +304,18 @@ class Schemas:
             send=Object(
                 {
                     "client_msg_id": Id(limits.max_id_length),
-                    # Empty only with a leaf: an event nobody else may read yet is still recorded.
+                    # Empty only with an entry: an event nobody else may read yet is still recorded.
                     "ciphertexts": Map(
                         device_id,
                         Binary(max_size=limits.max_ciphertext_bytes),
                         limits.max_recipients,
                         min_items=0,
                     ),
-                    # The client's commitment H(salt || canonical event); logged when present.
-                    "leaf": Binary(size=32),
+                    # The client's commitment and recipient tags; logged (with the host's time)
+                    # when present: see record/entry.py.
+                    "entry": RecordEntry(),
                 },
-                frozenset({"leaf"}),
+                frozenset({"entry"}),
             ),
             ack=Object({"positions": Array(Integer(1, 2**62), limits.max_acks)}),
             empty=Object({}),
