@@ -71,7 +71,9 @@ class Entry:
     def parse(cls, leaf: bytes) -> Entry:
         """Split leaf data; EntryMalformed if it is not an entry followed by a time."""
         if len(leaf) < COMMITMENT_SIZE + STAMP_SIZE:
-            raise EntryMalformed("A log leaf is too short to be an entry.", detail={"size": len(leaf)})
+            raise EntryMalformed(
+                "A log leaf is too short to be an entry.", detail={"size": len(leaf)}
+            )
         body, when = leaf[:-STAMP_SIZE], leaf[-STAMP_SIZE:]
         check_entry(body)
         tags = body[COMMITMENT_SIZE:]
