@@ -11,11 +11,14 @@ this tree at the boundary with ``raise ... from exc``.
     │   ├── ProblemInvalid                  analysis.invalid           400  (field, reason)
     │   ├── EscrowInvalid                   escrow.invalid             400  (field, reason)
     │   ├── EventMalformed                  event.malformed            400  (field, reason)
+    │   ├── WireMalformed                   wire.malformed             400  (field, reason)
     │   └── FormInvalid                     form.invalid               400  (field, reason)
     ├── RuleViolation  (the engine refused an event)                   409
     │   ├── UnknownEntity                   entity.unknown             404
     │   ├── DuplicateId                     id.duplicate               409
     │   ├── EventOutOfOrder                 event.out_of_order         409
+    │   ├── EventAhead                      event.ahead_of_record      409
+    │   ├── WordsDiffer                     consent.words_differ       409
     │   ├── NotRoomMember                   room.not_member            403
     │   ├── RoomComposition                 room.composition           409
     │   ├── AlreadyInRoom                   room.already_member        409
@@ -54,6 +57,11 @@ this tree at the boundary with ``raise ... from exc``.
     ├── RecordError                         record.error               409
     │   ├── ProofInvalid                    record.proof_invalid       409
     │   ├── LogInconsistent                 record.inconsistent        409
+    │   ├── LogRolledBack                   record.rollback            409
+    │   ├── SplitView                       record.split_view          409
+    │   ├── CheckpointInvalid               record.checkpoint_invalid  409
+    │   ├── LogKeyChanged                   record.key_changed         409
+    │   ├── RecordClockBackwards            record.clock               409
     │   ├── EventNotCanonical               record.event_not_canonical 400
     │   ├── CheckpointMalformed             record.checkpoint_malformed 400
     │   ├── EntryMalformed                  record.entry_malformed     400
@@ -157,6 +165,12 @@ class EventMalformed(_FieldError):
     code = "event.malformed"
 
 
+class WireMalformed(_FieldError):
+    """A payload another device sent does not hold items in the wire format; names the field."""
+
+    code = "wire.malformed"
+
+
 class FormInvalid(_FieldError):
     """A request to the local web app lacks a field or gives a bad value; names the field."""
 
@@ -187,9 +201,21 @@ class DuplicateId(RuleViolation):
 
 
 class EventOutOfOrder(RuleViolation):
-    """The event is dated before the last accepted one."""
+    """The act claims a time further before the record's time at its place than the tolerance."""
 
     code = "event.out_of_order"
+
+
+class EventAhead(RuleViolation):
+    """The act claims a time further after the record's time at its place than the tolerance."""
+
+    code = "event.ahead_of_record"
+
+
+class WordsDiffer(RuleViolation):
+    """A consent's signature binds other words than those it names hold on this device."""
+
+    code = "consent.words_differ"
 
 
 class NotRoomMember(RuleViolation):
@@ -450,6 +476,36 @@ class EventNotCanonical(RecordError):
 
     code = "record.event_not_canonical"
     status = 400
+
+
+class LogRolledBack(RecordError):
+    """The host served a smaller record than one it served before."""
+
+    code = "record.rollback"
+
+
+class SplitView(RecordError):
+    """A peer cosigned a head of the record that this device's record contradicts."""
+
+    code = "record.split_view"
+
+
+class CheckpointInvalid(RecordError):
+    """A checkpoint does not verify under the key it must be signed with."""
+
+    code = "record.checkpoint_invalid"
+
+
+class LogKeyChanged(RecordError):
+    """The host signs the talks' record under another key than the one pinned."""
+
+    code = "record.key_changed"
+
+
+class RecordClockBackwards(RecordError):
+    """The host's time stamps go back along the record."""
+
+    code = "record.clock"
 
 
 class CheckpointMalformed(RecordError):

@@ -65,7 +65,7 @@ def muscat(host: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Per
     for party, person, member in (("us", us, "mcgurk"), ("iran", iran, "bagheri")):
         code = oman("talks", "invite", "muscat", "--party", party)["invite"]
         joined = person("talks", "join", code, "--member", member, "--level", "propose")
-        assert joined["convener_fingerprint"] == oman("profile", "show")["identity_fingerprint"]
+        assert joined["sponsor_fingerprint"] == oman("profile", "show")["identity_fingerprint"]
     for person in people.values():
         person("talks", "list")  # sync: introductions and declarations travel
     for party in ("us", "iran"):

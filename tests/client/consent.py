@@ -14,10 +14,11 @@ from pathlib import Path
 
 import nacl.pwhash
 
-from backchannel.client.profile import Invite, Profile
+from backchannel.client.profile import Profile
 from backchannel.client.simulation import temporary_host
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Label, Level, RoomKind
+from tests.client.people import join, settle
 
 FAST = {
     "opslimit": nacl.pwhash.argon2id.OPSLIMIT_MIN,
@@ -41,9 +42,7 @@ def accepted_offer(scratch: Path) -> Iterator[dict[str, Profile]]:
             oman.create_talks("t", party="oman", member="envoy", mediator=True)
             joining = ((us, "mcgurk", Level.ACCEPT), (iran, "bagheri", Level.PROPOSE))
             for profile, member, level in joining:
-                invite = Invite.decode(oman.invite("t", profile.name).encode())
-                profile.join(invite, member=member, level=level)
-                sync(people)
+                join(oman, profile, profile.name, member, level=level, others=people.values())
             oman.act(oman.talks["t"], ev.CreateRoom, room="plenary", kind=RoomKind.PLENARY)
             sync(people)
             for profile in people.values():
@@ -69,7 +68,5 @@ def accepted_offer(scratch: Path) -> Iterator[dict[str, Profile]]:
 
 
 def sync(people: dict[str, Profile]) -> None:
-    """Every profile fetches what was sent to it, twice (welcomes travel in a second round)."""
-    for _ in range(2):
-        for profile in people.values():
-            profile.sync()
+    """Every profile fetches what was sent to it, and answers (see :func:`people.settle`)."""
+    settle(people.values())

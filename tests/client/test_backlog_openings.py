@@ -13,10 +13,12 @@ from pathlib import Path
 import nacl.pwhash
 
 from backchannel.client import bundle
-from backchannel.client.profile import Invite, Profile
+from backchannel.client.invites import Invite
+from backchannel.client.profile import Profile
 from backchannel.client.simulation import temporary_host
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Level, RoomKind
+from tests.client.people import settle
 
 FAST = {
     "opslimit": nacl.pwhash.argon2id.OPSLIMIT_MIN,
@@ -40,8 +42,7 @@ def test_every_device_exports_a_record_that_verifies(tmp_path: Path) -> None:
             for party, member in (("us", "mcgurk"), ("iran", "bagheri")):
                 invite = Invite.decode(oman.invite("t", party).encode())
                 people[party].join(invite, member=member, level=Level.PROPOSE)
-            for person in people.values():
-                person.sync()
+            settle(people.values())
             for party in ("us", "iran"):
                 room = f"{party}-caucus"
                 oman.act(

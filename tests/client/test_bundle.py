@@ -87,12 +87,12 @@ def test_words_to_carry_verbatim_are_signed_and_others_are_not(
     sends = [e for e in with_content["events"] if e["event"]["action"] == "send"]
     verbatim = next(e for e in sends if e["event"]["label"] == "carry-verbatim")
     deniable = next(e for e in sends if e["event"]["label"] != "carry-verbatim")
-    assert verbatim["act"] is not None and deniable["act"] is None
+    assert verbatim["signature"] is not None and deniable["signature"] is None
     assert verified.size == len(with_content["log"]["entries"])
-    for entry, act in ((verbatim, None), (deniable, verbatim["act"])):
+    for entry, signature in ((verbatim, None), (deniable, verbatim["signature"])):
         tampered = json.loads(bundle.dumps(with_content))
         index = with_content["events"].index(entry)
-        tampered["events"][index]["act"] = act
+        tampered["events"][index]["signature"] = signature
         with pytest.raises(BundleInvalid):
             bundle.verify(tampered)
 
@@ -139,7 +139,7 @@ def test_every_version_of_the_text_is_signed_by_its_drafter(direct_text: dict[st
     index = next(
         i for i, e in enumerate(tampered["events"]) if e["event"]["action"] == "draft_article"
     )
-    tampered["events"][index]["act"] = None
+    tampered["events"][index]["signature"] = None
     with pytest.raises(BundleInvalid):
         bundle.verify(tampered)
 
@@ -152,9 +152,9 @@ def test_any_changed_byte_fails(
     replayed: tuple[dict[str, Any], dict[str, Any]], data: st.DataObject
 ) -> None:
     raw = bytearray(bundle.dumps(replayed[0]))
-    position = data.draw(st.integers(0, len(raw) - 1), label="position")
-    value = data.draw(st.integers(0, 255).filter(lambda b: b != raw[position]), label="byte")
-    raw[position] = value
+    # Draws of one shape whatever the file's length: the two scenarios share one test database.
+    position = data.draw(st.integers(0, 2**32), label="position") % len(raw)
+    raw[position] = (raw[position] + data.draw(st.integers(1, 255), label="change")) % 256
     with pytest.raises(BundleInvalid) as failure:
         bundle.loads(bytes(raw))
     assert failure.value.code == "record.bundle_invalid"
@@ -173,7 +173,7 @@ def test_a_token_from_another_key_is_forged(
     grant = entry["event"]
     entry["mandate"] = authority.issue(
         Identity.generate(),
-        talks=data["talks"],
+        talks=data["talks_host_id"],
         party="us",
         grant=grant["grant"],
         member=grant["member"],
@@ -190,7 +190,7 @@ def test_a_dropped_grant_leaves_its_holders_acts_unmandated(
     data = json.loads(json.dumps(replayed[0]))
     grants = [e for e in data["events"] if e["event"]["action"] == "grant"]
     data["events"] = [e for e in data["events"] if e not in grants]
-    with pytest.raises(BundleInvalid, match="without any mandate"):
+    with pytest.raises(BundleInvalid, match=r"holds no mandate.*mandate\.insufficient"):
         bundle.verify(data)
 
 
@@ -250,7 +250,7 @@ def _mcgurk_token(data: dict[str, Any]) -> str:
 @pytest.mark.parametrize(
     ("forge", "reason"),
     [
-        (lambda data, root: None, "has no token"),
+        (lambda data, root: None, "without a token"),
         (lambda data, root: _mcgurk_token(data), "carries no confirmation"),
         (
             lambda data, root: authority.confirm(
@@ -286,7 +286,9 @@ def test_a_confirmation_of_no_recorded_acceptance_fails(
     """Without McGurk's acceptance in the file, the confirmation confirms nothing it shows."""
     data = json.loads(json.dumps(confirmed[0]))
     data["events"].remove(_entry(data, "accept"))
-    with pytest.raises(BundleInvalid, match="mcgurk accepted no 'offer' earlier"):
+    with pytest.raises(
+        BundleInvalid, match=r"no member of us accepted 'offer'.*confirm\.not_accepted"
+    ):
         bundle.verify(data)
 
 

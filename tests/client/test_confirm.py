@@ -4,38 +4,46 @@ the root's ``confirms`` block; every reader applies it, and drops a forged one."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
-from typing import Any
+from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
 
 from backchannel import authority, engine
+from backchannel.client import mandates
 from backchannel.client.participant import Participant
 from backchannel.client.profile import Profile
 from backchannel.crypto.signed import Identity
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Stage
 from tests.client.consent import OFFER, accepted_offer, sync
+from tests.client.malicious import forge_as
+
+
+@pytest.fixture
+def people(tmp_path: Path) -> Iterator[dict[str, Profile]]:
+    """McGurk's acceptance, for the root to confirm."""
+    with accepted_offer(tmp_path) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
-def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Profile]]:
-    """One set-up for the module: forged confirmations change nothing, so order does not matter."""
+def unconfirmed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Profile]]:
+    """One set-up for the forgeries: each changes nothing, so their order does not matter (and
+    no real confirmation comes first, which would make each one a duplicate)."""
     with accepted_offer(tmp_path_factory.mktemp("confirm")) as found:
         yield found
 
 
-def forge(us: Participant, token: str | None) -> None:
+def send_forged(us: Profile, token: str | None) -> None:
     """Send the US root's confirmation, correctly signed, with ``token`` as its mandate, to
     every other device, bypassing the US device's own engine and token."""
-    last = us.view.last_at
-    assert last is not None
-    # A second later than anything applied: never a duplicate of the real confirmation.
-    confirm = ev.Confirm(at=last + timedelta(seconds=1), actor="us", proposal=OFFER)
-    item: dict[str, Any] = us._item(confirm)
-    if token is not None:
-        item["mandate"] = token
-    us.send_items({device: [item] for device in us.directory.peers})
+    confirm = ev.Confirm(at=datetime.now(UTC), actor="us", proposal=OFFER)
+    forge_as(us, confirm, mandate=token)
+
+
+def token_of(us: Participant, member: str) -> str | None:
+    return mandates.standing_token(us.items(), us.view, member, datetime.now(UTC))
 
 
 def test_the_root_confirms_and_every_reader_applies_it(people: dict[str, Profile]) -> None:
@@ -46,35 +54,36 @@ def test_the_root_confirms_and_every_reader_applies_it(people: dict[str, Profile
         assert engine.stage(profile.talks["t"].view, OFFER, "us") is Stage.AGREED_AD_REF
     us.act(us.talks["t"], ev.Confirm, actor="us", proposal=OFFER)
     sync(people)
-    item = us.talks["t"].applied[-1]
-    token = authority.read(item["mandate"], us.identity.public_key)
+    item = us.talks["t"].items()[-1]
+    assert item.mandate is not None
+    token = authority.read(item.mandate, us.identity.public_key)
     assert token.last.member == "mcgurk" and token.confirms == {OFFER}
     for profile in people.values():
         talks = profile.talks["t"]
-        assert {d.code for d in talks.dropped} <= {"mandate.forged"}  # the forged ones, if run
+        assert talks.dropped == []
         [done] = talks.view.confirmations
         assert (done.party, done.member, done.copy) == ("us", "mcgurk", OFFER)
         assert engine.stage(talks.view, OFFER, "us") is Stage.CONFIRMED
 
 
 def _plain(us: Participant) -> str | None:
-    return us.token_of("mcgurk")
+    return token_of(us, "mcgurk")
 
 
 def _by_stranger(us: Participant) -> str:
-    token = us.token_of("mcgurk")
+    token = token_of(us, "mcgurk")
     assert token is not None
     return authority.confirm(token, us.identity.public_key, Identity.generate(), OFFER)
 
 
 def _other_offer(us: Participant) -> str:
-    token = us.token_of("mcgurk")
+    token = token_of(us, "mcgurk")
     assert token is not None
     return authority.confirm(token, us.identity.public_key, us.identity, "another-offer")
 
 
 def _iran_token(us: Participant) -> str | None:
-    return us.token_of("bagheri")
+    return token_of(us, "bagheri")
 
 
 @pytest.mark.parametrize(
@@ -83,13 +92,14 @@ def _iran_token(us: Participant) -> str | None:
     ids=["no token", "no confirms block", "a stranger's block", "another offer", "Iran's token"],
 )
 def test_a_forged_confirmation_is_dropped_by_every_reader(
-    people: dict[str, Profile], make: Callable[[Participant], str | None]
+    unconfirmed: dict[str, Profile], make: Callable[[Participant], str | None]
 ) -> None:
     """Without a token, with McGurk's token unconfirmed, confirmed by another key or for another
     offer, or with another party's token: Oman and Iran drop it (mandate.forged) and record
     nothing more."""
+    people = unconfirmed
     us = people["us"].talks["t"]
-    forge(us, make(us))
+    send_forged(people["us"], make(us))
     for name in ("oman", "iran"):
         talks = people[name].talks["t"]
         dropped, confirmed = len(talks.dropped), talks.view.confirmations

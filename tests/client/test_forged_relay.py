@@ -3,51 +3,36 @@ every receiving device refuses the hand-crafted relay."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from backchannel.client.participant import Participant
 from backchannel.client.simulation import StackRun, run, temporary_host
-from backchannel.crypto import Context, Recipient, canonical_json
-from backchannel.engine import codec
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Label, RelayMode
 from backchannel.scenario import load
+from tests.client.malicious import forge
 from tests.test_scenario import MUSCAT
-
-
-def send_raw(sender: Participant, event: ev.Event, devices: list[str], **extra: Any) -> None:
-    """Encrypt ``event`` (and ``extra`` item fields) to ``devices`` as the sender's client would,
-    without any engine check."""
-    context = Context(sender.talks_host_id, "talks", sender.host.device.device_id, "event")
-    payload = canonical_json({"items": [{"event": codec.encode(event), **extra}]})
-    ciphertexts: dict[str, bytes] = {}
-    for device in devices:
-        peer = sender.directory.peers[device]
-        key = (
-            None if sender.sessions.has_session(device) else sender.host.claim_one_time_key(device)
-        )
-        ciphertexts.update(
-            sender.sessions.seal(payload, context, [Recipient(device, peer.curve25519, key)])
-        )
-    sender.host.send(sender.talks_host_id, secrets.token_hex(16), ciphertexts)
 
 
 def by_member(stacked: StackRun, member: str) -> tuple[str, Participant]:
     return next((h, p) for h, p in stacked.participants.items() if p.me == member)
 
 
+def now(participant: Participant) -> datetime:
+    """The record's clock where the replay left it: what a forged act claims, to pass the clock."""
+    return participant.view.clock or datetime.now(UTC)
+
+
 def test_hand_crafted_relays_of_a_mediator_only_message_are_dropped(tmp_path: Path) -> None:
     """The US devices drop a forged carry of Iran's aside; Iran's device drops the forged relay."""
     with temporary_host(f"sqlite:///{tmp_path / 'host.db'}") as url:
         stacked = run(load(MUSCAT), url)
-        _, oman = by_member(stacked, "oman-envoy")
+        oman_host, oman = by_member(stacked, "oman-envoy")
         aside = oman.view.messages["iran-aside"]
         assert aside.label is Label.MEDIATOR_ONLY
-        at = oman.view.last_at
-        assert at is not None
+        at = now(oman)
         forged_carry = ev.Carry(
             at=at,
             actor="oman-envoy",
@@ -70,23 +55,24 @@ def test_hand_crafted_relays_of_a_mediator_only_message_are_dropped(tmp_path: Pa
         )
         us_devices = [h for h, p in stacked.participants.items() if p.me in {"mcgurk"}]
         iran_host, _ = by_member(stacked, "bagheri")
-        send_raw(oman, forged_carry, us_devices)
-        send_raw(oman, forged_relay, [iran_host])
+        driver = stacked.drivers[oman_host]
+        forge(driver, oman, forged_carry, to=us_devices)
+        forge(driver, oman, forged_relay, to=[iran_host])
         # The US device refuses the carry on its label; Iran's device refuses the relay before
         # that: it does not even know the US room exists.
         expected = {h: "relay.label_forbids" for h in us_devices} | {iran_host: "entity.unknown"}
         for host_id, code in expected.items():
             participant = stacked.participants[host_id]
             before = len(participant.dropped)
-            participant.sync()
+            stacked.sync(host_id)
             assert [d.code for d in participant.dropped[before:]] == [code]
             assert "forged-1" not in participant.view.messages
             assert "forged-2" not in participant.view.messages
         # A device refuses, too, an event claiming to come from someone else's device.
         impostor = replace(forged_carry, actor="mcgurk", message="forged-3", label=Label.CARRY_GIST)
         mcgurk_host, mcgurk = by_member(stacked, "mcgurk")
-        send_raw(oman, impostor, [mcgurk_host])
+        forge(driver, oman, impostor, to=[mcgurk_host])
         before = len(mcgurk.dropped)
-        mcgurk.sync()
+        stacked.sync(mcgurk_host)
         assert [d.code for d in mcgurk.dropped[before:]] == ["rule.violation"]
         stacked.close()

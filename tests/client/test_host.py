@@ -42,7 +42,7 @@ def test_an_encrypted_message_crosses_the_host(live_host: LiveHost) -> None:
             context,
             [Recipient(iran.device.device_id, certificate.curve25519, key)],
         )
-        seq = oman.send(talks, "msg-1", sealed)
+        seq = oman.send(talks, "msg-1", sealed).seq
         deliveries, _ = iran.sync()
         (delivery,) = deliveries
         assert (delivery.seq, delivery.sender_device, delivery.talks_id) == (

@@ -11,9 +11,14 @@ from typing import Any
 import nacl.pwhash
 import pytest
 
+from backchannel.client.admission import Admission, Purpose
 from backchannel.client.directory import Introduction
-from backchannel.client.profile import STATE, Invite, Profile, SyncLoop
+from backchannel.client.files import STATE
+from backchannel.client.invites import Invite
+from backchannel.client.profile import Profile
 from backchannel.client.simulation import temporary_host
+from backchannel.client.sync import SyncLoop
+from backchannel.client.wire import EventItem, Outgoing
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Label, RelayMode, RoomKind
 from backchannel.errors import (
@@ -22,6 +27,7 @@ from backchannel.errors import (
     ProfileBusy,
     ProfileExists,
 )
+from tests.client.people import join
 
 FAST = {
     "opslimit": nacl.pwhash.argon2id.OPSLIMIT_MIN,
@@ -63,8 +69,7 @@ def test_a_reopened_profile_has_its_talks_history_and_sessions(tmp_path: Path, h
     """Close and reopen both sides: the view is rebuilt and the Olm sessions still work."""
     oman = convene(tmp_path, host)
     us = make(tmp_path, host, "us")
-    us.join(Invite.decode(oman.invite("t", "us").encode()), member="mcgurk")
-    oman.sync()
+    join(oman, us, "us", "mcgurk")
     oman.act(oman.talks["t"], ev.CreateRoom, room="c", kind=RoomKind.CAUCUS, party="us")
     oman.act(oman.talks["t"], ev.Join, room="c", member="envoy")
     us.sync()
@@ -100,7 +105,9 @@ def test_an_invite_secret_that_was_not_issued_is_rejected(tmp_path: Path, host: 
 def test_an_invite_admits_only_its_party(tmp_path: Path, host: str) -> None:
     """An invite for the US, its party field edited to Iran: the convener refuses the newcomer."""
     oman = convene(tmp_path, host)
-    edited = dataclasses.replace(Invite.decode(oman.invite("t", "us").encode()), party="iran")
+    edited = dataclasses.replace(
+        Invite.decode(oman.invite("t", "us").encode()), admission=Admission(Purpose.PARTY, "iran")
+    )
     iran = make(tmp_path, host, "iran")
     iran.join(edited, member="bagheri")
     oman.sync()
@@ -121,9 +128,10 @@ def test_an_invite_naming_other_convener_keys_is_refused(tmp_path: Path, host: s
         "oman",
         "envoy",
         root=True,
+        tag_key=mallory.tag_key.public,
     )
     swapped = dataclasses.replace(
-        invite, convener=dataclasses.replace(invite.convener, signature=other.signature)
+        invite, sponsor=dataclasses.replace(invite.sponsor, signature=other.signature)
     )
     us = make(tmp_path, host, "us")
     with pytest.raises(InviteMalformed):
@@ -145,30 +153,32 @@ def test_an_invite_whose_convener_the_host_serves_otherwise_is_refused(
     )
     claimed = dataclasses.replace(cert, signature=mallory.identity.sign(cert.message()))
     fake = Introduction.make(
-        mallory.identity, claimed, invite.talks_host_id, "oman", "envoy", root=True
+        mallory.identity,
+        claimed,
+        invite.talks_host_id,
+        "oman",
+        "envoy",
+        root=True,
+        tag_key=mallory.tag_key.public,
     )
     us = make(tmp_path, host, "us")
     with pytest.raises(InviteMalformed):
-        us.join(dataclasses.replace(invite, convener=fake), member="mcgurk")
+        us.join(dataclasses.replace(invite, sponsor=fake), member="mcgurk")
 
 
 def test_a_stranger_writing_to_a_member_is_dropped(tmp_path: Path, host: str) -> None:
     """A device admitted at the host but never introduced sends to a member: dropped, unread."""
     oman = convene(tmp_path, host)
     us = make(tmp_path, host, "us")
-    us.join(Invite.decode(oman.invite("t", "us").encode()), member="mcgurk")
-    oman.sync()
-    us.sync()
+    join(oman, us, "us", "mcgurk")
     stranger = make(tmp_path, host, "stranger")
     stranger.host.accept(oman.host.invite(oman.talks["t"].talks_host_id))
     stranger.create_talks("x", party="us", member="mcgurk")
     talks = stranger.talks["x"]
     talks.talks_host_id = oman.talks["t"].talks_host_id
-    talks.directory.admit(us.talks["t"].directory.find("oman"))
-    talks.directory.peers[us.device.device_id] = dataclasses.replace(
-        oman.talks["t"].directory.find("us")
-    )
-    talks.send_items({us.device.device_id: [{"event": {"action": "send"}}]})
+    talks.directory.peers[us.device.device_id] = oman.talks["t"].directory.find("us")
+    item = EventItem(event={"action": "send"})
+    stranger.driver.send(talks, Outgoing({us.device.device_id: [item]}))
     us.sync()
     assert [d.code for d in us.talks["t"].dropped] == ["directory.rejected"]
 
@@ -203,8 +213,7 @@ def test_the_sync_loop_delivers_events_as_they_arrive(tmp_path: Path, host: str)
     """A background loop long-polls; a message sent later reaches its callback decrypted."""
     oman = convene(tmp_path, host)
     us = make(tmp_path, host, "us")
-    us.join(Invite.decode(oman.invite("t", "us").encode()), member="mcgurk")
-    oman.sync()
+    join(oman, us, "us", "mcgurk")
     oman.act(oman.talks["t"], ev.CreateRoom, room="c", kind=RoomKind.CAUCUS, party="us")
     oman.act(oman.talks["t"], ev.Join, room="c", member="envoy")
     us.sync()
@@ -228,9 +237,8 @@ def test_a_gist_relay_decrypts_to_the_gist_only(tmp_path: Path, host: str) -> No
     holds the mediator's gist and never a word of the carried message or of the aside."""
     oman = convene(tmp_path, host)
     us, iran = make(tmp_path, host, "us"), make(tmp_path, host, "iran")
-    for person, party, member in ((us, "us", "mcgurk"), (iran, "iran", "bagheri")):
-        person.join(Invite.decode(oman.invite("t", party).encode()), member=member)
-        oman.sync()
+    join(oman, us, "us", "mcgurk")
+    join(oman, iran, "iran", "bagheri", others=[us])
     for party in ("us", "iran"):
         oman.act(
             oman.talks["t"], ev.CreateRoom, room=f"{party}-c", kind=RoomKind.CAUCUS, party=party

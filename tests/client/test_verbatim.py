@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
 
 import pytest
 
 from backchannel.client.participant import Participant
 from backchannel.client.simulation import StackRun, run, temporary_host
-from backchannel.crypto.signed import b64, sign_act
+from backchannel.client.wire import Original
+from backchannel.crypto.signed import sign_act
 from backchannel.engine import codec
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Label, RelayMode
 from backchannel.scenario import load
-from tests.client.test_forged_relay import by_member, send_raw
+from tests.client.malicious import forge
+from tests.client.test_forged_relay import by_member, now
 from tests.test_scenario import MUSCAT
 
 
@@ -38,18 +39,17 @@ def test_the_carried_demand_arrives_with_its_authors_signature(stacked: StackRun
     _, iran = by_member(stacked, "bagheri")
     carried = iran.view.messages["us-demand-carried"]
     assert carried.relay is RelayMode.VERBATIM and carried.author == "mcgurk"
-    item = next(i for i in iran.applied if i["event"].get("message") == "us-demand-carried")
-    original = codec.decode(item["original"]["event"])
+    item = next(i for i in iran.items() if i.event.get("message") == "us-demand-carried")
+    assert item.original is not None
+    original = codec.decode(item.original.event)
     assert isinstance(original, ev.Send) and original.actor == "mcgurk"
     assert original.text == carried.text
     assert not [d for p in stacked.participants.values() for d in p.dropped if "relay" in d.code]
 
 
 def _carry(oman: Participant, message: str, text: str) -> ev.Carry:
-    at = oman.view.last_at
-    assert at is not None
     return ev.Carry(
-        at=at,
+        at=now(oman),
         actor="oman-envoy",
         device=oman.engine_device,
         message=message,
@@ -63,12 +63,12 @@ def _carry(oman: Participant, message: str, text: str) -> ev.Carry:
     )
 
 
-def _dropped(stacked: StackRun, event: ev.Carry, **extra: Any) -> list[str]:
-    _, oman = by_member(stacked, "oman-envoy")
+def _dropped(stacked: StackRun, event: ev.Carry, original: Original | None = None) -> list[str]:
+    oman_host, oman = by_member(stacked, "oman-envoy")
     iran_host, iran = by_member(stacked, "bagheri")
     before = len(iran.dropped)
-    send_raw(oman, event, [iran_host], **extra)
-    iran.sync()
+    forge(stacked.drivers[oman_host], oman, event, to=[iran_host], original=original)
+    stacked.sync(iran_host)
     assert event.message not in iran.view.messages
     return [d.code for d in iran.dropped[before:]]
 
@@ -83,7 +83,7 @@ def test_other_words_under_the_authors_signature_are_dropped(stacked: StackRun) 
     _, oman = by_member(stacked, "oman-envoy")
     genuine = oman._original_of("us-demand")
     words = "The United States will accept any pause Iran offers."
-    altered = {**genuine, "event": {**genuine["event"], "text": words}}
+    altered = Original({**genuine.event, "text": words}, genuine.signature)
     carry = _carry(oman, "forged-v2", words)
     assert _dropped(stacked, carry, original=altered) == ["relay.unverified"]
 
@@ -91,8 +91,9 @@ def test_other_words_under_the_authors_signature_are_dropped(stacked: StackRun) 
 def test_an_original_signed_by_the_mediator_is_dropped(stacked: StackRun) -> None:
     _, oman = by_member(stacked, "oman-envoy")
     words = "The United States will accept any pause Iran offers."
-    source = replace(codec.decode(oman._original_of("us-demand")["event"]), text=words)
+    source = replace(codec.decode(oman._original_of("us-demand").event), text=words)
     encoded = codec.encode(source)
-    resigned = {"event": encoded, "act": b64(sign_act(oman.identity, encoded).signature)}
+    signature = sign_act(oman.identity, oman.talks_host_id, encoded).signature
+    resigned = Original(encoded, signature)
     carry = _carry(oman, "forged-v3", words)
     assert _dropped(stacked, carry, original=resigned) == ["relay.unverified"]

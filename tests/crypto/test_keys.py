@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import stat
 from pathlib import Path
 
@@ -20,7 +21,6 @@ from backchannel.crypto import (
     verify_act,
     verify_device,
 )
-from backchannel.crypto.signed import SignedAct
 from backchannel.errors import CryptoError, KeystoreLocked, SignatureInvalid
 from backchannel.server import auth
 
@@ -60,16 +60,23 @@ def _fields(certificate) -> dict:
 
 
 @settings(max_examples=40)
-@given(st.dictionaries(st.text(max_size=8), st.text(max_size=30) | st.integers(), max_size=5))
-def test_signed_acts_round_trip_and_resist_change(act: dict) -> None:
-    """A formal act verifies under its signer; any change to it or its signature fails."""
+@given(
+    st.dictionaries(st.text(max_size=8), st.text(max_size=30) | st.integers(), max_size=5),
+    st.none() | st.binary(min_size=32, max_size=32),
+)
+def test_signed_acts_round_trip_and_resist_change(act: dict, words: bytes | None) -> None:
+    """A formal act verifies under its signer for its talks and words; another act, other
+    talks, other words or another key fail."""
     identity = Identity.generate()
-    signed = sign_act(identity, act)
+    signed = sign_act(identity, "talks-1", act, words)
     assert verify_act(signed, identity.public_key) == act
-    with pytest.raises(SignatureInvalid):
-        verify_act(
-            SignedAct({**act, "extra": 1}, signed.signer, signed.signature), identity.public_key
-        )
+    for changed in (
+        dataclasses.replace(signed, act={**act, "extra": 1}),
+        dataclasses.replace(signed, talks="talks-2"),
+        dataclasses.replace(signed, words=bytes(32) if words != bytes(32) else None),
+    ):
+        with pytest.raises(SignatureInvalid):
+            verify_act(changed, identity.public_key)
     with pytest.raises(SignatureInvalid):
         verify_act(signed, Identity.generate().public_key)
 

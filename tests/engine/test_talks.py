@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -35,18 +36,34 @@ def relay(actor: str, source: str, room: str, mode: RelayMode, text: str = "", w
 # --- ordering, ids, existence ----------------------------------------------------------------
 
 
-def test_event_dated_before_the_last_is_refused() -> None:
-    """An actor's events come in its time order: one dated before its last is out_of_order."""
+def test_an_act_dated_back_beyond_the_tolerance_is_refused_whoever_acts() -> None:
+    """Without a host the record's clock is the latest time claimed so far: an act claiming a
+    time more than the tolerance (5 minutes) before it is out_of_order, whoever acts."""
     talks = build([send("us1", "us-caucus", "m1", when=10)])
-    assert refused(talks, send("us1", "us-caucus", "m2", when=5)) == "event.out_of_order"
+    assert refused(talks, send("us1", "us-caucus", "m2", when=4)) == "event.out_of_order"
+    assert refused(talks, send("ir1", "iran-caucus", "m2", when=4)) == "event.out_of_order"
 
 
-def test_concurrent_actors_may_arrive_out_of_time_order() -> None:
-    """Another actor's event dated before the last one arrived is accepted: devices send
-    concurrently, and each applies events in the order they arrive."""
+def test_concurrent_acts_within_the_tolerance_are_accepted_in_record_order() -> None:
+    """Devices send concurrently: an act dated before the last one, within the tolerance, is
+    accepted at its place in the record, and the record's clock does not go back."""
     talks = build([send("us1", "us-caucus", "m1", when=10)])
-    after = engine.apply(talks, send("ir1", "iran-caucus", "m2", when=5))
+    after = engine.apply(talks, send("ir1", "iran-caucus", "m2", when=6))
     assert after.messages["m2"].at < after.messages["m1"].at
+    assert after.clock == at(10)
+
+
+def test_the_hosts_time_is_the_records_clock() -> None:
+    """Given the host's stamp, an act's claimed time must lie within the tolerance of it, on
+    both sides: a backdated act is out_of_order, one dated ahead is ahead_of_record."""
+    talks = build()
+    stamp = at(30)
+    assert engine.apply(talks, send("us1", "us-caucus", "m1", when=27), recorded_at=stamp)
+    with pytest.raises(RuleViolation) as early:
+        engine.apply(talks, send("us1", "us-caucus", "m1", when=20), recorded_at=stamp)
+    with pytest.raises(RuleViolation) as late:
+        engine.apply(talks, send("us1", "us-caucus", "m1", when=40), recorded_at=stamp)
+    assert (early.value.code, late.value.code) == ("event.out_of_order", "event.ahead_of_record")
 
 
 def test_reused_id_is_refused() -> None:
@@ -489,17 +506,25 @@ def test_a_signature_after_confirmation_keeps_the_stage_confirmed() -> None:
         (confirm(actor="ghost"), "entity.unknown"),
         (confirm(actor="iran"), "confirm.not_accepted"),  # another party's acceptance
         (confirm(proposal="offer"), "confirm.not_accepted"),  # not the copy us3 accepted
-        (confirm(when=2), "confirm.not_accepted"),  # dated before the acceptance
     ],
 )
 def test_only_the_accepting_partys_root_confirms_the_accepted_copy(
     event: ev.Confirm, code: str
 ) -> None:
-    """A member, an unknown actor or proposal, another party's root, another copy, or a time
-    before the acceptance: each refused with its code, and nothing recorded."""
+    """A member, an unknown actor or proposal, another party's root, or another copy: each
+    refused with its code, and nothing recorded."""
     talks = offered_and_accepted()
     assert refused(talks, event) == code
     assert talks.confirmations == ()
+
+
+def test_a_confirmation_the_record_puts_before_the_acceptance_confirms_nothing() -> None:
+    """The record is the order: a confirmation placed before the acceptance is refused, even
+    dated after it; one placed after it stands, even dated (within the tolerance) before it."""
+    accepted = offered_and_accepted()
+    before = replace(accepted, consents=())  # the same talks, one place before the acceptance
+    assert refused(before, confirm(when=9)) == "confirm.not_accepted"
+    assert engine.apply(accepted, confirm(when=2)).confirmations
 
 
 def test_a_signature_alone_is_not_confirmed() -> None:
@@ -693,7 +718,9 @@ def test_every_rule_code_has_a_test_here() -> None:
     # check (a draft quoting a message it alone holds): tests/ui/test_text.py.
     text = here.parent / "test_text.py"
     drafting = here.parents[1] / "ui" / "test_text.py"
-    files = (here, tokens, verbatim, text, drafting)
+    # Checks made at an act's place against what travelled with it (a consent's words).
+    attacks = here.parents[1] / "client" / "test_attacks.py"
+    files = (here, tokens, verbatim, text, drafting, attacks)
     source = "".join(p.read_text(encoding="utf-8") for p in files)
     untested = sorted(code for code in RULE_CODES - {"rule.violation"} if f'"{code}"' not in source)
     assert untested == []

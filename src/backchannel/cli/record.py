@@ -38,20 +38,27 @@ def status(
     """The latest checkpoint this device verified, what it proved, and any split-view alarm."""
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         participant = unlocked.participant(alias)
-        participant.watch()
         if post:
-            participant.post_checkpoint()
+            unlocked.driver.post_checkpoint(participant)
+            unlocked.save()
         witness = participant.witness
-        data = {"talks": alias, **witness.to_json(), "held_events": len(participant.openings)}
+        data = {"talks": alias, **participant.status_json()}
     if as_json:
         emit_json(data)
     else:
         console.print(
             f"[bold]{alias}[/]: record of {data['tree_size']} entries, root {data['root']}"
         )
+        state = data["state"]
         console.print(
             f"  {data['verified_events']} of the {data['held_events']} events this device holds "
-            f"are proven in it; last cosigned checkpoint posted at {data['posted_size']} entries"
+            f"are in their place in it; last cosigned checkpoint posted at "
+            f"{data['posted_size']} entries"
+        )
+        compared = ", ".join(f"{d} at {n}" for d, n in state["compared"].items()) or "nobody yet"
+        console.print(
+            f"  talks-wide state after {state['size']} entries: {state['digest'] or '—'} "
+            f"(compared with {compared})"
         )
         for alarm in witness.alarms:
             console.print(f"  [bold red]ALARM {alarm.code}[/] {alarm.message}")

@@ -16,8 +16,9 @@ from backchannel.cli.local import (
     dropped_json,
     opened,
 )
+from backchannel.client.invites import Invite
 from backchannel.client.participant import Participant
-from backchannel.client.profile import Invite, Profile
+from backchannel.client.profile import Profile
 from backchannel.crypto import fingerprint
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Level, RoomKind
@@ -101,17 +102,16 @@ def join(
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         received = Invite.decode(code)
         participant = unlocked.join(received, alias=alias, member=member, level=held)
-        convener = fingerprint(received.convener.certificate.identity)
+        sponsor = fingerprint(received.sponsor.certificate.identity)
         name = alias or received.talks_id
         if as_json:
-            emit_json(
-                {**_talks_json(unlocked, name, participant), "convener_fingerprint": convener}
-            )
+            emit_json({**_talks_json(unlocked, name, participant), "sponsor_fingerprint": sponsor})
             return
         console.print(f"Joined [bold]{received.title or name}[/] as {received.party}.")
         console.print(
-            f"Compare the convener's fingerprint with them, aloud: [bold]{convener}[/]\n"
-            f"then run: backchannel verify-device {name} {received.convener.party} --fingerprint"
+            f"Compare the fingerprint of the device that invited you with them, aloud: "
+            f"[bold]{sponsor}[/]\n"
+            f"then run: backchannel verify-device {name} {received.party} --fingerprint"
         )
 
 

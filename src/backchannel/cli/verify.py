@@ -14,6 +14,7 @@ import typer
 
 from backchannel.cli.app import EXIT_FAILED, app, console, emit_json
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, opened
+from backchannel.client.sas import mark_verified, verify_with_sas
 from backchannel.crypto import fingerprint
 
 
@@ -40,7 +41,7 @@ def verify_device(
             "theirs": fingerprint(found.identity),
         }
         if not by_fingerprint:
-            codes = unlocked.verify_with_sas(alias, peer, timeout=timeout)
+            codes = verify_with_sas(unlocked, alias, peer, timeout=timeout)
             data["decimals"] = codes.display()
             data["emoji"] = list(codes.emoji)
         if not as_json:
@@ -52,7 +53,7 @@ def verify_device(
             not as_json and typer.confirm("Did the other person read the same?", default=False)
         )
         if confirmed:
-            unlocked.mark_verified(alias, peer)
+            mark_verified(unlocked, alias, peer)
         data["verified"] = confirmed
         if as_json:
             emit_json(data)

@@ -1,21 +1,30 @@
 """A talks' record as one self-contained file, and its offline verification.
 
-A device **exports** what it can prove: the host-signed checkpoint and every leaf commitment of
-the log, the cosigned checkpoints its peers posted, the introductions that bind identities to
-parties and members, and the openings (salt and event) of every entry it holds, each with its
-inclusion proof, its actor's signature (formal acts) and its mandate token (grants). Messages are
-opened only ``with_content``; formal acts (contact requests included) always are — they are
+A device **exports** what it can prove about the talks (named by the host's id: an alias is the
+device's own name for them, bound by nothing): the host-signed checkpoint and every entry of the
+log, the cosigned checkpoints its peers posted, the introductions that bind identities to parties
+and members, and the openings (salt and event) of every entry it applied, each with its inclusion
+proof, its actor's signature (formal acts, and words signed to be carried verbatim), the digest
+of the words a consent binds, and its mandate token (grants, confirmations). Messages and the
+text's drafts are opened only ``with_content``; other formal acts always are — they are
 attributable on purpose.
 
-**Verification** needs nothing but the file: the checkpoint's signature under the log key the
-file names, the root recomputed from the entries, each opening against its entry and its proof,
-each cosignature against its device's identity, each formal act's signature, and each member's
-mandate at the time of each act — its token's chain to its party's root, bound to the actor's
-key, not revoked by a revocation earlier in the log, not expired. A root's confirmation must carry
-the token of a member who accepted the same copy earlier in the record, with the root's own
-``confirms`` block for that copy. Anything that fails names the entry and the reason
-(:class:`BundleInvalid`). The verified timeline answers who asked first, and shows each consent's
-stage (agreed ad referendum, signed, confirmed).
+**Verification** needs nothing but the file, and decides nothing the engine does not:
+
+- the record's checks are :mod:`backchannel.record.audit`'s, as a device's witness makes them —
+  the checkpoint under the log key the file names, the entries hashing to its root, the host's
+  times running forward, each cosignature by its device's identity and agreeing with this record;
+- each opening opens its entry and is proven in the checkpoint;
+- each signed act verifies by its actor's identity for *these* talks and the words it names
+  (:mod:`.acts`), and each token says what its act says (:mod:`.mandates`);
+- then every opened act is **replayed through** :func:`engine.apply` in log order, at the
+  record's time of its entry: whatever the engine refuses (an act after a revocation, a
+  confirmation of nothing accepted, a consent to other words) fails the file. A consent whose
+  subject the file does not open (an offer or a draft sealed without content) is applied with
+  ``sealed``: only the rules that do not read the subject apply.
+
+Anything that fails names the entry and the reason (:class:`BundleInvalid`). The verified
+timeline answers who asked first, and shows each consent's stage.
 """
 
 from __future__ import annotations
@@ -23,42 +32,33 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from backchannel import authority
+from backchannel import authority, engine
+from backchannel.client import acts, mandates
 from backchannel.client.directory import Directory, Introduction
-from backchannel.client.participant import FORMAL, Participant, signed
+from backchannel.client.participant import Participant
+from backchannel.client.wire import EventItem
 from backchannel.client.witness import witness_key
-from backchannel.crypto.signed import SignedAct, b64, canonical_json, unb64, verify_act
+from backchannel.crypto import SignedAct, verify_act
+from backchannel.crypto.signed import b64, unb64
 from backchannel.engine import codec
 from backchannel.engine import events as ev
-from backchannel.engine.rules import ARTICLE_STAGES, REQUIRED_LEVEL, Level, Stage
+from backchannel.engine.rules import ACTIONS
 from backchannel.errors import BackchannelError, BundleInvalid
-from backchannel.record.checkpoint import (
-    Checkpoint,
-    Note,
-    NoteKey,
-    check_cosignature,
-    open_checkpoint,
-)
-from backchannel.record.entry import COMMITMENT_SIZE
+from backchannel.record import audit
+from backchannel.record.checkpoint import Note, NoteKey
+from backchannel.record.entry import Entry
 from backchannel.record.leaf import commit
-from backchannel.record.merkle import InclusionProof, check_inclusion, leaf_hash
+from backchannel.record.merkle import InclusionProof, check_inclusion
 from backchannel.record.tree import MerkleTree
 
-FORMAT = "backchannel-record/v1"
+FORMAT = "backchannel-record/v2"
 
-#: Events whose words are the talks' content: opened in a bundle only ``with_content``. A draft of
-#: the negotiating text is content too, but a formal act: signed, and checked against a mandate.
-CONTENT = (ev.Send, ev.Propose, ev.Relay, ev.Carry, ev.DraftArticle)
 
-#: What each consent act does to an offer (VCLT: ad referendum, signature, later confirmation).
-STAGES = {
-    ev.Accept: Stage.AGREED_AD_REF.value,
-    ev.Sign: Stage.SIGNED.value,
-    ev.Confirm: Stage.CONFIRMED.value,
-}
+def _content(event: ev.Event) -> bool:
+    return ACTIONS[event.action].content
 
 
 # --- the verified timeline -----------------------------------------------------------------
@@ -71,40 +71,37 @@ class Act:
     index: int
     event: ev.Event
     party: str
-    mandate: authority.Mandate | None  # None when a root authority acts, or for messages
+    mandate: authority.Mandate | None  # None when a root acts, or for words
     confirms: str | None = None  # for a confirmation: the member whose acceptance it confirms
-
-    def _mandate_json(self) -> Any:
-        if self.event.actor == self.party:
-            return "root"
-        return None if self.mandate is None else [x.to_json() for x in self.mandate.links]
+    sealed: bool = False  # a consent whose subject the file does not open
 
     def to_json(self) -> dict[str, Any]:
         """The act as ``record verify --json`` and ``record timeline --json`` print it."""
+        event = self.event
         data: dict[str, Any] = {
             "index": self.index,
-            "at": self.event.at.isoformat(),
-            "actor": self.event.actor,
+            "at": event.at.isoformat(),
+            "actor": event.actor,
             "party": self.party,
-            "action": self.event.action.value,
+            "action": event.action.value,
             "mandate": "root"
             if self.mandate is None
             else [x.to_json() for x in self.mandate.links],
         }
-        stage = STAGES.get(type(self.event))
-        if stage is not None:
-            data["stage"] = stage
-            data["proposal"] = getattr(self.event, "proposal", None)
-        if isinstance(self.event, ev.Confirm):
+        stage = ACTIONS[event.action].stage
+        if isinstance(event, ev.Accept | ev.Sign | ev.Confirm) and stage is not None:
+            data["stage"], data["proposal"] = stage.value, event.proposal
+        if isinstance(event, ev.Confirm):
             data["confirms"] = self.confirms
-        event = self.event
         if isinstance(event, ev.RequestContact):
             data["to_party"], data["via"] = event.to_party, event.via
         if isinstance(event, ev.DraftArticle):
             data["article"] = event.article
-        if isinstance(event, ev.ArticleConsent):
+        if isinstance(event, ev.ArticleConsent) and stage is not None:
             data["article"], data["version"] = event.article, event.version
-            data["stage"] = ARTICLE_STAGES[event.action][0].value
+            data["stage"] = stage.value
+        if ACTIONS[event.action].words is not None:
+            data["subject"] = "sealed" if self.sealed else "opened"
         return data
 
 
@@ -119,6 +116,7 @@ class Verified:
     acts: list[Act] = field(default_factory=list)
     cosigners: list[str] = field(default_factory=list)
     sealed: int = 0  # log entries the file does not open
+    view: engine.Talks | None = None
 
     def initiator(self) -> dict[str, Any] | None:
         """The first contact request in log order: who asked, through whom, when."""
@@ -154,82 +152,49 @@ class Verified:
 # --- building a bundle -----------------------------------------------------------------------
 
 
-def build(
-    *,
-    talks: str,
-    talks_host_id: str,
-    vkey: str,
-    checkpoint: str,
-    entries: list[bytes],
-    proofs: Mapping[int, InclusionProof],
-    openings: Mapping[int, tuple[bytes, Mapping[str, Any]]],
-    items: Mapping[bytes, Mapping[str, Any]],
-    introductions: list[dict[str, Any]],
-    cosigned: Mapping[str, str],
-    with_content: bool,
-) -> dict[str, Any]:
-    """The bundle's JSON value. ``openings``: log index → (salt, encoded event); ``items``:
-    canonical event bytes → the item it travelled in (its signature and mandate token)."""
+def export(participant: Participant, *, with_content: bool = False) -> dict[str, Any]:
+    """Everything ``participant`` can prove about its talks' record, as a bundle: the record as
+    its witness last checked it, and every act it applied there that it can open."""
+    witness = participant.witness
+    if witness.note is None or witness.vkey is None or witness.size == 0:
+        raise BundleInvalid("the host has recorded nothing for these talks yet")
     events = []
-    for index in sorted(openings):
-        salt, encoded = openings[index]
-        if not with_content and isinstance(codec.decode(encoded), CONTENT):
+    for index, held in participant.ledger.applied:
+        item = held.item
+        if item.salt is None or index >= witness.size:
             continue
-        item = items.get(canonical_json(encoded), {})
+        if not with_content and _content(codec.decode(item.event)):
+            continue
         events.append(
             {
                 "index": index,
-                "salt": b64(salt),
-                "event": dict(encoded),
-                "act": item.get("act"),
-                "mandate": item.get("mandate"),
-                "proof": [b64(h) for h in proofs[index].path],
+                "salt": b64(item.salt),
+                "event": dict(item.event),
+                "signature": None if item.signature is None else b64(item.signature),
+                "words": None if item.words is None else b64(item.words),
+                "mandate": item.mandate,
+                "proof": [b64(h) for h in witness.inclusion(index).path],
             }
         )
-    return {
-        "format": FORMAT,
-        "talks": talks,
-        "talks_host_id": talks_host_id,
-        "with_content": with_content,
-        "log": {"vkey": vkey, "checkpoint": checkpoint, "entries": [b64(e) for e in entries]},
-        "cosigned": dict(sorted(cosigned.items())),
-        "introductions": introductions,
-        "events": events,
-    }
-
-
-def export(participant: Participant, *, with_content: bool = False) -> dict[str, Any]:
-    """Everything ``participant`` can prove about its talks' record, as a bundle."""
-    participant.watch()
-    witness = participant.witness
-    if witness.note is None or witness.vkey is None:
-        raise BundleInvalid("the host has recorded nothing for these talks yet")
-    openings: dict[int, tuple[bytes, Mapping[str, Any]]] = {}
-    for salt, encoded in participant.openings:
-        index = witness.index_of(commit(salt, encoded))
-        if index is not None and (with_content or not isinstance(codec.decode(encoded), CONTENT)):
-            openings[index] = (salt, encoded)
-    proofs = {
-        index: participant.host.log_inclusion(participant.talks_host_id, index, witness.size)
-        for index in openings
-    }
     cosigned = dict(witness.cosigned_notes)
-    own = witness.cosigned(participant.device_id, participant.identity)
+    own = witness.cosigned(participant.device_id, participant.identity, 0)
     if own is not None:
         cosigned[participant.device_id] = own
-    return build(
-        talks=participant.view.id,
-        talks_host_id=participant.talks_host_id,
-        vkey=witness.vkey,
-        checkpoint=witness.note,
-        entries=witness.entries,
-        proofs=proofs,
-        openings=openings,
-        items={canonical_json(item["event"]): item for item in participant.applied},
-        introductions=list(participant.known_introductions.values()),
-        cosigned=cosigned,
-        with_content=with_content,
-    )
+    return {
+        "format": FORMAT,
+        "talks_host_id": participant.talks_host_id,
+        "with_content": with_content,
+        "log": {
+            "vkey": witness.vkey,
+            "checkpoint": witness.note,
+            "entries": [b64(e) for e in witness.leaves[: witness.size]],
+        },
+        "cosigned": dict(sorted(cosigned.items())),
+        "introductions": [
+            participant.known_introductions[d] for d in sorted(participant.known_introductions)
+        ],
+        "events": events,
+    }
 
 
 # --- verifying one ---------------------------------------------------------------------------
@@ -274,108 +239,125 @@ class _Verifier:
         if set(bundle) != _KEYS:
             raise BundleInvalid(f"a bundle holds exactly {sorted(_KEYS)}")
         self.bundle = bundle
-        self.talks = str(bundle["talks"])
+        self.host_id = str(bundle["talks_host_id"])
         self.directory = Directory()
-        self.grants: list[tuple[int, ev.Grant, str]] = []  # (index, grant, token)
-        self.revokes: list[tuple[int, ev.Revoke]] = []
-        self.accepted: set[tuple[str, str]] = set()  # (member, copy) of verified acceptances
-        self.last_at: dict[str, datetime] = {}
+        # Talks are named by the host's id: an alias is a device's own name, bound by nothing.
+        self.talks = engine.Talks(id=self.host_id)
+        self.items: list[EventItem] = []
 
     def run(self) -> Verified:
         log = self.bundle["log"]
+        if set(log) != {"vkey", "checkpoint", "entries"}:
+            raise BundleInvalid("the log holds exactly vkey, checkpoint and entries")
         key = NoteKey.from_vkey(str(log["vkey"]))
-        checkpoint = _at("the checkpoint", lambda: open_checkpoint(str(log["checkpoint"]), key))
-        entries = [_bytes(e) for e in log["entries"]]
-        tree = MerkleTree(entries)
-        if tree.size != checkpoint.size or tree.root() != checkpoint.root:
-            raise BundleInvalid(
-                f"the {len(entries)} entries do not hash to the checkpoint's root "
-                f"({checkpoint.size} entries)"
-            )
-        if Note.parse(str(log["checkpoint"])).encode() != log["checkpoint"] or set(log) != {
-            "vkey",
-            "checkpoint",
-            "entries",
-        }:
+        note = str(log["checkpoint"])
+        head = _at("the checkpoint", lambda: audit.open_head(note, key))
+        if Note.parse(note).encode() != note:
             raise BundleInvalid("the checkpoint is not in its canonical encoding")
-        host_id = str(self.bundle["talks_host_id"])
+        leaves = [_bytes(e) for e in log["entries"]]
+        try:
+            tree, entries = audit.check_entries(MerkleTree(), head, leaves)
+        except BackchannelError as exc:
+            raise BundleInvalid(
+                f"the {len(leaves)} entries do not hash to the checkpoint's root "
+                f"({head.size} entries): {exc.message}"
+            ) from exc
         for data in self.bundle["introductions"]:
             introduction = Introduction.from_json(data)
             if introduction.to_json() != data:
                 raise BundleInvalid("an introduction is not in its canonical encoding")
-            self.directory.admit(introduction.verify(host_id))
-        result = Verified(self.talks, checkpoint.size, checkpoint.root, str(log["checkpoint"]))
-        result.cosigners = self._cosignatures(key, checkpoint, entries)
-        indexes: list[int] = []
+            self.directory.admit(introduction.verify(self.host_id))
+        result = Verified(self.talks.id, head.size, head.root, note)
+        result.cosigners = self._cosignatures(key, tree)
+        last = -1
         for data in self.bundle["events"]:
             index = int(data["index"])
-            if indexes and index <= indexes[-1]:
+            if index <= last:
                 raise BundleInvalid(f"entry {index}: events are not in log order")
-            indexes.append(index)
-            act = _at(f"entry {index}", lambda d=data: self._event(d, entries, checkpoint))
+            last = index
+            act = _at(f"entry {index}", lambda d=data: self._event(d, entries, tree, head.root))
             result.acts.append(act)
-        result.sealed = checkpoint.size - len(indexes)
+        result.sealed = head.size - len(result.acts)
+        result.view = self.talks
         return result
 
-    def _cosignatures(self, key: NoteKey, ours: Checkpoint, entries: list[bytes]) -> list[str]:
+    def _cosignatures(self, key: NoteKey, tree: MerkleTree) -> list[str]:
         found = []
         for device, note in dict(self.bundle["cosigned"]).items():
             peer = self.directory.peers.get(device)
             if peer is None:
                 raise BundleInvalid(f"a cosignature by {device}, whom no introduction names")
             cosigner = witness_key(peer.host_device, peer.identity)
-            _at(f"{device}'s cosignature", lambda n=note, k=cosigner: check_cosignature(n, k))
-            theirs = _at(f"{device}'s checkpoint", lambda n=note: open_checkpoint(n, key))
-            if theirs.size > ours.size:
-                continue  # newer than this file: nothing here to compare it with
-            if MerkleTree(entries[: theirs.size]).root() != theirs.root:
-                raise BundleInvalid(f"{device} cosigned a history this record contradicts")
-            found.append(device)
+            theirs = _at(
+                f"{device}'s cosignature",
+                lambda n=note, c=cosigner: audit.check_peer(n, c, key, tree),
+            )
+            if theirs.size <= tree.size:
+                found.append(device)
         return found
 
-    def _event(self, data: Mapping[str, Any], entries: list[bytes], head: Checkpoint) -> Act:
-        """The act at one entry; ``head`` is the checkpoint the entries were checked against."""
+    def _event(
+        self, data: Mapping[str, Any], entries: list[Entry], tree: MerkleTree, root: bytes
+    ) -> Act:
         index = int(data["index"])
         if set(data) != _EVENT_KEYS:
             raise BundleInvalid(f"entry {index}: an event holds exactly {sorted(_EVENT_KEYS)}")
         if not 0 <= index < len(entries):
             raise BundleInvalid(f"entry {index} is outside the log")
         encoded = data["event"]
-        if commit(_bytes(data["salt"]), encoded) != entries[index][:COMMITMENT_SIZE]:
+        if commit(_bytes(data["salt"]), encoded) != entries[index].commitment:
             raise BundleInvalid(f"entry {index}: the event does not open its commitment")
-        proof = InclusionProof(index, head.size, tuple(_bytes(h) for h in data["proof"]))
-        check_inclusion(proof, leaf_hash(entries[index]), head.root)
+        proof = InclusionProof(index, tree.size, tuple(_bytes(h) for h in data["proof"]))
+        check_inclusion(proof, tree.leaf_hash(index), root)
         event = codec.decode(encoded)
-        if isinstance(event, CONTENT) and not self.bundle["with_content"]:
-            raise BundleInvalid(f"entry {index}: a message in a bundle exported without content")
-        if not isinstance(event, ev.Grant | ev.Confirm) and data["mandate"] is not None:
-            raise BundleInvalid(f"entry {index}: only a grant or a confirmation carries a token")
-        last = self.last_at.get(event.actor)
-        if last is not None and event.at < last:
-            raise BundleInvalid(f"entry {index}: {event.actor}'s clock goes back")
-        self.last_at[event.actor] = event.at
+        if _content(event) and not self.bundle["with_content"]:
+            raise BundleInvalid(f"entry {index}: words in a bundle exported without content")
+        item = EventItem(
+            event=encoded,
+            signature=None if data["signature"] is None else _bytes(data["signature"]),
+            words=None if data["words"] is None else _bytes(data["words"]),
+            salt=_bytes(data["salt"]),
+            mandate=data["mandate"],
+        )
         party = self._party_of(event.actor)
-        if isinstance(event, CONTENT) and not signed(event):
-            if data["act"] is not None:
-                raise BundleInvalid(
-                    f"entry {index}: a message is deniable and carries no signature"
-                )
-            return Act(index, event, party, None)
-        identity = self.directory.identity_of(event.actor)
-        verify_act(SignedAct(dict(encoded), identity, _bytes(data["act"] or "")), identity)
-        if isinstance(event, CONTENT) and not isinstance(event, FORMAL):
-            return Act(index, event, party, None)  # words signed to be carried verbatim
-        if isinstance(event, ev.Grant):
-            self._grant(index, event, data.get("mandate"))
-        if isinstance(event, ev.Revoke):
-            self.revokes.append((index, event))
+        self._signature(event, item)
+        sealed = ACTIONS[event.action].words is not None and engine.words(self.talks, event) is None
+        before = self.talks
+        recorded_at = datetime.fromtimestamp(entries[index].logged_at_ms / 1000, UTC)
+        after = engine.apply(before, event, recorded_at=recorded_at, sealed=sealed)
+        if not sealed:
+            acts.check_placed(before, event, item)
+        mandates.check_placed(self.host_id, before, self.directory.identity_of, event, item)
+        self.talks = after
+        self.items.append(item)
+        confirms = None
         if isinstance(event, ev.Confirm):
-            member = self._confirm(index, event, party, data.get("mandate"))
-            return Act(index, event, party, None, confirms=member)
-        mandate = None if event.actor == party else self._mandate(index, event, identity)
-        if isinstance(event, ev.Accept):
-            self.accepted.add((event.actor, event.proposal))
-        return Act(index, event, party, mandate)
+            accepted = before.acceptance(event.actor, event.proposal)
+            confirms = None if accepted is None else accepted.member
+        return Act(index, event, party, self._chain(before, event, recorded_at), confirms, sealed)
+
+    def _signature(self, event: ev.Event, item: EventItem) -> None:
+        if not acts.signed(event):
+            if item.signature is not None or item.words is not None:
+                raise BundleInvalid("deniable words carry no signature")
+            return
+        key = self.directory.identity_of(event.actor)
+        verify_act(
+            SignedAct(self.host_id, dict(item.event), item.words, key, item.signature or b""), key
+        )
+
+    def _chain(
+        self, before: engine.Talks, event: ev.Event, at: datetime
+    ) -> authority.Mandate | None:
+        """The mandate chain a member's act rests on: its standing grant's token."""
+        rule = ACTIONS[event.action]
+        if event.actor not in before.members or (rule.content and not rule.formal):
+            return None
+        token = mandates.standing_token(self.items, before, event.actor, at)
+        if token is None:
+            raise BundleInvalid(f"{event.actor} acts without any mandate token in the record")
+        root = self.directory.identity_of(before.members[event.actor].party)
+        return authority.read(token, root)
 
     def _party_of(self, actor: str) -> str:
         for peer in self.directory.peers.values():
@@ -383,85 +365,9 @@ class _Verifier:
                 return peer.party
         raise BundleInvalid(f"no introduction names {actor}")
 
-    def _grant(self, index: int, grant: ev.Grant, token: Any) -> None:
-        if not isinstance(token, str):
-            raise BundleInvalid(f"entry {index}: grant {grant.grant!r} has no mandate token")
-        party = self._party_of(grant.member)
-        root = self.directory.identity_of(party)
-        mandate = authority.read(token, root)
-        last = mandate.last
-        if (last.grant, last.member, last.level) != (grant.grant, grant.member, grant.level):
-            raise BundleInvalid(f"entry {index}: the token says something else than the grant")
-        if last.holder != self.directory.identity_of(grant.member):
-            raise BundleInvalid(f"entry {index}: the token is bound to another key")
-        self.grants.append((index, grant, token))
-
-    def _confirm(self, index: int, confirm: ev.Confirm, party: str, token: Any) -> str:
-        """The member whose acceptance ``confirm`` confirms, from the token it carries."""
-        if confirm.actor != party:
-            raise BundleInvalid(f"entry {index}: only {party}'s root authority confirms")
-        if not isinstance(token, str):
-            raise BundleInvalid(
-                f"entry {index}: the confirmation of {confirm.proposal!r} has no token"
-            )
-        mandate = authority.read(token, self.directory.identity_of(party))
-        member = mandate.last.member
-        if mandate.talks != self.talks or mandate.party != party:
-            raise BundleInvalid(f"entry {index}: the confirmation's token is for other talks")
-        if confirm.proposal not in mandate.confirms:
-            raise BundleInvalid(
-                f"entry {index}: the token carries no confirmation of {confirm.proposal!r} "
-                f"signed by {party}'s root"
-            )
-        if mandate.last.holder != self.directory.identity_of(member):
-            raise BundleInvalid(f"entry {index}: the confirmed token is bound to another key")
-        if (member, confirm.proposal) not in self.accepted:
-            raise BundleInvalid(
-                f"entry {index}: {member} accepted no {confirm.proposal!r} earlier in the record"
-            )
-        return member
-
-    def _mandate(self, index: int, event: ev.Event, identity: bytes) -> authority.Mandate:
-        """The actor's mandate for the act at ``index``: its latest token not yet revoked."""
-        needs = REQUIRED_LEVEL.get(event.action, Level.OBSERVE)
-        revoked = self._revoked_before(index)
-        root = self.directory.identity_of(self._party_of(event.actor))
-        failure: BackchannelError | None = None
-        for _, grant, token in reversed(self.grants):
-            if grant.member != event.actor:
-                continue
-            try:
-                return authority.check(
-                    token,
-                    root,
-                    talks=self.talks,
-                    holder=identity,
-                    needs=needs,
-                    at=event.at,
-                    revoked=revoked,
-                )
-            except BackchannelError as exc:
-                failure = failure or exc
-        if failure is not None:
-            raise failure
-        raise BundleInvalid(f"entry {index}: {event.actor} acts without any mandate in the record")
-
-    def _revoked_before(self, index: int) -> set[str]:
-        """Revocation ids of every grant a Revoke earlier in the log took back."""
-        revoked: set[str] = set()
-        for at, revoke in self.revokes:
-            if at >= index:
-                continue
-            for granted, grant, token in self.grants:
-                if granted < at and grant.member == revoke.member:
-                    root = self.directory.identity_of(self._party_of(grant.member))
-                    revoked.add(authority.read(token, root).last.revocation_id)
-        return revoked
-
 
 _KEYS = {
     "format",
-    "talks",
     "talks_host_id",
     "with_content",
     "log",
@@ -469,7 +375,7 @@ _KEYS = {
     "introductions",
     "events",
 }
-_EVENT_KEYS = {"index", "salt", "event", "act", "mandate", "proof"}
+_EVENT_KEYS = {"index", "salt", "event", "signature", "words", "mandate", "proof"}
 
 
 def _bytes(text: Any) -> bytes:

@@ -38,6 +38,7 @@ class Peer:
     member: str | None
     engine_device: str | None
     root: bool = False
+    tag_key: bytes = b""  # its X25519 recipient-tag key (crypto/tags.py)
 
     def actors(self) -> frozenset[str]:
         """The engine actors this device may act as: its member, and its party if it is root."""
@@ -47,9 +48,18 @@ class Peer:
 
 @dataclass
 class Directory:
-    """Who is who, verified out of band: host device ids ↔ members, devices and identities."""
+    """Who is who, verified out of band: host device ids ↔ members, devices and identities.
+
+    A device revoked in the talks stays known (its earlier acts still verify by its identity)
+    but leaves :meth:`live`: nothing new is addressed to it.
+    """
 
     peers: dict[str, Peer] = field(default_factory=dict)
+    revoked: set[str] = field(default_factory=set)
+
+    def live(self) -> list[Peer]:
+        """The peers new events are addressed to: every known device not revoked."""
+        return [p for d, p in sorted(self.peers.items()) if d not in self.revoked]
 
     def by_engine_device(self, device: str) -> Peer | None:
         """The peer holding an engine device id."""
@@ -99,6 +109,7 @@ class Directory:
                 "root": peer.root,
                 "fingerprint": fingerprint(peer.identity),
                 "verified": peer.host_device in verified,
+                "revoked": peer.host_device in self.revoked,
             }
             for peer in sorted(self.peers.values(), key=lambda p: p.host_device)
         ]
@@ -113,6 +124,8 @@ class Introduction:
     party: str
     member: str | None
     root: bool
+    tag_key: bytes
+    engine_device: str | None
     signature: bytes
 
     @classmethod
@@ -124,10 +137,16 @@ class Introduction:
         party: str,
         member: str | None,
         root: bool,
+        tag_key: bytes,
+        engine_device: str | None = None,
     ) -> Introduction:
-        """Introduce this device, signed by its owner's identity."""
-        unsigned = cls(certificate, talks, party, member, root, b"")
-        return cls(certificate, talks, party, member, root, identity.sign(unsigned.message()))
+        """Introduce this device, signed by its owner's identity. ``engine_device`` is the id
+        the talks know the member's device by (default: its host id; None for a root only)."""
+        if member is not None and engine_device is None:
+            engine_device = certificate.device_id
+        unsigned = cls(certificate, talks, party, member, root, tag_key, engine_device, b"")
+        signature = identity.sign(unsigned.message())
+        return cls(certificate, talks, party, member, root, tag_key, engine_device, signature)
 
     def _fields(self) -> dict[str, Any]:
         cert = self.certificate
@@ -136,10 +155,12 @@ class Introduction:
             "curve25519": b64(cert.curve25519),
             "device_id": cert.device_id,
             "ed25519": b64(cert.ed25519),
+            "engine_device": self.engine_device,
             "identity": b64(cert.identity),
             "member": self.member,
             "party": self.party,
             "root": self.root,
+            "tag_key": b64(self.tag_key),
             "talks": self.talks,
         }
 
@@ -167,12 +188,22 @@ class Introduction:
                 unb64(data["ed25519"]),
                 unb64(data["certificate"]),
             )
+            tag_key = unb64(data["tag_key"])
+            if len(tag_key) != 32:
+                raise ValueError("a tag key is 32 bytes")
+            engine_device = data["engine_device"]
+            if (engine_device is None) != (member is None) or not isinstance(
+                engine_device, str | None
+            ):
+                raise TypeError("a member's device has an engine id; a root-only device none")
             return cls(
                 certificate,
                 str(data["talks"]),
                 data["party"],
                 member,
                 data["root"],
+                tag_key,
+                engine_device,
                 unb64(data["signature"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -192,6 +223,7 @@ class Introduction:
             identity=cert.identity,
             party=self.party,
             member=self.member,
-            engine_device=None if self.member is None else cert.device_id,
+            engine_device=self.engine_device,
             root=self.root,
+            tag_key=self.tag_key,
         )

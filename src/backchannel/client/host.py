@@ -15,8 +15,23 @@ import httpx
 
 from backchannel import errors
 from backchannel.crypto.device import Device, DeviceCertificate
-from backchannel.crypto.signed import Identity, b64, challenge_message, unb64
+from backchannel.crypto.signed import (
+    Identity,
+    b64,
+    challenge_message,
+    revocation_message,
+    unb64,
+)
 from backchannel.record.merkle import ConsistencyProof, InclusionProof
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the host answered a send: its place in the talks, and in the record if logged."""
+
+    seq: int
+    leaf_index: int | None
+    logged_at_ms: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +64,16 @@ _ERRORS = _error_classes()
 class HostClient:
     """One device's session with one host."""
 
-    def __init__(self, base_url: str, device: Device, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        device: Device,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.device = device
-        self._http = httpx.Client(base_url=base_url, timeout=timeout)
+        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
         self._token: str | None = None
 
     def close(self) -> None:
@@ -103,6 +125,16 @@ class HostClient:
             unb64(data["certificate"]),
         )
 
+    def revoke_device(self, device_id: str, identity: Identity | None = None) -> None:
+        """Revoke a device at the host: this one by its token, or another device of the same
+        identity by that identity's signature."""
+        if identity is None:
+            self._call("POST", f"/v1/devices/{device_id}/revoke", {})
+            return
+        signature = identity.sign(revocation_message(device_id, identity.public_key))
+        body = {"signature": b64(signature)}
+        self._call("POST", f"/v1/devices/{device_id}/revoke", body, auth=False)
+
     # --- one-time keys ----------------------------------------------------------------------
 
     def publish_one_time_keys(self, count: int) -> int:
@@ -144,20 +176,21 @@ class HostClient:
         talks_id: str,
         client_msg_id: str,
         ciphertexts: dict[str, bytes],
-        leaf: bytes | None = None,
-    ) -> int:
-        """Send one ciphertext per recipient device (idempotent per ``client_msg_id``); its seq.
+        entry: bytes | None = None,
+    ) -> Receipt:
+        """Send one ciphertext per recipient device (idempotent per ``client_msg_id``).
 
-        ``leaf`` (32 bytes, a commitment to the event) is appended to the talks' record in the
-        same transaction.
+        ``entry`` (the event's commitment and recipient tags, ``record/entry.py``) is appended to
+        the talks' record, with the host's time, in the same transaction.
         """
         body: dict[str, Any] = {
             "client_msg_id": client_msg_id,
             "ciphertexts": {device: b64(data) for device, data in ciphertexts.items()},
         }
-        if leaf is not None:
-            body["entry"] = b64(leaf)
-        return int(self._call("POST", f"/v1/talks/{talks_id}/messages", body)["seq"])
+        if entry is not None:
+            body["entry"] = b64(entry)
+        data = self._call("POST", f"/v1/talks/{talks_id}/messages", body)
+        return Receipt(int(data["seq"]), data.get("leaf_index"), data.get("logged_at"))
 
     def log_entries(self, talks_id: str, start: int = 0, end: int | None = None) -> list[bytes]:
         """Leaf commitments ``[start, end)`` of the talks' record."""

@@ -1,50 +1,50 @@
 """Every device is a witness of its talks' record: it checks, cosigns and compares checkpoints.
 
 On each :meth:`Witness.observe` the device fetches the host's latest checkpoint (a C2SP signed
-note under the host's log key, pinned on first use) and checks it against the last one it holds:
-never smaller (**rollback**), the same root at the same size, and a valid RFC 9162 consistency
-proof when it grew (else the host **rewrote** history). It recomputes the root from the entries
-it fetched, then for every event it can open (it holds the salt) it finds the commitment in the
-log (else the host **dropped** it), checks an inclusion proof against the checkpoint, and checks
-that events it received sit in the log in the order they were delivered (else the host
-**reordered** them).
+note under the host's log key, pinned on first use) and the entries it has not seen, and checks
+them with :mod:`backchannel.record.audit` — the same checks an offline verifier makes: never
+smaller than the head it holds (**rollback**), the same root at the same size and a valid RFC
+9162 consistency proof when it grew (else the host **rewrote** history), the entries hashing to
+the signed root, the host's times never going back. It holds every entry, so an event it can
+open is proven in the record by its place among them.
 
 Devices also post their latest checkpoint, **cosigned** (C2SP tlog-cosignature) with their
-identity key, inside the talks; each compares the checkpoints it receives with its own: two
-host-signed trees that cannot both be true — the same size with different roots, or no valid
-consistency proof between them — mean the host shows different histories to different devices,
-a **split view**. Every failure is an :class:`Alarm`, stored with its evidence, never silenced.
+identity key, inside the talks; each compares the checkpoints it receives with its own
+(:meth:`compare`): two host-signed trees that cannot both be true mean the host shows different
+histories to different devices, a **split view**. Every failure is an :class:`Alarm`, stored with
+its evidence, never silenced. What the device itself finds in the entries (an event withheld, a
+state that differs from a peer's) is raised as an alarm here too (:meth:`alarm`).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import nacl.signing
 
-from backchannel.client.host import HostClient
-from backchannel.crypto.signed import Identity, b64, unb64
-from backchannel.errors import BackchannelError
-from backchannel.record.checkpoint import (
-    COSIGNATURE_V1,
-    Checkpoint,
-    Note,
-    NoteKey,
-    check_cosignature,
-    cosign,
-    open_checkpoint,
-)
-from backchannel.record.entry import COMMITMENT_SIZE
-from backchannel.record.leaf import commit
-from backchannel.record.merkle import check_consistency, check_inclusion, leaf_hash
+from backchannel.crypto.signed import Identity, b64
+from backchannel.errors import BackchannelError, LogKeyChanged, RecordError
+from backchannel.record import audit
+from backchannel.record.checkpoint import COSIGNATURE_V1, Checkpoint, Note, NoteKey, cosign
+from backchannel.record.entry import Entry
+from backchannel.record.merkle import ConsistencyProof, InclusionProof
 from backchannel.record.tree import MerkleTree
+
+
+class RecordSource(Protocol):
+    """Where a witness reads the record from: the host (``HostClient``)."""
+
+    def log_checkpoint(self, talks_id: str) -> dict[str, Any]: ...
+
+    def log_entries(self, talks_id: str, start: int = 0, end: int | None = None) -> list[bytes]: ...
+
+    def log_consistency(self, talks_id: str, first: int, second: int) -> ConsistencyProof: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Alarm:
-    """Evidence that the host misbehaved: a stable code, a sentence, and what proves it."""
+    """Evidence that the host (or a device) misbehaved: a stable code, a sentence, the proof."""
 
     code: str
     message: str
@@ -72,206 +72,109 @@ class Witness:
         self.talks_host_id = talks_host_id
         self.vkey: str | None = None  # the host's log key for these talks, pinned on first use
         self.note: str | None = None  # the latest checkpoint checked, as the host signed it
-        self.size = 0
-        self.root: bytes | None = None
+        self.head: Checkpoint | None = None
         self.alarms: list[Alarm] = []
-        self.verified: set[bytes] = set()  # commitments proven included
-        self.last_received = -1  # log index of the last received event proven included
-        self.peer_notes: dict[str, str] = {}  # device → latest cosigned checkpoint it posted
         self.cosigned_notes: dict[str, str] = {}  # device → its latest cosignature that checked
         self.posted_size = 0
-        self._entries: list[bytes] = []
-        self._index: dict[bytes, int] = {}
+        self.tree = MerkleTree()
+        self.leaves: list[bytes] = []
+        self.last_time_ms = 0
 
     @property
-    def entries(self) -> list[bytes]:
-        """The log's leaf commitments up to the latest checkpoint checked."""
-        return self._entries[: self.size]
+    def size(self) -> int:
+        """The size of the latest checkpoint checked."""
+        return 0 if self.head is None else self.head.size
 
-    def index_of(self, leaf: bytes) -> int | None:
-        """Where ``leaf`` sits in the log, if it is there."""
-        return self._index.get(leaf)
+    @property
+    def root(self) -> bytes | None:
+        """The root of the latest checkpoint checked."""
+        return None if self.head is None else self.head.root
+
+    def inclusion(self, index: int) -> InclusionProof:
+        """The inclusion proof of entry ``index`` in the latest checkpoint, from held entries."""
+        return self.tree.inclusion_proof(index, self.size)
+
+    @property
+    def log_key(self) -> NoteKey | None:
+        """The pinned log key."""
+        return None if self.vkey is None else NoteKey.from_vkey(self.vkey)
 
     # --- checking the host's log ------------------------------------------------------------
 
-    def observe(
-        self,
-        host: HostClient,
-        openings: list[tuple[bytes, Any]],
-        received: set[int],
-        identities: dict[str, bytes],
-    ) -> list[Alarm]:
-        """Check the latest checkpoint, the openings (``received``: which of them this device
-        received rather than sent), and the checkpoints peers posted; the new alarms."""
-        before = len(self.alarms)
+    def observe(self, source: RecordSource) -> list[Entry]:
+        """Check the host's latest checkpoint and the entries up to it; the entries new to this
+        witness (empty when an alarm stops the round: nothing served can be trusted then)."""
         try:
-            self._advance(host)
-            self._check_openings(host, openings, received)
-            self._compare_peers(host, identities)
-        except _Stop:
-            pass
-        return self.alarms[before:]
+            return self._advance(source)
+        except RecordError as exc:
+            self.alarm(exc.code, exc.message, served=self.note or "")
+            return []
 
-    def _advance(self, host: HostClient) -> None:
-        data = host.log_checkpoint(self.talks_host_id)
-        if self.vkey is not None and data["vkey"] != self.vkey:
-            self._alarm("record.key_changed", "the host's log key changed", vkey=data["vkey"])
-        checkpoint = self._open(str(data["checkpoint"]), str(data["vkey"]))
-        self.vkey = str(data["vkey"])
-        if self.root is not None:
-            self._consistent(host, self.note or "", str(data["checkpoint"]), checkpoint)
-        self._fetch(host, checkpoint)
-        self.note, self.size, self.root = str(data["checkpoint"]), checkpoint.size, checkpoint.root
-
-    def _open(self, note: str, vkey: str) -> Checkpoint:
-        try:
-            return open_checkpoint(note, NoteKey.from_vkey(vkey))
-        except BackchannelError as exc:
-            self._alarm("record.checkpoint_invalid", f"a checkpoint does not verify: {exc}")
-            raise AssertionError from exc  # unreachable: _alarm raises
-
-    def _consistent(self, host: HostClient, old: str, new: str, checkpoint: Checkpoint) -> None:
-        assert self.root is not None
-        evidence = {"held": old, "served": new}
-        if checkpoint.size < self.size:
-            self._alarm(
-                "record.rollback",
-                f"the host rolled the record back from {self.size} to {checkpoint.size} entries",
-                **evidence,
-            )
-        if checkpoint.size == self.size:
-            if checkpoint.root != self.root:
-                self._alarm("record.inconsistent", "two roots for one size", **evidence)
-            return
-        try:
-            proof = host.log_consistency(self.talks_host_id, self.size, checkpoint.size)
-            check_consistency(proof, self.root, checkpoint.root)
-        except BackchannelError as exc:
-            self._alarm(
-                "record.inconsistent",
-                f"the record of {checkpoint.size} entries does not extend the one of "
-                f"{self.size} this device holds: {exc}",
-                **evidence,
-            )
-
-    def _fetch(self, host: HostClient, checkpoint: Checkpoint) -> None:
-        if len(self._entries) > checkpoint.size:
-            self._entries, self._index = [], {}
-        while len(self._entries) < checkpoint.size:
-            page = host.log_entries(self.talks_host_id, len(self._entries), checkpoint.size)
+    def _advance(self, source: RecordSource) -> list[Entry]:
+        data = source.log_checkpoint(self.talks_host_id)
+        vkey, note = str(data["vkey"]), str(data["checkpoint"])
+        if self.vkey is not None and vkey != self.vkey:
+            raise LogKeyChanged(f"the host's log key changed to {vkey}")
+        head = audit.open_head(note, NoteKey.from_vkey(vkey))
+        grew = 0 < self.size < head.size
+        proof = source.log_consistency(self.talks_host_id, self.size, head.size) if grew else None
+        audit.check_extends(self.head, head, proof)
+        leaves: list[bytes] = []
+        while self.tree.size + len(leaves) < head.size:
+            page = source.log_entries(self.talks_host_id, self.tree.size + len(leaves), head.size)
             if not page:
                 break
-            for entry in page:
-                self._index.setdefault(entry[:COMMITMENT_SIZE], len(self._entries))
-                self._entries.append(entry)
-        tree = MerkleTree()
-        tree.extend(self._entries[: checkpoint.size])
-        if tree.size != checkpoint.size or tree.root() != checkpoint.root:
-            self._alarm(
-                "record.inconsistent",
-                "the entries the host serves do not hash to its own checkpoint",
-                served=self.note or "",
-            )
-
-    def _check_openings(
-        self, host: HostClient, openings: list[tuple[bytes, Any]], received: set[int]
-    ) -> None:
-        assert self.root is not None or not openings
-        for position, (salt, event) in enumerate(openings):
-            leaf = commit(salt, event)
-            if leaf in self.verified:
-                continue
-            index = self._index.get(leaf)
-            if index is None:
-                self._alarm(
-                    "record.entry_missing",
-                    "an event this device sent or received is not in the record",
-                    commitment=b64(leaf),
-                )
-                continue
-            try:
-                proof = host.log_inclusion(self.talks_host_id, index, self.size)
-                check_inclusion(proof, leaf_hash(self._entries[index]), self.root or b"")
-            except BackchannelError as exc:
-                self._alarm("record.proof_invalid", f"an inclusion proof fails: {exc}")
-                continue
-            if position in received:
-                if index < self.last_received:
-                    self._alarm(
-                        "record.reordered",
-                        "the record orders two events otherwise than they were delivered",
-                        commitment=b64(leaf),
-                        index=index,
-                        after=self.last_received,
-                    )
-                    continue
-                self.last_received = index
-            self.verified.add(leaf)
+            leaves.extend(page)
+        self.tree, parsed = audit.check_entries(self.tree, head, leaves, self.last_time_ms)
+        self.leaves.extend(leaves)
+        if parsed:
+            self.last_time_ms = parsed[-1].logged_at_ms
+        self.vkey, self.note, self.head = vkey, note, head
+        return parsed
 
     # --- cosigning and comparing ------------------------------------------------------------
 
-    def cosigned(self, device_id: str, identity: Identity) -> str | None:
-        """The latest checkpoint with this device's cosignature, to post in the talks."""
-        if self.note is None or self.vkey is None:
+    def cosigned(self, device_id: str, identity: Identity, now_s: int) -> str | None:
+        """The latest checkpoint with this device's cosignature (at ``now_s``), to post."""
+        if self.note is None or self.head is None:
             return None
-        checkpoint = open_checkpoint(self.note, NoteKey.from_vkey(self.vkey))
         signature = cosign(
-            checkpoint,
-            witness_name(device_id),
-            nacl.signing.SigningKey(identity.seed),
-            int(time.time()),
+            self.head, witness_name(device_id), nacl.signing.SigningKey(identity.seed), now_s
         )
         return Note.parse(self.note).with_signatures(signature).encode()
 
-    def _compare_peers(self, host: HostClient, identities: dict[str, bytes]) -> None:
-        for device, note in sorted(self.peer_notes.items()):
-            identity = identities.get(device)
-            if identity is None or self.vkey is None or self.root is None:
-                continue
-            try:
-                check_cosignature(note, witness_key(device, identity))
-                theirs = open_checkpoint(note, NoteKey.from_vkey(self.vkey))
-            except BackchannelError as exc:
-                message = f"{device} posted a checkpoint that does not verify: {exc}"
-                self.alarms.append(Alarm("record.checkpoint_invalid", message, {"theirs": note}))
-                continue
-            if theirs.size == self.size and theirs.root != self.root:
-                self._split(device, note)
-                continue
-            elif theirs.size != self.size:
-                small, large = sorted([(theirs.size, theirs.root), (self.size, self.root)])
-                try:
-                    proof = host.log_consistency(self.talks_host_id, small[0], large[0])
-                    if small[0] > 0:
-                        check_consistency(proof, small[1], large[1])
-                except BackchannelError:
-                    self._split(device, note)
-                    continue
-            self.cosigned_notes[device] = note
-        self.peer_notes.clear()
+    def compare(
+        self, source: RecordSource, device: str, identity: bytes, note: str
+    ) -> Checkpoint | None:
+        """Check a checkpoint ``device`` posted against this record; its head if it agrees
+        (None after an alarm, or before this device has checked any head)."""
+        key = self.log_key
+        if key is None:
+            return None
+        cosigner = witness_key(device, identity)
+        try:
+            theirs = audit.check_peer(note, cosigner, key, self.tree)
+            if theirs.size > self.tree.size:
+                proof = source.log_consistency(self.talks_host_id, self.tree.size, theirs.size)
+                audit.check_peer(note, cosigner, key, self.tree, proof)
+        except BackchannelError as exc:
+            code = exc.code if isinstance(exc, RecordError) else "record.split_view"
+            self.alarm(code, exc.message, held=self.note or "", theirs=note, device=device)
+            return None
+        self.cosigned_notes[device] = note
+        return theirs
 
-    def _split(self, device: str, note: str) -> None:
-        self.alarms.append(
-            Alarm(
-                "record.split_view",
-                f"the host shows {device} a history this device's record contradicts",
-                {"held": self.note or "", "theirs": note, "device": device},
-            )
-        )
-
-    def _alarm(self, code: str, message: str, **evidence: Any) -> None:
+    def alarm(self, code: str, message: str, **evidence: Any) -> None:
+        """Keep an alarm, with its evidence."""
         self.alarms.append(Alarm(code, message, evidence))
-        if code in _FATAL:
-            raise _Stop
 
     def to_json(self) -> dict[str, Any]:
         """What this device has checked, as ``record status --json`` and the web app show it:
-        the latest checkpoint, the events proven in it, the last one posted, every alarm."""
+        the latest checkpoint, the last one posted, every alarm."""
         return {
             "tree_size": self.size,
             "root": None if self.root is None else b64(self.root),
             "checkpoint": self.note,
-            "verified_events": len(self.verified),
             "posted_size": self.posted_size,
             "alarms": [a.to_json() for a in self.alarms],
         }
@@ -279,43 +182,23 @@ class Witness:
     # --- persistence ------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
-        """What the profile stores (entries are fetched again and re-checked)."""
+        """What the profile stores (entries are fetched again and checked again)."""
         return {
             "vkey": self.vkey,
             "note": self.note,
-            "size": self.size,
-            "root": None if self.root is None else b64(self.root),
             "alarms": [a.to_json() for a in self.alarms],
-            "verified": sorted(b64(v) for v in self.verified),
-            "last_received": self.last_received,
-            "peer_notes": self.peer_notes,
             "cosigned_notes": self.cosigned_notes,
             "posted_size": self.posted_size,
         }
 
     @classmethod
     def restore(cls, talks_host_id: str, state: dict[str, Any]) -> Witness:
-        """A witness from :meth:`snapshot`."""
+        """A witness from :meth:`snapshot`; the head it held is checked against the next one."""
         witness = cls(talks_host_id)
-        witness.vkey, witness.note, witness.size = state["vkey"], state["note"], state["size"]
-        witness.root = None if state["root"] is None else unb64(state["root"])
+        witness.vkey, witness.note = state["vkey"], state["note"]
+        if witness.vkey is not None and witness.note is not None:
+            witness.head = audit.open_head(witness.note, NoteKey.from_vkey(witness.vkey))
         witness.alarms = [Alarm(a["code"], a["message"], a["evidence"]) for a in state["alarms"]]
-        witness.verified = {unb64(v) for v in state["verified"]}
-        witness.last_received = int(state["last_received"])
-        witness.peer_notes = dict(state["peer_notes"])
-        witness.cosigned_notes = dict(state.get("cosigned_notes", {}))
+        witness.cosigned_notes = dict(state["cosigned_notes"])
         witness.posted_size = int(state["posted_size"])
         return witness
-
-
-class _Stop(Exception):
-    """Stop checking this round: the checkpoint itself cannot be trusted."""
-
-
-#: Alarms after which nothing else served this round can be checked meaningfully.
-_FATAL = {
-    "record.checkpoint_invalid",
-    "record.inconsistent",
-    "record.key_changed",
-    "record.rollback",
-}

@@ -14,7 +14,9 @@ from backchannel.crypto.signed import (
     signed_message,
     verify,
     verify_act,
+    words_digest,
 )
+from backchannel.crypto.tags import TagKey
 from backchannel.crypto.verification import SasExchange, ShortCodes, fingerprint
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "Sessions",
     "ShortCodes",
     "SignedAct",
+    "TagKey",
     "canonical_json",
     "certificate_message",
     "fingerprint",
@@ -36,4 +39,5 @@ __all__ = [
     "verify",
     "verify_act",
     "verify_device",
+    "words_digest",
 ]

@@ -16,6 +16,7 @@ messages are never signed with them, so they stay deniable (see ``docs/security.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +30,7 @@ from backchannel.errors import SignatureInvalid
 CERT_CONTEXT = b"backchannel/device-cert/v1"
 CHALLENGE_CONTEXT = b"backchannel/auth-challenge/v1"
 REVOKE_CONTEXT = b"backchannel/device-revoke/v1"
-ACT_CONTEXT = b"backchannel/formal-act/v1"
+ACT_CONTEXT = b"backchannel/formal-act/v2"
 INTRO_CONTEXT = b"backchannel/introduction/v1"
 
 
@@ -107,27 +108,51 @@ class Identity:
         return f"Identity(public_key={b64(self.public_key)}, secret=[secure])"
 
 
+def words_digest(text: str) -> bytes:
+    """SHA-256 of the exact words a consent binds (UTF-8, as written: no normalisation)."""
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
 @dataclass(frozen=True, slots=True)
 class SignedAct:
-    """A formal act (a dict of JSON values) signed by its actor's identity key."""
+    """A formal act signed by its actor's identity key, for one talks and, for a consent, one
+    set of words: the signature covers the host's talks id, the act (a dict of JSON values,
+    whose ``action`` names its kind) and the digest of the words it consents to."""
 
+    talks: str
     act: dict[str, Any]
+    words: bytes | None
     signer: bytes
     signature: bytes
 
-    def to_json(self) -> dict[str, Any]:
-        """The act as it travels inside an encrypted envelope."""
-        return {"act": self.act, "signer": b64(self.signer), "signature": b64(self.signature)}
+    def message(self) -> bytes:
+        """The bytes the signature covers."""
+        return act_message(self.talks, self.act, self.words)
 
 
-def sign_act(identity: Identity, act: dict[str, Any]) -> SignedAct:
-    """Sign a formal act: attributable to ``identity`` by anyone holding its public key."""
-    return SignedAct(act, identity.public_key, identity.sign(signed_message(ACT_CONTEXT, act)))
+def act_message(talks: str, act: dict[str, Any], words: bytes | None) -> bytes:
+    """What an act's signature covers: the talks it belongs to, the act, the words it binds."""
+    fields = {"talks": talks, "act": act, "words": None if words is None else b64(words)}
+    return signed_message(ACT_CONTEXT, fields)
+
+
+def sign_act(
+    identity: Identity, talks: str, act: dict[str, Any], words: bytes | None = None
+) -> SignedAct:
+    """Sign an act in ``talks`` (the host's id): attributable to ``identity`` by anyone holding
+    its public key, and valid in no other talks and for no other words."""
+    signature = identity.sign(act_message(talks, act, words))
+    return SignedAct(talks, act, words, identity.public_key, signature)
 
 
 def verify_act(signed: SignedAct, public_key: bytes) -> dict[str, Any]:
-    """The act, if ``public_key`` signed it; :class:`SignatureInvalid` otherwise."""
+    """The act, if ``public_key`` signed it for these talks and words; SignatureInvalid else."""
     if signed.signer != public_key:
         raise SignatureInvalid("the act is signed by another key")
-    verify(public_key, signed_message(ACT_CONTEXT, signed.act), signed.signature)
+    try:
+        verify(public_key, signed.message(), signed.signature)
+    except SignatureInvalid:
+        raise SignatureInvalid(
+            "the act's signature does not verify for these talks and these words"
+        ) from None
     return signed.act

@@ -1,12 +1,15 @@
 """The sans-I/O domain core: values in, values out; no sockets, files, clocks or randomness.
 
 ``apply(talks, event)`` returns the talks after an event or raises the
-:class:`~backchannel.errors.RuleViolation` it breaks. The rules themselves are tables in
-:mod:`backchannel.engine.rules`. Client and server share this engine so both enforce the same rules.
+:class:`~backchannel.errors.RuleViolation` it breaks; events are applied in the record's order.
+The rules themselves are tables in :mod:`backchannel.engine.rules`. Client and server share this
+engine so both enforce the same rules.
 """
 
 from backchannel.engine import codec, events, text, watermark
+from backchannel.engine.checks import Checked, authorise
 from backchannel.engine.mandate import Lapse, Standing, holders, standing
+from backchannel.engine.messages import origin
 from backchannel.engine.rules import (
     Action,
     ArticleStatus,
@@ -33,8 +36,16 @@ from backchannel.engine.state import (
     Room,
     Talks,
 )
-from backchannel.engine.talks import apply, origin
-from backchannel.engine.view import Initiator, initiator, messages_for, stage, visibility
+from backchannel.engine.talks import apply
+from backchannel.engine.view import (
+    Initiator,
+    initiator,
+    messages_for,
+    shared_state,
+    stage,
+    visibility,
+    words,
+)
 
 __all__ = [
     "Action",
@@ -42,6 +53,7 @@ __all__ = [
     "ArticleConsent",
     "ArticleStatus",
     "ArticleVersion",
+    "Checked",
     "Confirmation",
     "Consent",
     "ContactRequest",
@@ -63,15 +75,18 @@ __all__ = [
     "Standing",
     "Talks",
     "apply",
+    "authorise",
     "codec",
     "events",
     "holders",
     "initiator",
     "messages_for",
     "origin",
+    "shared_state",
     "stage",
     "standing",
     "text",
     "visibility",
     "watermark",
+    "words",
 ]

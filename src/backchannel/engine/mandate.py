@@ -1,9 +1,14 @@
-"""Mandates: what level a member holds at a given time, and why not when it holds none.
+"""Mandates: what level a member holds at its present place in the record, and why not when it
+holds none.
 
 A member's level is the highest of its grants that is *live*: not revoked, not expired, and either
-issued by the party's root or by a grantor who, at that same time, itself holds a live mandate of at
-least the granted level. Validity is evaluated through the whole chain, so revoking (or letting
+issued by the party's root or by a grantor who, at that same place, itself holds a live mandate of
+at least the granted level. Validity is evaluated through the whole chain, so revoking (or letting
 expire) a grantor voids every grant it made until someone with standing re-issues them.
+
+A revocation counts from its place in the record: the talks given here are the state after every
+event before the present place, so a grant revoked in it is revoked, whatever time anyone claims.
+Expiry is a time, judged at ``at``: the record's time at the present place.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ class Standing:
 
 
 def standing(talks: Talks, member: str, at: datetime) -> Standing:
-    """The mandate ``member`` holds at ``at``."""
+    """The mandate ``member`` holds in ``talks`` when the record's time is ``at``."""
     return _standing(talks, member, at, frozenset())
 
 
@@ -61,7 +66,7 @@ def _standing(talks: Talks, member: str, at: datetime, seen: frozenset[str]) -> 
 def _grant_lapse(
     talks: Talks, grant: MandateGrant, at: datetime, seen: frozenset[str]
 ) -> Lapse | None:
-    if grant.revoked_at is not None and grant.revoked_at <= at:
+    if grant.revoked_at is not None:
         return Lapse.REVOKED
     if grant.expires is not None and grant.expires <= at:
         return Lapse.EXPIRED
@@ -74,7 +79,7 @@ def _grant_lapse(
 
 
 def holders(talks: Talks, party: str, at: datetime) -> dict[str, Level]:
-    """Every member of ``party`` with a live mandate at ``at``, and its level."""
+    """Every member of ``party`` with a live mandate when the record's time is ``at``."""
     result: dict[str, Level] = {}
     for member in talks.members.values():
         if member.party != party:

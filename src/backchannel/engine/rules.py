@@ -1,24 +1,38 @@
 """The rules of the talks, as data. Everything that decides what an event may do lives here.
 
-- **Mandates** are ordered: ``observe < speak < propose < accept < sign``. An action needs the level
-  in :data:`REQUIRED_LEVEL`. A grant is never wider than what its grantor holds (attenuation).
+- **Every action** has one row in :data:`ACTIONS` (:class:`ActionRule`): the mandate a member
+  needs for it, whether only a party's root authority performs it, whether it is a *formal* act
+  (signed with the actor's identity key: attributable on purpose), whether every device of the
+  talks receives it (*talks-wide*), whether it carries the talks' words (*content*: sealed in a
+  record bundle exported without content), and, for a consent, the stage it brings and the words
+  it consents to. Whatever classifies events elsewhere (signing, fan-out, bundles, the state
+  digest) reads this table; ``tests/engine/test_rules.py`` checks it covers every action.
+- **Every carry label** has one row in :data:`LABELS` (:class:`LabelRule`): the relay modes it
+  allows (``mediator-only`` never relayed; ``carry-gist`` only in the mediator's own words;
+  ``carry-verbatim`` verbatim or as a gist), whether it may only be sent where nobody but its
+  author's party and the mediator listen (:data:`PRIVATE_ROOM_KINDS`), and whether the words are
+  signed by their author (only words the mediator may carry verbatim: other words stay deniable).
+- **Mandates** are ordered: ``observe < speak < propose < accept < sign``. A grant is never wider
+  than what its grantor holds (attenuation).
 - **Rooms** have a kind that fixes which parties may be in them (:func:`may_be_in_room`):
   a ``caucus`` holds one party's members and the mediator's; a ``delegation`` room holds one party
   only (never the mediator, unless it is the mediator's own room); a ``plenary`` holds every party.
-- **Carry labels** say what the mediator may repeat (:data:`RELAY_MODES`): ``mediator-only`` is
-  never relayed; ``carry-gist`` only in the mediator's own words; ``carry-verbatim`` verbatim or as
-  a gist.
-  A ``mediator-only`` message may only be sent where nobody but its author's party and the mediator
-  listen (:data:`PRIVATE_ROOM_KINDS`).
 - A member reads a message only if, when it was sent, the member was in the room, held at least
   ``observe`` and had a device that was not revoked.
+- **The record is the order and the clock.** Events take effect in the record's order, and
+  authority is judged at an act's place there: a revocation (of a mandate or a device) binds
+  every act the record puts after it, whatever time the act claims, and an expiry binds every act
+  whose place in the record is past it. The record's time at a place is the host's time stamp on
+  the entry (a scenario replayed without a host: the latest time claimed so far). An act's claimed
+  time may differ from it by at most :data:`CLOCK_TOLERANCE`, so claimed times run forward along
+  the record within that tolerance, and never ahead of the host's clock by more.
 - **Consent** to an offer goes through stages (:class:`Stage`, VCLT Arts. 8, 10 and 12): a member
   accepts it ad referendum, a member signs it, and the party's **root authority** confirms what
-  its member accepted ad referendum. Confirmation is the root's own act (:data:`ROOT_ONLY`): no
-  member's mandate, however wide, reaches it.
+  its member accepted ad referendum. Confirmation is the root's own act: no member's mandate,
+  however wide, reaches it.
 - The **negotiating text** is one draft of articles. The mediator holds the pen (any party does in
   talks without one): drafting needs ``propose``. Each party consents to an article's current
-  version in order (:data:`ARTICLE_STAGES`): ad referendum (``accept``) once no bracket is left,
+  version in order (:data:`ARTICLE_NEEDS`): ad referendum (``accept``) once no bracket is left,
   initialled (``accept``) once every party agreed, signed (``sign``) once every party initialled.
   A new version starts its consents afresh; an article every party signed is final.
 """
@@ -26,6 +40,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from enum import IntEnum, StrEnum
 
 
@@ -109,33 +125,6 @@ class Action(StrEnum):
     CREATE_ROOM = "create_room"
 
 
-#: The mandate an actor needs for each action (grants and revocations also check attenuation).
-REQUIRED_LEVEL: Mapping[Action, Level] = {
-    Action.REQUEST_CONTACT: Level.SPEAK,
-    Action.SEND: Level.SPEAK,
-    Action.RELAY: Level.SPEAK,
-    Action.CARRY: Level.SPEAK,
-    Action.PROPOSE: Level.PROPOSE,
-    Action.ACCEPT: Level.ACCEPT,
-    Action.SIGN: Level.SIGN,
-    Action.CONFIRM: Level.SIGN,  # and by a root only: see ROOT_ONLY
-    Action.DRAFT_ARTICLE: Level.PROPOSE,
-    Action.AGREE_ARTICLE: Level.ACCEPT,
-    Action.INITIAL_ARTICLE: Level.ACCEPT,
-    Action.SIGN_ARTICLE: Level.SIGN,
-    Action.GRANT: Level.OBSERVE,
-    Action.REVOKE: Level.OBSERVE,
-    Action.ADD_DEVICE: Level.OBSERVE,
-    Action.REVOKE_DEVICE: Level.OBSERVE,
-    Action.JOIN: Level.OBSERVE,
-    Action.LEAVE: Level.OBSERVE,
-    Action.CREATE_ROOM: Level.SPEAK,
-}
-
-#: Actions only a party's root authority performs (the actor is the party's id).
-ROOT_ONLY: frozenset[Action] = frozenset({Action.CONFIRM})
-
-
 class Stage(StrEnum):
     """How far a party has consented to an offer; later in :data:`STAGE_ORDER` is further."""
 
@@ -148,13 +137,6 @@ class Stage(StrEnum):
 #: every mandate derives from the root.
 STAGE_ORDER: tuple[Stage, ...] = (Stage.AGREED_AD_REF, Stage.SIGNED, Stage.CONFIRMED)
 
-#: The stage each consent act brings an offer to, for the acting party.
-STAGE_OF: Mapping[Action, Stage] = {
-    Action.ACCEPT: Stage.AGREED_AD_REF,
-    Action.SIGN: Stage.SIGNED,
-    Action.CONFIRM: Stage.CONFIRMED,
-}
-
 
 class ArticleStatus(StrEnum):
     """Where an article of the negotiating text stands, for all parties together."""
@@ -166,23 +148,111 @@ class ArticleStatus(StrEnum):
     SIGNED = "signed"  # every party signed it: final, no new version
 
 
-#: A party's consents to an article version, in the order they must come, each with the status
-#: every party must have reached before it (``None``: no bracket left is enough).
-ARTICLE_STAGES: Mapping[Action, tuple[ArticleStatus, ArticleStatus | None]] = {
-    Action.AGREE_ARTICLE: (ArticleStatus.AGREED_AD_REF, None),
-    Action.INITIAL_ARTICLE: (ArticleStatus.INITIALLED, ArticleStatus.AGREED_AD_REF),
-    Action.SIGN_ARTICLE: (ArticleStatus.SIGNED, ArticleStatus.INITIALLED),
-}
-
 #: The statuses in order, from the first draft to the final text.
 ARTICLE_STATUS_ORDER: tuple[ArticleStatus, ...] = tuple(ArticleStatus)
 
 
-#: Which relay modes each carry label allows.
+#: How far an act's claimed time may be from the record's time at its place (either way).
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
+class Words(StrEnum):
+    """What a consent act consents to: its exact words are bound into the act's signature."""
+
+    OFFER = "offer"  # the copy of the offer the act names: its text
+    ARTICLE = "article"  # the article version the act names: its text
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRule:
+    """Everything the rules say about one action (see the module's header)."""
+
+    level: Level  # the mandate a member needs (a party's root authority holds every level)
+    root_only: bool = False  # only a party's root authority performs it
+    formal: bool = False  # signed with the actor's identity key
+    talks_wide: bool = False  # every device of the talks receives it
+    content: bool = False  # carries the talks' words: sealed in a bundle without content
+    stage: Stage | ArticleStatus | None = None  # the consent stage it brings, if a consent
+    words: Words | None = None  # what a consent binds
+
+
+_O, _S, _P, _A, _G = Level.OBSERVE, Level.SPEAK, Level.PROPOSE, Level.ACCEPT, Level.SIGN
+
+#: One row per action. Grants and revocations also check attenuation (never wider than the
+#: actor's own mandate); the negotiating text also checks the pen and the order of stages.
+ACTIONS: Mapping[Action, ActionRule] = {
+    Action.ADD_PARTY: ActionRule(_O, root_only=True, formal=True, talks_wide=True),
+    Action.ADD_MEMBER: ActionRule(_O, root_only=True, formal=True, talks_wide=True),
+    Action.GRANT: ActionRule(_O, formal=True, talks_wide=True),
+    Action.REVOKE: ActionRule(_O, formal=True, talks_wide=True),
+    Action.ADD_DEVICE: ActionRule(_O, formal=True, talks_wide=True),
+    Action.REVOKE_DEVICE: ActionRule(_O, formal=True, talks_wide=True),
+    Action.CREATE_ROOM: ActionRule(_S, formal=True),
+    Action.JOIN: ActionRule(_O, formal=True),
+    Action.LEAVE: ActionRule(_O, formal=True),
+    Action.REQUEST_CONTACT: ActionRule(_S, formal=True),
+    Action.SEND: ActionRule(_S, content=True),
+    Action.PROPOSE: ActionRule(_P, content=True),
+    Action.RELAY: ActionRule(_S, content=True),
+    Action.CARRY: ActionRule(_S, content=True),
+    Action.ACCEPT: ActionRule(_A, formal=True, stage=Stage.AGREED_AD_REF, words=Words.OFFER),
+    Action.SIGN: ActionRule(_G, formal=True, stage=Stage.SIGNED, words=Words.OFFER),
+    Action.CONFIRM: ActionRule(
+        _G, root_only=True, formal=True, stage=Stage.CONFIRMED, words=Words.OFFER
+    ),
+    Action.DRAFT_ARTICLE: ActionRule(_P, formal=True, talks_wide=True, content=True),
+    Action.AGREE_ARTICLE: ActionRule(
+        _A, formal=True, talks_wide=True, stage=ArticleStatus.AGREED_AD_REF, words=Words.ARTICLE
+    ),
+    Action.INITIAL_ARTICLE: ActionRule(
+        _A, formal=True, talks_wide=True, stage=ArticleStatus.INITIALLED, words=Words.ARTICLE
+    ),
+    Action.SIGN_ARTICLE: ActionRule(
+        _G, formal=True, talks_wide=True, stage=ArticleStatus.SIGNED, words=Words.ARTICLE
+    ),
+}
+
+#: A party's consents to an article version come in order: the status every party must have
+#: reached before each (``None``: no bracket left is enough). What each brings is its stage in
+#: :data:`ACTIONS`.
+ARTICLE_NEEDS: Mapping[Action, ArticleStatus | None] = {
+    Action.AGREE_ARTICLE: None,
+    Action.INITIAL_ARTICLE: ArticleStatus.AGREED_AD_REF,
+    Action.SIGN_ARTICLE: ArticleStatus.INITIALLED,
+}
+
+#: The mandate a member needs for each action (from :data:`ACTIONS`).
+REQUIRED_LEVEL: Mapping[Action, Level] = {action: rule.level for action, rule in ACTIONS.items()}
+
+#: Actions only a party's root authority performs (from :data:`ACTIONS`).
+ROOT_ONLY: frozenset[Action] = frozenset(a for a, rule in ACTIONS.items() if rule.root_only)
+
+#: Actions every device of the talks receives (from :data:`ACTIONS`): the state they build is
+#: the same on every device that holds the same record prefix, and devices compare its digest.
+TALKS_WIDE: frozenset[Action] = frozenset(a for a, rule in ACTIONS.items() if rule.talks_wide)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelRule:
+    """Everything the rules say about one carry label (see the module's header)."""
+
+    relay_modes: frozenset[RelayMode]  # how the mediator may carry it
+    private_only: bool  # may only be sent in PRIVATE_ROOM_KINDS
+    signed: bool  # the words are signed by their author, so a verbatim carry proves them
+
+
+#: One row per carry label.
+LABELS: Mapping[Label, LabelRule] = {
+    Label.MEDIATOR_ONLY: LabelRule(frozenset(), private_only=True, signed=False),
+    Label.CARRY_GIST: LabelRule(frozenset({RelayMode.GIST}), private_only=False, signed=False),
+    Label.CARRY_VERBATIM: LabelRule(
+        frozenset({RelayMode.VERBATIM, RelayMode.GIST}), private_only=False, signed=True
+    ),
+}
+
+#: Which relay modes each carry label allows (from :data:`LABELS`).
 RELAY_MODES: Mapping[Label, frozenset[RelayMode]] = {
-    Label.MEDIATOR_ONLY: frozenset(),
-    Label.CARRY_GIST: frozenset({RelayMode.GIST}),
-    Label.CARRY_VERBATIM: frozenset({RelayMode.VERBATIM, RelayMode.GIST}),
+    label: rule.relay_modes for label, rule in LABELS.items()
 }
 
 #: Room kinds where only one party (and, for a caucus, the mediator) listens.

@@ -41,7 +41,12 @@ class Device:
     id: str
     member: str
     fingerprint: str
-    revoked_at: datetime | None = None
+    revoked_at: datetime | None = None  # the record's time at the revocation
+
+    @property
+    def revoked(self) -> bool:
+        """Whether a revocation of this device is in the record before the present place."""
+        return self.revoked_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +68,7 @@ class MandateGrant:
     grantor: str | None
     at: datetime
     expires: datetime | None = None
-    revoked_at: datetime | None = None
+    revoked_at: datetime | None = None  # the record's time at the revocation
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,25 +209,19 @@ class Talks:
     confirmations: tuple[Confirmation, ...] = ()
     articles: Mapping[str, Article] = field(default_factory=lambda: _EMPTY)
     log: tuple[Entry, ...] = ()
+    #: The record's time at the last accepted event (see rules.CLOCK_TOLERANCE), None before.
+    clock: datetime | None = None
 
     @property
     def last_at(self) -> datetime | None:
         """Time of the last accepted event, or None before the first."""
         return self.log[-1].at if self.log else None
 
-    def last_at_of(self, actor: str) -> datetime | None:
-        """Time of ``actor``'s last accepted event, or None before its first."""
-        return next((entry.at for entry in reversed(self.log) if entry.actor == actor), None)
-
-    def acceptance(self, party: str, copy: str, at: datetime) -> Consent | None:
-        """The first acceptance ad referendum of ``copy`` by a member of ``party`` made by
-        ``at``: what the party's root confirms."""
+    def acceptance(self, party: str, copy: str) -> Consent | None:
+        """The first acceptance ad referendum of ``copy`` by a member of ``party`` so far in the
+        record: what the party's root confirms."""
         return next(
-            (
-                c
-                for c in self.consents
-                if c.party == party and c.copy == copy and not c.signed and c.at <= at
-            ),
+            (c for c in self.consents if c.party == party and c.copy == copy and not c.signed),
             None,
         )
 
@@ -231,19 +230,22 @@ class Talks:
         """The party with the mediator role, if any."""
         return next((p for p in self.parties.values() if p.role is Role.MEDIATOR), None)
 
-    def used_ids(self) -> frozenset[str]:
-        """Every id already taken, across parties, members, devices, grants, rooms, messages and
-        articles."""
+    def wide_ids(self) -> frozenset[str]:
+        """Every id of the talks-wide state: parties, members, devices, grants and articles.
+
+        Every device holds these, so a talks-wide act's fresh id is judged on them alone: the
+        same act gets the same verdict on every device that holds the same record prefix.
+        """
         ids: set[str] = set()
-        for table in (
-            self.parties,
-            self.members,
-            self.devices,
-            self.grants,
-            self.rooms,
-            self.messages,
-            self.articles,
-        ):
+        for table in (self.parties, self.members, self.devices, self.grants, self.articles):
+            ids.update(table)
+        return frozenset(ids)
+
+    def used_ids(self) -> frozenset[str]:
+        """Every id this view knows is taken: the talks-wide ones, and rooms, messages and
+        contact requests."""
+        ids = set(self.wide_ids())
+        for table in (self.rooms, self.messages):
             ids.update(table)
         ids.update(c.id for c in self.contacts)
         return frozenset(ids)

@@ -5,15 +5,36 @@ contested as a whole; ``[a permanent peace | a truce of 60 days]`` offers altern
 do not nest, and no alternative is blank. An article's status (:class:`ArticleStatus`) is
 ``bracketed`` while a bracket remains, ``clean`` once none does, and then the furthest stage every
 party has reached on its **current** version: an earlier version's consents count for nothing.
+
+:func:`draft` and :func:`consent` are the engine's rules for the text's acts (run after
+:func:`checks.authorise`, see :mod:`backchannel.engine.talks`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from backchannel.engine.rules import ARTICLE_STATUS_ORDER, ArticleStatus, Role
-from backchannel.engine.state import Article, Talks
-from backchannel.errors import TextMalformed
+from backchannel.engine import checks
+from backchannel.engine import events as ev
+from backchannel.engine.checks import Checked
+from backchannel.engine.rules import (
+    ACTIONS,
+    ARTICLE_NEEDS,
+    ARTICLE_STATUS_ORDER,
+    ArticleStatus,
+    Role,
+)
+from backchannel.engine.state import Article, ArticleConsent, ArticleVersion, Talks
+from backchannel.errors import (
+    TextAwaitingParties,
+    TextBracketed,
+    TextDuplicate,
+    TextFinal,
+    TextMalformed,
+    TextNotAParty,
+    TextNotPenHolder,
+    TextStale,
+)
 
 OPEN, CLOSE, OR = "[", "]", "|"
 
@@ -117,3 +138,75 @@ def status(talks: Talks, article: Article) -> ArticleStatus:
 def articles(talks: Talks) -> list[Article]:
     """The articles in the order of the text."""
     return sorted(talks.articles.values(), key=lambda a: a.position)
+
+
+# --- the acts on the text --------------------------------------------------------------------
+
+
+def draft(talks: Talks, e: ev.DraftArticle, c: Checked) -> Talks:
+    """The pen-holder writes a new article, or the next version of one."""
+    # The single negotiating text: in mediated talks the mediator alone holds the pen, and the
+    # parties' language reaches it as offers; without a mediator any party's drafter does.
+    existing = talks.articles.get(e.article)
+    if existing is None:
+        checks.fresh(talks, e.article, wide=True)
+    mediator = talks.mediator
+    if mediator is not None and checks.actor_party(talks, e.actor) != mediator.id:
+        raise TextNotPenHolder(
+            f"{mediator.id} mediates and holds the pen; send your language to it as an offer"
+        )
+    parse(e.text)
+    version = ArticleVersion(number=1, text=e.text, author=e.actor, at=e.at, lang=e.lang)
+    if existing is None:
+        article = Article(
+            id=e.article, title=e.title, position=len(talks.articles) + 1, versions=(version,)
+        )
+    else:
+        if status(talks, existing) is ArticleStatus.SIGNED:
+            raise TextFinal(f"every party signed article {e.article!r}; it is final")
+        current = existing.current
+        if e.text == current.text and e.title in ("", existing.title):
+            raise TextDuplicate(f"this draft of {e.article!r} changes nothing")
+        article = replace(
+            existing,
+            title=e.title or existing.title,
+            versions=(*existing.versions, replace(version, number=current.number + 1)),
+        )
+    return replace(talks, articles=checks.with_item(talks.articles, e.article, article))
+
+
+def consent(talks: Talks, e: ev.ArticleConsent, c: Checked) -> Talks:
+    """A party agrees, initials or signs the current version of an article, in order."""
+    if c.sealed:
+        return talks  # the article is sealed from this verifier: only authority was checked
+    article = checks.get(talks.articles, e.article, "article")
+    party = checks.actor_party(talks, e.actor)
+    if talks.parties[party].role is Role.MEDIATOR:
+        raise TextNotAParty("the mediator holds the pen; only the parties consent to the text")
+    if e.version != article.current.number:
+        raise TextStale(
+            f"article {article.id!r} is at version {article.current.number}, not {e.version}"
+        )
+    stage = ACTIONS[e.action].stage
+    assert isinstance(stage, ArticleStatus)
+    needs = ARTICLE_NEEDS[e.action]
+    reached = party_stage(article, party)
+    rank = ARTICLE_STATUS_ORDER.index
+    if reached is not None and rank(reached) >= rank(stage):
+        raise TextDuplicate(f"{party} already {reached.value} version {e.version} of {e.article!r}")
+    if needs is None:
+        left = brackets(article.current.text)
+        if left:
+            raise TextBracketed(
+                f"article {article.id!r} still holds {left} bracket(s); agree it once none is left"
+            )
+    else:
+        waiting = waiting_for(talks, article, needs)
+        if waiting:
+            raise TextAwaitingParties(
+                f"{e.action.value} needs every party at {needs.value} on article "
+                f"{article.id!r}; waiting for {', '.join(waiting)}"
+            )
+    kept = ArticleConsent(party=party, member=e.actor, version=e.version, stage=stage, at=e.at)
+    consented = replace(article, consents=(*article.consents, kept))
+    return replace(talks, articles=checks.with_item(talks.articles, article.id, consented))

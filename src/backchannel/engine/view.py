@@ -1,12 +1,15 @@
-"""Read-side questions about a talks: who can read what, who asked first, what a member sees, and
-how far each party has consented to an offer."""
+"""Read-side questions about a talks: who can read what, who asked first, what a member sees,
+how far each party has consented to an offer, the words a consent binds, and the talks-wide state
+every device holds."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from backchannel.engine.rules import STAGE_ORDER, RelayMode, Stage
+from backchannel.engine import events as ev
+from backchannel.engine.rules import ACTIONS, STAGE_ORDER, RelayMode, Stage, Words
 from backchannel.engine.state import Message, Talks
 
 
@@ -71,3 +74,60 @@ def stage(talks: Talks, proposal: str, party: str) -> Stage | None:
         Stage.CONFIRMED for c in talks.confirmations if c.proposal == proposal and c.party == party
     ]
     return max(reached, key=STAGE_ORDER.index, default=None)
+
+
+def words(talks: Talks, event: ev.Event) -> str | None:
+    """The exact words a consent act consents to, as this view holds them; None for an act that
+    is not a consent, or whose offer copy or article version this view does not hold.
+
+    An offer's consent binds the text of the copy it names; an article's consent the text of the
+    version it names (even a superseded one: the act is then refused, but for what it said)."""
+    match ACTIONS[event.action].words, event:
+        case Words.OFFER, ev.Accept() | ev.Sign() | ev.Confirm():
+            copy = talks.messages.get(event.proposal)
+            return None if copy is None else copy.text
+        case Words.ARTICLE, ev.AgreeArticle() | ev.InitialArticle() | ev.SignArticle():
+            article = talks.articles.get(event.article)
+            if article is None or not 1 <= event.version <= len(article.versions):
+                return None
+            return article.versions[event.version - 1].text
+    return None
+
+
+def shared_state(talks: Talks) -> dict[str, Any]:
+    """The talks-wide state as plain JSON values: parties, members, devices, mandates and the
+    negotiating text. Only talks-wide acts (:data:`rules.TALKS_WIDE`) build it and their rules
+    read nothing else, so two devices holding the same record prefix hold the same value."""
+
+    def when(at: datetime | None) -> str | None:
+        return None if at is None else at.isoformat()
+
+    return {
+        "parties": {p.id: [p.role.value, p.name] for p in talks.parties.values()},
+        "members": {m.id: [m.party, m.name] for m in talks.members.values()},
+        "devices": {
+            d.id: [d.member, d.fingerprint, when(d.revoked_at)] for d in talks.devices.values()
+        },
+        "grants": {
+            g.id: [
+                g.member,
+                g.level.label,
+                g.grantor,
+                when(g.at),
+                when(g.expires),
+                when(g.revoked_at),
+            ]
+            for g in talks.grants.values()
+        },
+        "articles": {
+            a.id: {
+                "title": a.title,
+                "position": a.position,
+                "versions": [[v.number, v.text, v.author, when(v.at), v.lang] for v in a.versions],
+                "consents": [
+                    [k.party, k.member, k.version, k.stage.value, when(k.at)] for k in a.consents
+                ],
+            }
+            for a in talks.articles.values()
+        },
+    }

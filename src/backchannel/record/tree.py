@@ -53,6 +53,13 @@ class MerkleTree:
     def __len__(self) -> int:
         return self._size
 
+    def copy(self) -> MerkleTree:
+        """An independent tree with the same leaves (the node rows are copied, not rehashed)."""
+        twin = MerkleTree()
+        twin._levels = [bytearray(row) for row in self._levels]
+        twin._size = self._size
+        return twin
+
     def node(self, level: int, index: int) -> bytes:
         """Return the root of leaves ``[index * 2**level, (index + 1) * 2**level)``.
 

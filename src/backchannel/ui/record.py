@@ -28,6 +28,7 @@ from starlette.routing import Route
 
 from backchannel.client import bundle
 from backchannel.client.participant import Participant
+from backchannel.client.profile import Profile
 from backchannel.client.witness import witness_key
 from backchannel.errors import BackchannelError, FormInvalid
 from backchannel.record.checkpoint import NoteKey, check_cosignature, open_checkpoint
@@ -83,18 +84,19 @@ def record_json(session: DeviceSession, alias: str | None = None) -> dict[str, A
     with session.sync.lock:
         profile = session.profile
         aliases = sorted(profile.talks) if alias is None else [alias]
-        found = [talks_record(name, profile.participant(name)) for name in aliases]
+        found = [talks_record(profile, name) for name in aliases]
         profile.save()  # the checks may have raised an alarm: it is kept from now on
     return {"talks": found}
 
 
-def talks_record(alias: str, participant: Participant) -> dict[str, Any]:
+def talks_record(profile: Profile, alias: str) -> dict[str, Any]:
     """Check the record of one talks now; its status and verified timeline.
 
     A host that does not answer leaves the status as last checked (``checked_at`` None) and the
     reason in ``problem``; a check that raises an alarm leaves no timeline (nothing more is taken
     from that host this time); alarms stand in either case.
     """
+    participant = profile.participant(alias)
     witness = participant.witness
     held = witness.size if witness.root is not None else None
     before = len(witness.alarms)
@@ -102,7 +104,7 @@ def talks_record(alias: str, participant: Participant) -> dict[str, Any]:
     timeline: dict[str, Any] | None = None
     problem: dict[str, Any] | None = None
     try:
-        participant.watch()
+        profile.sync()
         checked_at = datetime.now(UTC).replace(microsecond=0).isoformat()
         if len(witness.alarms) == before:  # while a new alarm stands, the host is not asked more
             timeline = bundle.verify(bundle.export(participant)).to_json()
@@ -112,8 +114,7 @@ def talks_record(alias: str, participant: Participant) -> dict[str, Any]:
     return {
         "alias": alias,
         "status": {
-            **witness.to_json(),
-            "held_events": len(participant.openings),
+            **participant.status_json(),
             "root_hex": None if witness.root is None else witness.root.hex(),
             "checked_at": checked_at,
             # None: not checked now, or the first head this device holds (nothing to extend).

@@ -11,7 +11,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from backchannel.client.profile import Profile, SyncLoop
+from backchannel.client.profile import Profile
+from backchannel.client.sync import SyncLoop
 from backchannel.engine import events as ev
 from backchannel.errors import BackchannelError
 from backchannel.ui.feed import Feed, Notice

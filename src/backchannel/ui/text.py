@@ -248,9 +248,7 @@ def talks_text(alias: str, title: str, participant: Participant) -> dict[str, An
     view = participant.view
     me = participant.me
     device = participant.engine_device
-    last = view.last_at_of(me)
-    now = datetime.now(UTC).replace(microsecond=0)
-    at = now if last is None or now >= last else last  # as the act itself would be dated
+    at = datetime.now(UTC).replace(microsecond=0)  # as the act itself would be dated
     probe = ev.DraftArticle(at=at, actor=me, device=device, article=_unused(view), text="…")
     pen_refused = refusal(view, probe)
     articles = text_json(view)
