@@ -27,7 +27,12 @@ from backchannel.client.participant import Participant
 from backchannel.client.wire import Outgoing
 from backchannel.crypto import Context, Recipient, Sessions
 from backchannel.engine import events as ev
-from backchannel.errors import BackchannelError, DecryptionFailed, IntroductionRejected
+from backchannel.errors import (
+    BackchannelError,
+    DecryptionFailed,
+    HostUnreachable,
+    IntroductionRejected,
+)
 
 #: A device posts its cosigned checkpoint whenever the record grew this much since its last.
 POST_EVERY = 10
@@ -66,7 +71,8 @@ class Driver:
     def send(self, participant: Participant, out: Outgoing) -> list[str]:
         """Seal each device's items to it and send them in one request; the devices.
 
-        A refused send of a recorded act is forgotten by the participant before the error rises.
+        A recorded act the host refuses is forgotten by the participant before the error rises;
+        one that did not reach the host stays in its outbox, to send again (:meth:`resume`).
         """
         try:
             ciphertexts: dict[str, bytes] = {}
@@ -81,13 +87,22 @@ class Driver:
                 recipient = Recipient(device_id, peer.curve25519, key)
                 ciphertexts.update(self.sessions.seal(wire.encode(items), context, [recipient]))
             if ciphertexts or out.entry is not None:
-                self.host.send(
-                    participant.talks_host_id, secrets.token_hex(16), ciphertexts, out.entry
-                )
+                client_id = out.client_id or secrets.token_hex(16)
+                self.host.send(participant.talks_host_id, client_id, ciphertexts, out.entry)
+        except HostUnreachable:
+            raise
         except BackchannelError:
             participant.refused(out)
             raise
+        participant.sent(out)
         return sorted(ciphertexts)
+
+    def resume(self, participants: Mapping[str, Participant]) -> None:
+        """Send again what each participant sent without the host's answer (the host records a
+        repeated id once)."""
+        for participant in participants.values():
+            for out in list(participant.outbox.values()):
+                self.send(participant, out)
 
     def act(self, participant: Participant, event: ev.Event) -> list[str]:
         """Check ``event`` on the participant and send it; the host devices it went to."""
@@ -105,6 +120,7 @@ class Driver:
     ) -> dict[str, list[ev.Event]]:
         """A round for every talks (host id → participant), again (up to ``rounds``) while the
         joining protocol made acts; the events newly applied from others, by talks host id."""
+        self.resume(participants)
         # Read the record, then the queue; again while the queue held something, so that what
         # arrived is checked against a head read after it (an event whose entry is not there
         # is missing from the record).

@@ -114,6 +114,9 @@ class Participant:
         self.received_drops: list[Dropped] = []
         self.known_introductions: dict[str, dict[str, Any]] = {}
         self.joining = Joining(self, sponsor=sponsor, convener=convener or sponsor or device_id)
+        #: This device's recorded acts sent but not yet acknowledged by the host, to send again
+        #: (under the same id) after a crash or a lost connection.
+        self.outbox: dict[bytes, Outgoing] = {}
         self.verified: set[str] = set()
         self.sas_inbox: dict[str, bytes] = {}
         self.peer_notes: dict[str, Cosigned] = {}
@@ -232,12 +235,20 @@ class Participant:
         ]
         self.ledger.hold(Held(self.device_id, item))
         entry = commitment + b"".join(padded(tags, self.random))
-        return Outgoing(payloads, entry, commitment)
+        out = Outgoing(payloads, entry, commitment, self.random(16).hex())
+        self.outbox[commitment] = out
+        return out
 
-    def refused(self, sent: Outgoing) -> None:
-        """The host refused ``sent``: the act was never recorded, so nothing of it stays."""
-        if sent.commitment is not None:
-            self.ledger.forget(sent.commitment)
+    def sent(self, out: Outgoing) -> None:
+        """The host recorded ``out``: nothing is left to send again."""
+        if out.commitment is not None:
+            self.outbox.pop(out.commitment, None)
+
+    def refused(self, out: Outgoing) -> None:
+        """The host refused ``out``: the act was never recorded, so nothing of it stays."""
+        if out.commitment is not None:
+            self.outbox.pop(out.commitment, None)
+            self.ledger.forget(out.commitment)
 
     def _token_for(self, view: engine.Talks, event: ev.Event) -> str | None:
         items = [*self.items(), *(h.item for h in self.ledger.waiting.values())]
@@ -334,7 +345,7 @@ class Participant:
         """Take the record's new entries (checked by the witness): what this device held before
         reading them must be among them."""
         self.ledger.extend(entries)
-        for commitment in self._round & set(self.ledger.waiting):
+        for commitment in self._round & set(self.ledger.waiting) - set(self.outbox):
             if commitment not in self.missing:
                 self.missing.add(commitment)
                 self.witness.alarm(
@@ -509,6 +520,7 @@ class Participant:
             "delivered": self._delivered,
             "compared": self.compared,
             "refused_places": sorted(self.refused_places),
+            "outbox": [out.to_json() for out in self.outbox.values()],
         }
 
     @classmethod
@@ -555,5 +567,9 @@ class Participant:
         participant._delivered = int(state["delivered"])
         participant.compared = {k: int(v) for k, v in state["compared"].items()}
         participant.refused_places = set(state["refused_places"])
+        for data in state["outbox"]:
+            out = Outgoing.from_json(data)
+            if out.commitment is not None:
+                participant.outbox[out.commitment] = out
         participant._mark_revoked()
         return participant

@@ -380,6 +380,7 @@ class Profile:
         at = datetime.now(UTC).replace(microsecond=0)
         event = kind(at=at, actor=actor, device=device, **fields)
         sent = participant.act(event)
+        self.save()  # kept to send again if this process dies before the host answers
         self.driver.send(participant, sent)
         self.sync()
         if sent.commitment is not None:

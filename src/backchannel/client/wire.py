@@ -89,12 +89,35 @@ Item = EventItem | Introduce | Greet | Cosigned | SasKey
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """What to put on the wire: items per host device, and the record entry if the act is
-    recorded (its ``commitment`` is what a refused send forgets)."""
+    """What to put on the wire: items per host device, and for a recorded act its record entry,
+    its commitment (what a refused send forgets) and the id the host deduplicates it by (a send
+    repeated after a crash is recorded once)."""
 
     payloads: Mapping[str, list[Item]]
     entry: bytes | None = None
     commitment: bytes | None = None
+    client_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """As the profile keeps a recorded act until the host acknowledged it."""
+        return {
+            "payloads": {d: [item_json(i) for i in items] for d, items in self.payloads.items()},
+            "entry": _b64(self.entry),
+            "commitment": _b64(self.commitment),
+            "client_id": self.client_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outgoing:
+        """An outgoing send from :meth:`to_json`."""
+        return cls(
+            payloads={
+                d: [item_from_json(i) for i in items] for d, items in data["payloads"].items()
+            },
+            entry=_binary(data["entry"], "entry"),
+            commitment=_binary(data["commitment"], "commitment", size=32),
+            client_id=data["client_id"],
+        )
 
 
 # --- encoding ----------------------------------------------------------------------------------

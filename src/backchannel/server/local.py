@@ -19,14 +19,14 @@ from backchannel.server.app import HostConfig, create_app
 
 
 @contextmanager
-def serve_locally(config: HostConfig) -> Iterator[str]:
-    """Serve a host for the duration of the block; yields its URL."""
-    with serve_app(create_app(config)) as url:
+def serve_locally(config: HostConfig, port: int = 0) -> Iterator[str]:
+    """Serve a host for the duration of the block (on ``port``, or a free one); yields its URL."""
+    with serve_app(create_app(config), port) as url:
         yield url
 
 
 @contextmanager
-def serve_app(app: ASGIApp) -> Iterator[str]:
+def serve_app(app: ASGIApp, port: int = 0) -> Iterator[str]:
     """Serve an ASGI app (the host's, or a test's wrapper around it); yields its URL."""
     server = uvicorn.Server(
         uvicorn.Config(
@@ -40,7 +40,8 @@ def serve_app(app: ASGIApp) -> Iterator[str]:
     # IPPROTO_TCP spelled out: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say
     # they are TCP, and with Nagle on, each response waits ~40 ms for a delayed ACK.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
