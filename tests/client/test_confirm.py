@@ -4,8 +4,8 @@ the root's ``confirms`` block; every reader applies it, and drops a forged one."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
