@@ -8,6 +8,7 @@ this package imports them all so ``backchannel --help`` lists every command.
 from backchannel.cli import (
     analyze,  # noqa: F401
     demo,  # noqa: F401
+    devices,  # noqa: F401
     match,  # noqa: F401
     messages,  # noqa: F401
     profile,  # noqa: F401

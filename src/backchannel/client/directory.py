@@ -66,8 +66,8 @@ class Directory:
         return next((p for p in self.peers.values() if p.engine_device == device), None)
 
     def root_of(self, party: str) -> Peer | None:
-        """The device of a party's root authority."""
-        return next((p for p in self.peers.values() if p.root and p.party == party), None)
+        """A live device of a party's root authority."""
+        return next((p for p in self.live() if p.root and p.party == party), None)
 
     def identity_of(self, actor: str) -> bytes:
         """The identity key of a member, or of a party's root authority."""

@@ -37,10 +37,13 @@ def recipients(
                 peer = directory.by_engine_device(device.id)
                 if peer is not None and peer.host_device not in directory.revoked:
                     found[peer.host_device] = form
-        for party in after.parties:
-            root = directory.root_of(party)
-            if root is not None and party_receives(after, party, event):
-                found.setdefault(root.host_device, event)
+        for peer in directory.live():
+            if (
+                peer.root
+                and peer.party in after.parties
+                and party_receives(after, peer.party, event)
+            ):
+                found.setdefault(peer.host_device, event)
     found.pop(me, None)
     return found
 
