@@ -1,10 +1,12 @@
 """Offline verification of a record bundle of 10^5 events, and pymerkle on its share of it.
 
 The bundle is built the way a device exports one: two parties, a member with a root-issued
-mandate token, then ``N`` events — nine messages in ten, and one signed contact request in ten,
-each of which is checked against the member's Biscuit token — each with its salt, its inclusion
-proof and a host-signed checkpoint over all ``N`` leaves. Verification recomputes the tree, opens
-every commitment, checks every proof, every act signature and every mandate.
+mandate token in a plenary, then ``N`` events — nine messages in ten, and one signed contact
+request in ten — each with its salt, its entry stamped with its time, its inclusion proof and a
+host-signed checkpoint over all ``N`` leaves. Verification checks the record, opens every
+commitment, checks every proof and act signature and the grant's token, and replays every event
+through the engine at its place (each contact request's mandate judged there, and its chain
+shown from the token).
 
 pymerkle has no bundle; the peer row is the part of the work it can do — verifying the same
 ``N`` inclusion proofs against the same root — measured in the same run, beside Backchannel doing
@@ -27,19 +29,19 @@ from rich.progress import track
 from rich.table import Table
 
 from backchannel import authority
-from backchannel.client import bundle
+from backchannel.client import acts, bundle
 from backchannel.client.directory import Introduction
-from backchannel.crypto import Device, Identity
-from backchannel.crypto.signed import b64, canonical_json, sign_act, unb64
+from backchannel.crypto import Device, Identity, TagKey
+from backchannel.crypto.signed import b64, sign_act, unb64
 from backchannel.engine import codec
 from backchannel.engine import events as ev
-from backchannel.engine.rules import Label, Level, Role
+from backchannel.engine.rules import Label, Level, Role, RoomKind
 from backchannel.record import MerkleTree
 from backchannel.record.checkpoint import Checkpoint, NoteKey, sign_checkpoint
+from backchannel.record.entry import stamp
 from backchannel.record.leaf import SALT_SIZE, commit
 from backchannel.record.merkle import InclusionProof, check_inclusion, inclusion_proof, leaf_hash
 
-TALKS = "bench-talks"
 HOST_ID = "t-bench"
 ACT_EVERY = 10
 
@@ -51,6 +53,8 @@ def _events(n: int) -> list[ev.Event]:
         ev.AddParty(at=t0, actor="q", party="q", role=Role.PARTY),
         ev.AddMember(at=t0, actor="p", member="m", party="p", first_device="d", fingerprint="f"),
         ev.Grant(at=t0, actor="p", grant="g", member="m", level=Level.PROPOSE),
+        ev.CreateRoom(at=t0, actor="p", room="room", kind=RoomKind.PLENARY),
+        ev.Join(at=t0, actor="m", room="room", member="m"),
     ]
     steps: list[ev.Event] = []
     for i in range(n - len(setup)):
@@ -81,47 +85,65 @@ def build(n: int) -> dict[str, Any]:
         (member, "p", "m", False),
     ):
         device = Device(f"dev-{party}-{name}")
-        intro = Introduction.make(identity, device.certify(identity), HOST_ID, party, name, is_root)
+        intro = Introduction.make(
+            identity,
+            device.certify(identity),
+            HOST_ID,
+            party,
+            name,
+            is_root,
+            tag_key=TagKey.generate().public,
+            engine_device="d" if name else None,
+        )
         intros.append(intro.to_json())
     signer = {"p": root_p, "q": root_q, "m": member}
     token = authority.issue(
         root_p,
-        talks=TALKS,
+        talks=HOST_ID,
         party="p",
         grant="g",
         member="m",
         level=Level.PROPOSE,
         holder=member.public_key,
     )
-    openings: dict[int, tuple[bytes, Any]] = {}
-    items: dict[bytes, dict[str, Any]] = {}
-    entries: list[bytes] = []
+    events = []
+    leaves: list[bytes] = []
     for index, event in enumerate(track(_events(n), description="bundle: building…")):
         encoded = codec.encode(event)
         salt = nacl.utils.random(SALT_SIZE)
-        entries.append(commit(salt, encoded))
-        openings[index] = (salt, encoded)
-        if not isinstance(event, bundle.CONTENT):
-            item: dict[str, Any] = {"act": b64(sign_act(signer[event.actor], encoded).signature)}
-            if isinstance(event, ev.Grant):
-                item["mandate"] = token
-            items[canonical_json(encoded)] = item
-    tree = MerkleTree(entries)
+        leaves.append(stamp(commit(salt, encoded), int(event.at.timestamp() * 1000)))
+        signature = None
+        if acts.signed(event):
+            signature = b64(sign_act(signer[event.actor], HOST_ID, encoded).signature)
+        events.append(
+            {
+                "index": index,
+                "salt": b64(salt),
+                "event": encoded,
+                "signature": signature,
+                "words": None,
+                "mandate": token if isinstance(event, ev.Grant) else None,
+            }
+        )
+    tree = MerkleTree(leaves)
+    for entry in events:
+        entry["proof"] = [b64(h) for h in inclusion_proof(tree, entry["index"], tree.size).path]
     log_key = nacl.signing.SigningKey.generate()
-    note = sign_checkpoint(Checkpoint("bench", tree.size, tree.root()), "bench", log_key)
-    return bundle.build(
-        talks=TALKS,
-        talks_host_id=HOST_ID,
-        vkey=NoteKey.for_signing_key("bench", log_key).vkey(),
-        checkpoint=note.encode(),
-        entries=entries,
-        proofs={i: inclusion_proof(tree, i, tree.size) for i in openings},
-        openings=openings,
-        items=items,
-        introductions=intros,
-        cosigned={},
-        with_content=True,
-    )
+    origin = "bench"
+    note = sign_checkpoint(Checkpoint(origin, tree.size, tree.root()), origin, log_key)
+    return {
+        "format": bundle.FORMAT,
+        "talks_host_id": HOST_ID,
+        "with_content": True,
+        "log": {
+            "vkey": NoteKey.for_signing_key(origin, log_key).vkey(),
+            "checkpoint": note.encode(),
+            "entries": [b64(e) for e in leaves],
+        },
+        "cosigned": {},
+        "introductions": sorted(intros, key=lambda i: str(i["device_id"])),
+        "events": events,
+    }
 
 
 def _pymerkle_seconds(data: dict[str, Any]) -> float:

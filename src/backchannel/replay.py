@@ -112,7 +112,7 @@ def replay(scenario: Scenario) -> Transcript:
         except RuleViolation as exc:
             outcomes.append(Outcome(step=step, seq=None, code=exc.code, message=exc.message))
         else:
-            outcomes.append(Outcome(step=step, seq=talks.log[-1].seq))
+            outcomes.append(Outcome(step=step, seq=talks.last.seq if talks.last else 0))
     return Transcript(scenario=scenario, talks=talks, outcomes=tuple(outcomes))
 
 

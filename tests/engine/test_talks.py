@@ -488,7 +488,7 @@ def test_the_root_confirms_its_members_acceptance() -> None:
     assert (done.proposal, done.copy, done.party, done.member) == ("offer", COPY, "us", "us3")
     assert engine.stage(talks, "offer", "us") is Stage.CONFIRMED
     assert engine.stage(talks, "offer", "iran") is None
-    assert talks.log[-1].action is Action.CONFIRM
+    assert talks.last is not None and talks.last.action is Action.CONFIRM
 
 
 def test_a_signature_after_confirmation_keeps_the_stage_confirmed() -> None:

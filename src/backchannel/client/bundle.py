@@ -29,6 +29,7 @@ timeline answers who asked first, and shows each consent's stage.
 
 from __future__ import annotations
 
+import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ from backchannel.client.participant import Participant
 from backchannel.client.wire import EventItem
 from backchannel.client.witness import witness_key
 from backchannel.crypto import SignedAct, verify_act
-from backchannel.crypto.signed import b64, unb64
+from backchannel.crypto.signed import b64
 from backchannel.engine import codec
 from backchannel.engine import events as ev
 from backchannel.engine.rules import ACTIONS
@@ -243,7 +244,7 @@ class _Verifier:
         self.directory = Directory()
         # Talks are named by the host's id: an alias is a device's own name, bound by nothing.
         self.talks = engine.Talks(id=self.host_id)
-        self.items: list[EventItem] = []
+        self.items: list[EventItem] = []  # the items that carried a token, in log order
 
     def run(self) -> Verified:
         log = self.bundle["log"]
@@ -305,7 +306,8 @@ class _Verifier:
         if not 0 <= index < len(entries):
             raise BundleInvalid(f"entry {index} is outside the log")
         encoded = data["event"]
-        if commit(_bytes(data["salt"]), encoded) != entries[index].commitment:
+        salt = _bytes(data["salt"])
+        if commit(salt, encoded) != entries[index].commitment:
             raise BundleInvalid(f"entry {index}: the event does not open its commitment")
         proof = InclusionProof(index, tree.size, tuple(_bytes(h) for h in data["proof"]))
         check_inclusion(proof, tree.leaf_hash(index), root)
@@ -316,7 +318,7 @@ class _Verifier:
             event=encoded,
             signature=None if data["signature"] is None else _bytes(data["signature"]),
             words=None if data["words"] is None else _bytes(data["words"]),
-            salt=_bytes(data["salt"]),
+            salt=salt,
             mandate=data["mandate"],
         )
         party = self._party_of(event.actor)
@@ -329,7 +331,8 @@ class _Verifier:
             acts.check_placed(before, event, item)
         mandates.check_placed(self.host_id, before, self.directory.identity_of, event, item)
         self.talks = after
-        self.items.append(item)
+        if item.mandate is not None:
+            self.items.append(item)  # the tokens acts may stand on
         confirms = None
         if isinstance(event, ev.Confirm):
             accepted = before.acceptance(event.actor, event.proposal)
@@ -380,8 +383,13 @@ _EVENT_KEYS = {"index", "salt", "event", "signature", "words", "mandate", "proof
 
 def _bytes(text: Any) -> bytes:
     """Base64 that must be canonical: a changed padding bit is a changed file."""
-    raw = unb64(str(text))
-    if b64(raw) != text:
+    if not isinstance(text, str) or not text.isascii():
+        raise BundleInvalid("a value is not base64")
+    try:
+        raw = binascii.a2b_base64(text, strict_mode=True)
+    except binascii.Error as exc:
+        raise BundleInvalid("a value is not base64") from exc
+    if binascii.b2a_base64(raw, newline=False) != text.encode("ascii"):
         raise BundleInvalid("a value is not in canonical base64")
     return raw
 

@@ -219,7 +219,7 @@ def run(scenario: Scenario, host_url: str) -> StackRun:
             outcomes.append(Outcome(step=step, seq=None, code=exc.code, message=exc.message))
             continue
         omniscient = engine.apply(omniscient, step.event)
-        outcomes.append(Outcome(step=step, seq=omniscient.log[-1].seq))
+        outcomes.append(Outcome(step=step, seq=omniscient.last.seq if omniscient.last else 0))
     play.sync_all()
     return StackRun(Transcript(scenario, omniscient, tuple(outcomes)), participants, drivers)
 

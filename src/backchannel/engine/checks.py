@@ -23,12 +23,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from backchannel.engine import events as ev
 from backchannel.engine.mandate import Lapse, standing
 from backchannel.engine.rules import ACTIONS, CLOCK_TOLERANCE, Level
 from backchannel.engine.state import Device, Member, Message, Party, Room, Talks
+from backchannel.engine.table import Table
 from backchannel.errors import (
     DeviceRevoked,
     DeviceUnknown,
@@ -152,13 +153,14 @@ def fresh(talks: Talks, new_id: str, *, wide: bool) -> None:
     only, which every device holds; other acts on every id this view knows."""
     if not new_id:
         raise DuplicateId("an id may not be empty")
-    if new_id in (talks.wide_ids() if wide else talks.used_ids()):
+    if talks.uses(new_id, wide=wide):
         raise DuplicateId(f"the id {new_id!r} is already in use")
 
 
-def with_item(mapping: Mapping[str, Any], key: str, value: Any) -> dict[str, Any]:
-    """A copy of ``mapping`` with ``key`` set to ``value``."""
-    return {**mapping, key: value}
+def with_item(mapping: Mapping[str, T], key: str, value: T) -> Table[T]:
+    """``mapping`` with ``key`` set to ``value``, as a new table (structure shared)."""
+    table = mapping if isinstance(mapping, Table) else Table(mapping)
+    return table.set(key, value)
 
 
 def live_devices(talks: Talks, member_id: str) -> list[Device]:

@@ -53,27 +53,62 @@ EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
 }
 
 
-def _schema(cls: type[ev.Event]) -> dict[str, tuple[Any, bool]]:
-    """Field name → (type hint, required)."""
-    hints = typing.get_type_hints(cls)
-    return {
-        field.name: (hints[field.name], field.default is dataclasses.MISSING)
-        for field in dataclasses.fields(cls)
-    }
-
-
-#: Each event class's fields, resolved once: ``typing.get_type_hints`` is slow.
-_SCHEMAS = {action: _schema(cls) for action, cls in EVENT_TYPES.items()}
-
 _MAX_TEXT = 64 * 1024
 _MAX_INT = 2**53
+
+#: How one field's JSON value becomes its Python value (or raises EventMalformed).
+_Decoder = Callable[[str, Any], Any]
+
+
+def _decoder(hint: Any) -> _Decoder:
+    """The decoder of a field of type ``hint``, built once per field (not per event)."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    nullable = type(None) in options
+    kind = next(option for option in options if option is not type(None))
+    parse = _PARSERS.get(kind)
+
+    def decode_value(name: str, raw: Any) -> Any:
+        if raw is None:
+            if nullable:
+                return None
+            raise EventMalformed(name, "may not be null")
+        if kind is bool:
+            if not isinstance(raw, bool):
+                raise EventMalformed(name, "must be true or false")
+            return raw
+        if kind is int:
+            # A version number: JSON's bool is no number here, and it must stay I-JSON safe.
+            if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < _MAX_INT:
+                raise EventMalformed(name, f"must be a whole number from 1 to {_MAX_INT - 1}")
+            return raw
+        if not isinstance(raw, str):
+            raise EventMalformed(name, "must be a string")
+        if len(raw) > _MAX_TEXT:
+            raise EventMalformed(name, f"is longer than {_MAX_TEXT} characters")
+        if parse is None:
+            return raw
+        try:
+            return parse(raw)
+        except ValueError as exc:
+            raise EventMalformed(name, str(exc)) from None
+
+    return decode_value
+
+
+def _schema(cls: type[ev.Event]) -> dict[str, tuple[_Decoder, bool]]:
+    """Field name → (its decoder, required)."""
+    hints = typing.get_type_hints(cls)
+    return {
+        field.name: (_decoder(hints[field.name]), field.default is dataclasses.MISSING)
+        for field in dataclasses.fields(cls)
+    }
 
 
 def encode(event: ev.Event) -> Encoded:
     """The event as a flat dict of strings, booleans and None, with its ``action``."""
     out: Encoded = {"action": event.action.value}
-    for field in dataclasses.fields(event):
-        out[field.name] = _encode_value(getattr(event, field.name))
+    for name in _FIELD_NAMES[type(event)]:
+        out[name] = _encode_value(getattr(event, name))
     return out
 
 
@@ -91,12 +126,12 @@ def decode(data: Mapping[str, Any]) -> ev.Event:
     if extra:
         raise EventMalformed(sorted(extra)[0], "is not a field of this event")
     values: dict[str, Any] = {}
-    for name, (hint, required) in fields.items():
+    for name, (decode_value, required) in fields.items():
         if name not in data:
             if required:
                 raise EventMalformed(name, "is missing")
             continue
-        values[name] = _decode_value(name, data[name], hint)
+        values[name] = decode_value(name, data[name])
     return cls(**values)
 
 
@@ -108,35 +143,6 @@ def _encode_value(value: Any) -> str | bool | int | None:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"cannot encode {type(value).__name__}")
-
-
-def _decode_value(name: str, raw: Any, hint: Any) -> Any:
-    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-    if raw is None:
-        if type(None) in options:
-            return None
-        raise EventMalformed(name, "may not be null")
-    if bool in options:
-        if not isinstance(raw, bool):
-            raise EventMalformed(name, "must be true or false")
-        return raw
-    if int in options:
-        # A version number: JSON's bool is no number here, and it must stay I-JSON safe.
-        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < _MAX_INT:
-            raise EventMalformed(name, f"must be a whole number from 1 to {_MAX_INT - 1}")
-        return raw
-    if not isinstance(raw, str):
-        raise EventMalformed(name, "must be a string")
-    if len(raw) > _MAX_TEXT:
-        raise EventMalformed(name, f"is longer than {_MAX_TEXT} characters")
-    kind = next(option for option in options if option is not type(None))
-    parse = _PARSERS.get(kind)
-    if parse is None:
-        return raw
-    try:
-        return parse(raw)
-    except ValueError as exc:
-        raise EventMalformed(name, str(exc)) from None
 
 
 def _time(raw: str) -> datetime:
@@ -164,3 +170,8 @@ _PARSERS: dict[Any, Callable[[str], Any]] = {
     Role: _enum(Role),
     RoomKind: _enum(RoomKind),
 }
+
+
+#: Each event class's fields and their decoders, resolved once: ``typing.get_type_hints`` is slow.
+_SCHEMAS = {action: _schema(cls) for action, cls in EVENT_TYPES.items()}
+_FIELD_NAMES = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in EVENT_TYPES.values()}

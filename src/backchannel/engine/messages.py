@@ -6,13 +6,11 @@ record) and applies the action's own rules; see :mod:`backchannel.engine.talks`.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from backchannel.engine import checks, quotation
 from backchannel.engine import events as ev
 from backchannel.engine.checks import Checked
 from backchannel.engine.rules import LABELS, PRIVATE_ROOM_KINDS, Label, RelayMode
-from backchannel.engine.state import Confirmation, Consent, Message, Talks
+from backchannel.engine.state import Confirmation, Consent, Message, Talks, evolve
 from backchannel.errors import (
     ConfirmNotAccepted,
     ConfirmRepeated,
@@ -47,7 +45,7 @@ def post(talks: Talks, e: ev.Send | ev.Propose, c: Checked) -> Talks:
         lang=e.lang,
         proposal=isinstance(e, ev.Propose),
     )
-    return replace(talks, messages=checks.with_item(talks.messages, e.message, message))
+    return evolve(talks, messages=checks.with_item(talks.messages, e.message, message))
 
 
 def _check_mediator(talks: Talks, actor: str) -> None:
@@ -106,7 +104,7 @@ def relay(talks: Talks, e: ev.Relay, c: Checked) -> Talks:
         source=source.id,
         relayed_by=e.actor,
     )
-    return replace(talks, messages=checks.with_item(talks.messages, e.message, message))
+    return evolve(talks, messages=checks.with_item(talks.messages, e.message, message))
 
 
 def carry(talks: Talks, e: ev.Carry, c: Checked) -> Talks:
@@ -140,7 +138,7 @@ def carry(talks: Talks, e: ev.Carry, c: Checked) -> Talks:
         source=e.source,
         relayed_by=e.actor,
     )
-    return replace(talks, messages=checks.with_item(talks.messages, e.message, message))
+    return evolve(talks, messages=checks.with_item(talks.messages, e.message, message))
 
 
 def origin(talks: Talks, message: str) -> tuple[str, Message]:
@@ -174,7 +172,7 @@ def consent(talks: Talks, e: ev.Accept | ev.Sign, c: Checked) -> Talks:
             signed=signed,
             copy=e.proposal,
         )
-        return replace(talks, consents=(*talks.consents, kept))
+        return evolve(talks, consents=(*talks.consents, kept))
     # Decidable from the named copy alone, so every device that receives the act (the readers of
     # that copy) reaches the same verdict; the order of consents (accept before sign) belongs to
     # the negotiating text, which every party sees.
@@ -191,7 +189,7 @@ def consent(talks: Talks, e: ev.Accept | ev.Sign, c: Checked) -> Talks:
     kept = Consent(
         proposal=offer_id, party=party, member=e.actor, at=e.at, signed=signed, copy=seen.id
     )
-    return replace(talks, consents=(*talks.consents, kept))
+    return evolve(talks, consents=(*talks.consents, kept))
 
 
 def confirm(talks: Talks, e: ev.Confirm, c: Checked) -> Talks:
@@ -209,4 +207,4 @@ def confirm(talks: Talks, e: ev.Confirm, c: Checked) -> Talks:
     confirmation = Confirmation(
         proposal=accepted.proposal, copy=copy, party=e.actor, member=accepted.member, at=e.at
     )
-    return replace(talks, confirmations=(*talks.confirmations, confirmation))
+    return evolve(talks, confirmations=(*talks.confirmations, confirmation))

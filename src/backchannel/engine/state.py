@@ -1,15 +1,15 @@
 """The state of one talks: plain frozen values, replaced (never mutated) by :func:`engine.apply`.
 
-Maps are stored as ``dict`` inside frozen dataclasses and copied on every change; nothing in the
-engine mutates a state it was given, so two replays of the same events give equal states.
+Entities are kept in :class:`~backchannel.engine.table.Table` maps (persistent: a change shares
+the rest, and order is kept); nothing in the engine mutates a state it was given, so two replays
+of the same events give equal states.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any
 
 from backchannel.engine.rules import (
@@ -21,8 +21,7 @@ from backchannel.engine.rules import (
     Role,
     RoomKind,
 )
-
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
+from backchannel.engine.table import Table
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,24 +197,31 @@ class Talks:
 
     id: str
     title: str = ""
-    parties: Mapping[str, Party] = field(default_factory=lambda: _EMPTY)
-    members: Mapping[str, Member] = field(default_factory=lambda: _EMPTY)
-    devices: Mapping[str, Device] = field(default_factory=lambda: _EMPTY)
-    grants: Mapping[str, MandateGrant] = field(default_factory=lambda: _EMPTY)
-    rooms: Mapping[str, Room] = field(default_factory=lambda: _EMPTY)
-    messages: Mapping[str, Message] = field(default_factory=lambda: _EMPTY)
-    contacts: tuple[ContactRequest, ...] = ()
+    parties: Mapping[str, Party] = field(default_factory=Table)
+    members: Mapping[str, Member] = field(default_factory=Table)
+    devices: Mapping[str, Device] = field(default_factory=Table)
+    grants: Mapping[str, MandateGrant] = field(default_factory=Table)
+    rooms: Mapping[str, Room] = field(default_factory=Table)
+    messages: Mapping[str, Message] = field(default_factory=Table)
+    #: Contact requests by id, in record order.
+    requests: Mapping[str, ContactRequest] = field(default_factory=Table)
     consents: tuple[Consent, ...] = ()
     confirmations: tuple[Confirmation, ...] = ()
-    articles: Mapping[str, Article] = field(default_factory=lambda: _EMPTY)
-    log: tuple[Entry, ...] = ()
+    articles: Mapping[str, Article] = field(default_factory=Table)
+    #: The last accepted event (its ``seq`` counts them), None before the first.
+    last: Entry | None = None
     #: The record's time at the last accepted event (see rules.CLOCK_TOLERANCE), None before.
     clock: datetime | None = None
 
     @property
+    def contacts(self) -> tuple[ContactRequest, ...]:
+        """Every contact request, in record order."""
+        return tuple(self.requests.values())
+
+    @property
     def last_at(self) -> datetime | None:
         """Time of the last accepted event, or None before the first."""
-        return self.log[-1].at if self.log else None
+        return None if self.last is None else self.last.at
 
     def acceptance(self, party: str, copy: str) -> Consent | None:
         """The first acceptance ad referendum of ``copy`` by a member of ``party`` so far in the
@@ -229,6 +235,22 @@ class Talks:
     def mediator(self) -> Party | None:
         """The party with the mediator role, if any."""
         return next((p for p in self.parties.values() if p.role is Role.MEDIATOR), None)
+
+    def uses(self, new_id: str, *, wide: bool) -> bool:
+        """Whether ``new_id`` is taken: among the talks-wide ids, or (not ``wide``) any id this
+        view knows. A membership test per table, never a copy of them."""
+        tables: tuple[Mapping[str, Any], ...] = (
+            self.parties,
+            self.members,
+            self.devices,
+            self.grants,
+            self.articles,
+        )
+        if any(new_id in table for table in tables):
+            return True
+        if wide:
+            return False
+        return new_id in self.rooms or new_id in self.messages or new_id in self.requests
 
     def wide_ids(self) -> frozenset[str]:
         """Every id of the talks-wide state: parties, members, devices, grants and articles.
@@ -247,5 +269,17 @@ class Talks:
         ids = set(self.wide_ids())
         for table in (self.rooms, self.messages):
             ids.update(table)
-        ids.update(c.id for c in self.contacts)
+        ids.update(self.requests)
         return frozenset(ids)
+
+
+_TALKS_FIELDS = tuple(f.name for f in fields(Talks))
+
+
+def evolve(talks: Talks, **changes: Any) -> Talks:
+    """``talks`` with ``changes``: :func:`dataclasses.replace`, without re-running ``__init__``
+    (the engine makes one per event, and it is the hot path of a replay)."""
+    new = object.__new__(Talks)
+    for name in _TALKS_FIELDS:
+        object.__setattr__(new, name, changes[name] if name in changes else getattr(talks, name))
+    return new

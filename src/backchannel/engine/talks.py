@@ -30,6 +30,7 @@ from backchannel.engine.state import (
     Party,
     Room,
     Talks,
+    evolve,
 )
 from backchannel.errors import (
     AlreadyInRoom,
@@ -62,9 +63,10 @@ def apply(
     if sealed:
         checked = replace(checked, sealed=True)
     after = HANDLERS[type(event)](talks, event, checked)
-    entry = Entry(seq=len(talks.log) + 1, at=event.at, actor=event.actor, action=event.action)
+    seq = 1 if talks.last is None else talks.last.seq + 1
+    entry = Entry(seq=seq, at=event.at, actor=event.actor, action=event.action)
     clock = checked.at if talks.clock is None else max(talks.clock, checked.at)
-    return replace(after, log=(*talks.log, entry), clock=clock)
+    return evolve(after, last=entry, clock=clock)
 
 
 # --- set-up ----------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ def _add_party(talks: Talks, e: ev.AddParty, c: Checked) -> Talks:
     if e.role is Role.MEDIATOR and talks.mediator is not None:
         raise PartyInvalid(f"{talks.mediator.id!r} is already the mediator of these talks")
     party = Party(id=e.party, role=e.role, name=e.name)
-    return replace(talks, parties=checks.with_item(talks.parties, e.party, party))
+    return evolve(talks, parties=checks.with_item(talks.parties, e.party, party))
 
 
 def _add_member(talks: Talks, e: ev.AddMember, c: Checked) -> Talks:
@@ -107,7 +109,7 @@ def _create_room(talks: Talks, e: ev.CreateRoom, c: Checked) -> Talks:
     if not may_be_in_room(e.kind, e.party, creator.id, creator.role):
         raise RoomComposition(f"{creator.id} may not create a {e.kind.value} room of {e.party}")
     room = Room(id=e.room, kind=e.kind, party=e.party, name=e.name)
-    return replace(talks, rooms=checks.with_item(talks.rooms, e.room, room))
+    return evolve(talks, rooms=checks.with_item(talks.rooms, e.room, room))
 
 
 # --- membership ------------------------------------------------------------------------------
@@ -128,7 +130,7 @@ def _join(talks: Talks, e: ev.Join, c: Checked) -> Talks:
     if standing(talks, e.member, c.at).level is None:
         raise MandateInsufficient(f"{e.member} holds no mandate and may not join")
     joined = replace(room, members=room.members | {e.member})
-    return replace(talks, rooms=checks.with_item(talks.rooms, room.id, joined))
+    return evolve(talks, rooms=checks.with_item(talks.rooms, room.id, joined))
 
 
 def _leave(talks: Talks, e: ev.Leave, c: Checked) -> Talks:
@@ -138,7 +140,7 @@ def _leave(talks: Talks, e: ev.Leave, c: Checked) -> Talks:
         raise MandateInsufficient("a member leaves a room itself, or its root removes it")
     checks.in_room(room, e.member)
     left = replace(room, members=room.members - {e.member})
-    return replace(talks, rooms=checks.with_item(talks.rooms, room.id, left))
+    return evolve(talks, rooms=checks.with_item(talks.rooms, room.id, left))
 
 
 # --- mandates --------------------------------------------------------------------------------
@@ -159,7 +161,7 @@ def _grant(talks: Talks, e: ev.Grant, c: Checked) -> Talks:
     grant = MandateGrant(
         id=e.grant, member=e.member, level=e.level, grantor=grantor, at=e.at, expires=e.expires
     )
-    return replace(talks, grants=checks.with_item(talks.grants, e.grant, grant))
+    return evolve(talks, grants=checks.with_item(talks.grants, e.grant, grant))
 
 
 def _revoke(talks: Talks, e: ev.Revoke, c: Checked) -> Talks:
@@ -171,11 +173,11 @@ def _revoke(talks: Talks, e: ev.Revoke, c: Checked) -> Talks:
         raise MandateExceedsGrantor(
             f"{e.actor} holds '{c.level.label}' and cannot revoke a '{target.label}' mandate"
         )
-    grants = dict(talks.grants)
+    grants = talks.grants
     for grant in talks.grants.values():
         if grant.member == e.member and grant.revoked_at is None:
-            grants[grant.id] = replace(grant, revoked_at=c.at)
-    return replace(talks, grants=grants)
+            grants = checks.with_item(grants, grant.id, replace(grant, revoked_at=c.at))
+    return evolve(talks, grants=grants)
 
 
 # --- devices ---------------------------------------------------------------------------------
@@ -187,7 +189,7 @@ def _add_device(talks: Talks, e: ev.AddDevice, c: Checked) -> Talks:
         raise MandateInsufficient("a member adds its own devices, or its party's root does")
     checks.fresh(talks, e.new_device, wide=True)
     device = Device(id=e.new_device, member=e.member, fingerprint=e.fingerprint)
-    return replace(talks, devices=checks.with_item(talks.devices, e.new_device, device))
+    return evolve(talks, devices=checks.with_item(talks.devices, e.new_device, device))
 
 
 def _revoke_device(talks: Talks, e: ev.RevokeDevice, c: Checked) -> Talks:
@@ -200,7 +202,7 @@ def _revoke_device(talks: Talks, e: ev.RevokeDevice, c: Checked) -> Talks:
     if device.revoked:
         raise DeviceRevoked(f"device {e.target!r} was already revoked")
     revoked = replace(device, revoked_at=c.at)
-    return replace(talks, devices=checks.with_item(talks.devices, e.target, revoked))
+    return evolve(talks, devices=checks.with_item(talks.devices, e.target, revoked))
 
 
 # --- contact ---------------------------------------------------------------------------------
@@ -225,7 +227,7 @@ def _request_contact(talks: Talks, e: ev.RequestContact, c: Checked) -> Talks:
         at=e.at,
         text=e.text,
     )
-    return replace(talks, contacts=(*talks.contacts, request))
+    return evolve(talks, requests=checks.with_item(talks.requests, e.request, request))
 
 
 _Handler = Callable[[Talks, Any, Checked], Talks]

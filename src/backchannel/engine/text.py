@@ -24,7 +24,7 @@ from backchannel.engine.rules import (
     ArticleStatus,
     Role,
 )
-from backchannel.engine.state import Article, ArticleConsent, ArticleVersion, Talks
+from backchannel.engine.state import Article, ArticleConsent, ArticleVersion, Talks, evolve
 from backchannel.errors import (
     TextAwaitingParties,
     TextBracketed,
@@ -172,7 +172,7 @@ def draft(talks: Talks, e: ev.DraftArticle, c: Checked) -> Talks:
             title=e.title or existing.title,
             versions=(*existing.versions, replace(version, number=current.number + 1)),
         )
-    return replace(talks, articles=checks.with_item(talks.articles, e.article, article))
+    return evolve(talks, articles=checks.with_item(talks.articles, e.article, article))
 
 
 def consent(talks: Talks, e: ev.ArticleConsent, c: Checked) -> Talks:
@@ -209,4 +209,4 @@ def consent(talks: Talks, e: ev.ArticleConsent, c: Checked) -> Talks:
             )
     kept = ArticleConsent(party=party, member=e.actor, version=e.version, stage=stage, at=e.at)
     consented = replace(article, consents=(*article.consents, kept))
-    return replace(talks, articles=checks.with_item(talks.articles, article.id, consented))
+    return evolve(talks, articles=checks.with_item(talks.articles, article.id, consented))

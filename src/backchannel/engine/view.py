@@ -27,9 +27,9 @@ class Initiator:
 
 def initiator(talks: Talks) -> Initiator | None:
     """Who asked first to open talks (the earliest contact request in event order), if anyone."""
-    if not talks.contacts:
+    first = next(iter(talks.requests.values()), None)
+    if first is None:
         return None
-    first = talks.contacts[0]
     return Initiator(
         party=first.party,
         member=first.member,
