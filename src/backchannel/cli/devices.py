@@ -24,7 +24,6 @@ from rich.table import Table
 from backchannel.cli.app import app, console, emit_json
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, opened, passphrase
 from backchannel.client.participant import Participant
-from backchannel.client.profile import Profile
 from backchannel.crypto import fingerprint
 from backchannel.engine.rules import Level
 
@@ -34,30 +33,13 @@ app.add_typer(device_app, name="device")
 app.add_typer(member_app, name="member")
 
 
-def devices_json(profile: Profile, participant: Participant) -> list[dict[str, Any]]:
-    """Every device of the talks as ``device list --json`` and the web app show them."""
-    view = participant.view
-    own = {
-        "device": profile.device.device_id,
-        "party": participant.introduction.party if participant.introduction else None,
-        "member": participant.introduction.member if participant.introduction else None,
-        "root": bool(participant.introduction and participant.introduction.root),
-        "fingerprint": profile.fingerprint,
-        "verified": True,
-        "revoked": bool(
-            (found := view.devices.get(participant.engine_device or "")) and found.revoked
-        ),
-        "this_device": True,
-    }
-    others = [
-        {**d, "this_device": False}
-        for d in participant.directory.devices_json(participant.verified)
+def devices_json(participant: Participant) -> list[dict[str, Any]]:
+    """Every device of the talks, with the member's name, as ``device list --json`` shows it."""
+    names = {m.id: m.name or m.id for m in participant.view.members.values()}
+    return [
+        {**d, "name": names.get(d["member"] or "", d["member"] or d["party"])}
+        for d in participant.devices_json()
     ]
-    names = {m.id: m.name or m.id for m in view.members.values()}
-    rows = [own, *others]
-    for row in rows:
-        row["name"] = names.get(row["member"] or "", row["member"] or row["party"])
-    return rows
 
 
 @device_app.command("list")
@@ -69,7 +51,7 @@ def device_list(
 ) -> None:
     """Every device of the talks: who holds it, its fingerprint, verified, revoked."""
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
-        rows = devices_json(unlocked, unlocked.participant(alias))
+        rows = devices_json(unlocked.participant(alias))
     if as_json:
         emit_json({"talks": alias, "devices": rows})
         return

@@ -50,7 +50,7 @@ from backchannel.client.wire import (
     SasKey,
 )
 from backchannel.client.witness import RecordSource, Witness
-from backchannel.crypto import Identity, TagKey
+from backchannel.crypto import Identity, TagKey, fingerprint
 from backchannel.crypto.signed import b64, unb64
 from backchannel.crypto.tags import padded
 from backchannel.engine import codec, quotation
@@ -59,6 +59,7 @@ from backchannel.engine.rules import RelayMode
 from backchannel.errors import (
     BackchannelError,
     IntroductionRejected,
+    MandateInsufficient,
     RelayUnverified,
     RuleViolation,
     TextQuotesConfidential,
@@ -210,6 +211,10 @@ class Participant:
         A draft of the negotiating text is also refused when it quotes words this device holds
         that may not leave their room: only this device can check that, so the engine cannot.
         """
+        if event.actor not in self.actors():
+            raise MandateInsufficient(
+                f"this device acts as {', '.join(sorted(self.actors()))}, not as {event.actor}"
+            )
         if isinstance(event, ev.DraftArticle):
             found = quotation.confidential_quote(self.view, event.text)
             if found is not None:
@@ -439,6 +444,25 @@ class Participant:
                     ours=b64(ours),
                     theirs=b64(posted.digest),
                 )
+
+    def devices_json(self) -> list[dict[str, Any]]:
+        """Every device of the talks, this one first, as ``device list --json`` and the web app
+        show them: who holds it, its owner's identity fingerprint to compare out of band,
+        whether it was verified or revoked (:meth:`Directory.devices_json`'s shape)."""
+        intro = self.introduction
+        own = self.view.devices.get(self.engine_device or "")
+        this = {
+            "device": self.device_id,
+            "party": None if intro is None else intro.party,
+            "member": None if intro is None else intro.member,
+            "root": intro is not None and intro.root,
+            "fingerprint": fingerprint(self.identity.public_key),
+            "verified": True,
+            "revoked": own is not None and own.revoked,
+            "this_device": True,
+        }
+        others = [{**d, "this_device": False} for d in self.directory.devices_json(self.verified)]
+        return [this, *others]
 
     def status_json(self) -> dict[str, Any]:
         """What ``record status`` and the web app's Record page show: the witness's checks,

@@ -6,6 +6,11 @@
                                    with their owners' fingerprints, to compare out of band
     POST /api/mandates/grant       {talks, member, level, expires?}
     POST /api/mandates/revoke      {talks, member}
+    POST /api/mandates/member      {talks, member, level, name?} → an invite for a new member of
+                                   this device's party (its root's device only)
+    POST /api/mandates/device/link {talks, passphrase} → a device link for another device of this
+                                   device's member, sealed under that passphrase
+    POST /api/mandates/device/revoke {talks, device} → revoke a device in the talks
 
 The device acts as its member (its party's root, for a root-only device), exactly as the CLI does.
 The levels the page offers, up to what that member holds now, only spare the user a refusal: the
@@ -19,7 +24,7 @@ the device, so nothing changes. The devices are the directory's, as ``backchanne
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -28,7 +33,6 @@ from starlette.routing import Route
 from backchannel import engine
 from backchannel.client.participant import Participant
 from backchannel.client.profile import Profile
-from backchannel.crypto import fingerprint
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Level
 from backchannel.errors import FormInvalid
@@ -45,6 +49,13 @@ def routes(session: DeviceSession) -> list[Route]:
         talks_view("/api/mandates", lambda alias: mandates_json(session, alias)),
         form_action("/api/mandates/grant", parse_grant, lambda form: grant(session, form)),
         form_action("/api/mandates/revoke", parse_revoke, lambda form: revoke(session, form)),
+        form_action("/api/mandates/member", parse_member, lambda form: add_member(session, form)),
+        form_action("/api/mandates/device/link", parse_link, lambda form: link(session, form)),
+        form_action(
+            "/api/mandates/device/revoke",
+            parse_revoke_device,
+            lambda form: revoke_device(session, form),
+        ),
     ]
 
 
@@ -67,6 +78,61 @@ class RevokeForm:
 
     talks: str
     member: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberForm:
+    """Invite ``member`` into this device's party in ``talks``, with a mandate of ``level``."""
+
+    talks: str
+    member: str
+    level: Level
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkForm:
+    """A link for another device of this device's member, sealed under ``passphrase``."""
+
+    talks: str
+    passphrase: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeDeviceForm:
+    """Revoke ``device`` in ``talks``."""
+
+    talks: str
+    device: str
+
+
+def parse_member(body: bytes) -> MemberForm:
+    """A member's invite request; :class:`FormInvalid` names the first bad field."""
+    data = json_object(body)
+    name = data.get("name") or ""
+    if not isinstance(name, str):
+        raise FormInvalid("name", "must be a string")
+    return MemberForm(
+        talks=text_field(data, "talks"),
+        member=text_field(data, "member"),
+        level=_level(data, "level"),
+        name=name.strip(),
+    )
+
+
+def parse_link(body: bytes) -> LinkForm:
+    """A device link request; the passphrase has at least 8 characters."""
+    data = json_object(body)
+    passphrase = data.get("passphrase")
+    if not isinstance(passphrase, str) or len(passphrase) < 8:
+        raise FormInvalid("passphrase", "choose a passphrase of at least 8 characters")
+    return LinkForm(talks=text_field(data, "talks"), passphrase=passphrase)
+
+
+def parse_revoke_device(body: bytes) -> RevokeDeviceForm:
+    """A device revocation request; :class:`FormInvalid` names the first bad field."""
+    data = json_object(body)
+    return RevokeDeviceForm(talks=text_field(data, "talks"), device=text_field(data, "device"))
 
 
 def parse_grant(body: bytes) -> GrantForm:
@@ -150,6 +216,36 @@ def revoke(session: DeviceSession, form: RevokeForm) -> dict[str, Any]:
     return {"talks": form.talks, "member": form.member}
 
 
+def add_member(session: DeviceSession, form: MemberForm) -> dict[str, Any]:
+    """An invite for a new member of this device's party; its device adds the member and grants
+    the level when it next syncs after the newcomer joined."""
+    with session.sync.lock:
+        issued = session.profile.invite_member(
+            form.talks, form.member, level=form.level, name=form.name
+        )
+    return {
+        "talks": form.talks,
+        "member": form.member,
+        "level": form.level.label,
+        "invite": issued.encode(),
+    }
+
+
+def link(session: DeviceSession, form: LinkForm) -> dict[str, Any]:
+    """A sealed link for another device of this device's member."""
+    with session.sync.lock:
+        sealed = session.profile.link_device(form.talks, form.passphrase)
+    return {"talks": form.talks, "link": sealed}
+
+
+def revoke_device(session: DeviceSession, form: RevokeDeviceForm) -> dict[str, Any]:
+    """Revoke a device in the talks; the engine's error if this device's member may not."""
+    with session.sync.lock:
+        revoked = session.profile.revoke_device(form.talks, form.device)
+    session.feed.publish(Notice("changed", {"talks": [form.talks]}))
+    return {"talks": form.talks, "revoked": revoked}
+
+
 # --- what the page shows ---------------------------------------------------------------------
 
 
@@ -176,7 +272,18 @@ def talks_mandates(
     rooted = me in view.parties
     party = me if rooted else (view.members[me].party if me in view.members else None)
     held = Level.SIGN if rooted else engine.standing(view, me, now).level
-    devices = [*participant.directory.devices_json(participant.verified), _own(participant, party)]
+    intro = participant.introduction
+    own_root = intro is not None and intro.root
+    devices = [
+        {
+            **d,
+            # Its own member's devices, or (as its party's root) its party's members' devices.
+            "revocable": d["member"] is not None
+            and not d["revoked"]
+            and (d["member"] == me or (own_root and d["party"] == party)),
+        }
+        for d in participant.devices_json()
+    ]
     return {
         "alias": alias,
         "title": profile.titles.get(alias, ""),
@@ -185,6 +292,8 @@ def talks_mandates(
         "root": rooted,
         "level": None if held is None else held.label,
         "grantable": [] if held is None else [level.label for level in Level if level <= held],
+        "can_add_members": own_root,
+        "can_link_devices": intro is not None and intro.member is not None,
         "parties": [
             {
                 "id": p.id,
@@ -227,18 +336,4 @@ def _member(
             for g in grants
         ],
         "devices": [d for d in devices if d["member"] == member.id],
-    }
-
-
-def _own(participant: Participant, party: str | None) -> dict[str, Any]:
-    """This device, in the shape of :meth:`Directory.devices_json` (which lists the others)."""
-    introduction = participant.introduction
-    return {
-        "device": participant.device_id,
-        "party": party,
-        "member": None if participant.engine_device is None else participant.me,
-        "root": introduction is not None and introduction.root,
-        "fingerprint": fingerprint(participant.identity.public_key),
-        "verified": True,
-        "this_device": True,
     }

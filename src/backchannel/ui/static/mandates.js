@@ -2,8 +2,11 @@
 // grants behind it (who granted, until when, revoked or not) and the fingerprints of the devices
 // acting for them, to compare out of band. This device's member grants (levels up to its own) and
 // revokes through /api/mandates/grant and /revoke; its own engine checks each act, and a refusal
-// is shown next to the form with the rule's code. Forms are built once per talks, so what the
-// user is typing survives every refresh.
+// is shown next to the form with the rule's code. A party's root invites new members
+// (/api/mandates/member: an invite code to pass on); a member links another device of its own
+// (/api/mandates/device/link: a sealed link file); each device this device may revoke has a
+// Revoke button (/api/mandates/device/revoke). Forms are built once per talks, so what the user
+// is typing survives every refresh.
 "use strict";
 
 (() => {
@@ -45,15 +48,17 @@
     const headingId = base + "-h";
     const grant = grantForm(talks, base);
     const revoke = revokeForm(talks, base);
+    const member = memberForm(talks, base);
+    const device = linkForm(talks, base);
     const section = el(
       "section",
       { class: "mandates", "data-talks": talks.alias, "aria-labelledby": headingId },
       el("h3", { id: headingId, text: t("Mandates in {talks}", { talks: talks.title || talks.alias }) }),
       el("p", { class: "standing" }),
       el("div", { class: "parties" }),
-      el("div", { class: "mandate-forms" }, grant.form, revoke.form),
+      el("div", { class: "mandate-forms" }, grant.form, revoke.form, member.form, device.form),
     );
-    return { section, grant, revoke, alias: talks.alias };
+    return { section, grant, revoke, member, device, alias: talks.alias };
   }
 
   function update(entry, talks) {
@@ -73,6 +78,9 @@
     const allowed = talks.grantable.length > 0;
     entry.grant.submit.disabled = !allowed || entry.grant.busy;
     entry.revoke.submit.disabled = !allowed || entry.revoke.busy;
+    options(entry.member.level, Object.keys(LEVELS).map((name) => [name, level(name)]), t("Choose a level"));
+    entry.member.form.hidden = !talks.can_add_members;
+    entry.device.form.hidden = !talks.can_link_devices;
   }
 
   /** Fill a select with [value, text] pairs, keeping the user's choice when it is still offered. */
@@ -101,13 +109,13 @@
         el("th", { scope: "row", text: m.name && m.name !== m.id ? m.name + " (" + m.id + ")" : m.id }),
         el("td", { class: "level", text: m.level ? level(m.level) : (LAPSES[m.lapse] || LAPSES.none)() }),
         el("td", {}, grantList(party, m.grants)),
-        el("td", {}, deviceList(party, m.devices)),
+        el("td", {}, deviceList(party, m.devices, talks)),
       ),
     );
     if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 4, class: "muted", text: t("No members yet.") })));
     const table = el("table", { class: "members", "data-party": party.id }, el("caption", { text: caption }), el("thead", {}, head), el("tbody", {}, ...rows));
     const roots = party.root_devices.length
-      ? el("p", { class: "muted roots" }, t("Root authority of {party}:", { party: party.name }), " ", deviceList(party, party.root_devices))
+      ? el("p", { class: "muted roots" }, t("Root authority of {party}:", { party: party.name }), " ", deviceList(party, party.root_devices, talks))
       : null;
     return el("div", { class: "party" }, table, roots);
   }
@@ -132,19 +140,22 @@
     return list;
   }
 
-  function deviceList(party, devices) {
+  function deviceList(party, devices, talks) {
     const list = el("ul", { class: "devices" });
     for (const d of devices) {
       let status = t("Not compared yet");
       if (d.this_device) status = t("This device");
       else if (d.verified) status = t("Compared out of band");
+      const revoke = d.revocable ? revokeDeviceButton(talks, d) : null;
       list.append(
         el(
           "li",
-          { "data-device": d.device, class: d.verified ? "verified" : "unverified" },
+          { "data-device": d.device, class: [d.verified ? "verified" : "unverified", d.revoked ? "revoked" : ""].join(" ").trim() },
           el("code", { class: "fingerprint", dir: "ltr", text: d.fingerprint }),
           el("span", { class: "muted", text: status }),
+          d.revoked ? el("strong", { text: t("revoked: nothing new reaches it") }) : null,
           d.root && d.member ? el("span", { class: "muted", text: t("also the root authority of {party}", { party: party.name }) }) : null,
+          revoke,
         ),
       );
     }
@@ -237,6 +248,106 @@
       }
     });
     return entry;
+  }
+
+  function revokeDeviceButton(talks, device) {
+    const button = el("button", { type: "button", class: "danger", text: t("Revoke this device") });
+    const error = el("span", { class: "error", role: "alert", hidden: true });
+    button.addEventListener("click", async () => {
+      error.hidden = true;
+      button.disabled = true;
+      try {
+        await api("/api/mandates/device/revoke", { talks: talks.alias, device: device.device });
+      } catch (problem) {
+        fail(error, explain(problem));
+      } finally {
+        button.disabled = false;
+        mandatesPage.load();
+      }
+    });
+    return el("span", { class: "device-actions" }, button, error);
+  }
+
+  function memberForm(talks, base) {
+    const member = el("input", { id: base + "-member-id", name: "member", dir: "ltr", autocomplete: "off" });
+    const name = el("input", { id: base + "-member-name", name: "name", dir: "auto", autocomplete: "off" });
+    const levelSelect = el("select", { id: base + "-member-level", name: "level" });
+    const invite = el("textarea", { id: base + "-member-invite", readonly: true, rows: 3, dir: "ltr", hidden: true });
+    const error = el("p", { class: "error", role: "alert", hidden: true });
+    const done = el("p", { class: "done", role: "status" });
+    const submit = el("button", { type: "submit", text: t("Make an invite") });
+    const form = el(
+      "form",
+      { class: "add-member", novalidate: true, "data-talks": talks.alias },
+      el("h4", { text: t("Add a member to your party") }),
+      el("p", { class: "muted", text: t("An invite for one new member, to pass on out of band; your device adds the member and grants the mandate once they have joined.") }),
+      el("div", { class: "inline" }, el("label", { for: member.id, text: t("Member id") }), member),
+      el("div", { class: "inline" }, el("label", { for: name.id, text: t("Name (optional)") }), name),
+      el("div", { class: "inline" }, el("label", { for: levelSelect.id, text: t("Level") }), levelSelect),
+      error,
+      done,
+      invite,
+      el("div", { class: "actions" }, submit),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      done.textContent = "";
+      if (!member.value.trim()) return fail(error, t("Give the new member an id"));
+      if (!levelSelect.value) return fail(error, t("Choose a level"));
+      submit.disabled = true;
+      try {
+        const made = await api("/api/mandates/member", { talks: talks.alias, member: member.value.trim(), name: name.value, level: levelSelect.value });
+        invite.value = made.invite;
+        invite.hidden = false;
+        done.textContent = t("Invite for {member}: pass it on out of band; they run backchannel talks join with it.", { member: made.member });
+      } catch (problem) {
+        fail(error, explain(problem));
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    return { form, level: levelSelect };
+  }
+
+  function linkForm(talks, base) {
+    const secret = el("input", { id: base + "-link-passphrase", name: "passphrase", type: "password", autocomplete: "new-password" });
+    const error = el("p", { class: "error", role: "alert", hidden: true });
+    const done = el("p", { class: "done", role: "status" });
+    const submit = el("button", { type: "submit", text: t("Download a device link") });
+    const form = el(
+      "form",
+      { class: "link-device", novalidate: true, "data-talks": talks.alias },
+      el("h4", { text: t("Add another device of yours") }),
+      el("p", { class: "muted", text: t("A link file for your other device, sealed with the passphrase you choose here: it carries your identity key, so keep it as secret as your profile.") }),
+      el("div", { class: "inline" }, el("label", { for: secret.id, text: t("Passphrase for the link") }), secret),
+      error,
+      done,
+      el("div", { class: "actions" }, submit),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      done.textContent = "";
+      if (secret.value.length < 8) return fail(error, t("Choose a passphrase of at least 8 characters"));
+      submit.disabled = true;
+      try {
+        const made = await api("/api/mandates/device/link", { talks: talks.alias, passphrase: secret.value });
+        secret.value = "";
+        const url = URL.createObjectURL(new Blob([made.link + "\n"], { type: "text/plain" }));
+        const anchor = el("a", { href: url, download: talks.alias + ".bclink" });
+        document.body.append(anchor);
+        anchor.click();
+        anchor.remove();
+        URL.revokeObjectURL(url);
+        done.textContent = t("On the new device: backchannel profile create --from-link with this file, and the same passphrase.");
+      } catch (problem) {
+        fail(error, explain(problem));
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    return { form };
   }
 
   const mandatesPage = window.backchannel.talksPage("mandates", {
