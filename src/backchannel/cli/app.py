@@ -39,6 +39,14 @@ def emit_json(value: Any) -> None:
     sys.stdout.flush()
 
 
+def done(sentence: str, data: dict[str, Any], *, as_json: bool) -> None:
+    """Print what a command did: ``data`` as JSON with ``--json``, else the sentence."""
+    if as_json:
+        emit_json(data)
+    else:
+        console.print(sentence)
+
+
 def fail(error: BackchannelError, *, as_json: bool, exit_code: int = EXIT_INVALID) -> NoReturn:
     """Report a Backchannel error (code and sentence) and exit."""
     if as_json:

@@ -21,7 +21,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from backchannel.cli.app import app, console, emit_json
+from backchannel.cli.app import app, console, done, emit_json
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, opened, passphrase
 from backchannel.client.participant import Participant
 from backchannel.crypto import fingerprint
@@ -106,11 +106,8 @@ def device_revoke(
     """Revoke a device in the talks: nothing new is addressed to it."""
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         revoked = unlocked.revoke_device(alias, device)
-    data = {"talks": alias, "revoked": revoked}
-    if as_json:
-        emit_json(data)
-    else:
-        console.print(f"Revoked {revoked} in {alias}: nothing new is addressed to it.")
+    sentence = f"Revoked {revoked} in {alias}: nothing new is addressed to it."
+    done(sentence, {"talks": alias, "revoked": revoked}, as_json=as_json)
 
 
 @member_app.command("add")

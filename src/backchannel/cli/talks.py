@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from backchannel.cli.app import app, console, emit_json
+from backchannel.cli.app import app, console, done, emit_json
 from backchannel.cli.local import (
     JsonOption,
     PassphraseOption,
@@ -159,7 +159,7 @@ def room_create(
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         participant = unlocked.participant(alias)
         unlocked.act(participant, ev.CreateRoom, room=room, kind=kind, party=party, name=name)
-        _done(f"Room {room} created.", {"talks": alias, "room": room}, as_json=as_json)
+        done(f"Room {room} created.", {"talks": alias, "room": room}, as_json=as_json)
 
 
 @room_app.command("join")
@@ -179,16 +179,9 @@ def room_join(
         if member is not None and member != participant.me and participant.introduction:
             fields["actor"] = participant.introduction.party
         unlocked.act(participant, ev.Join, **fields)
-        _done(
+        done(
             f"{who} is in {room}.", {"talks": alias, "room": room, "member": who}, as_json=as_json
         )
-
-
-def _done(sentence: str, data: dict[str, Any], *, as_json: bool) -> None:
-    if as_json:
-        emit_json(data)
-    else:
-        console.print(sentence)
 
 
 def _talks_json(profile: Profile, alias: str, participant: Participant) -> dict[str, Any]:
