@@ -11,7 +11,8 @@ this tree at the boundary with ``raise ... from exc``.
     │   ├── ProblemInvalid                  analysis.invalid           400  (field, reason)
     │   ├── EscrowInvalid                   escrow.invalid             400  (field, reason)
     │   ├── EventMalformed                  event.malformed            400  (field, reason)
-    │   └── FormInvalid                     form.invalid               400  (field, reason)
+    │   ├── FormInvalid                     form.invalid               400  (field, reason)
+    │   └── MediaTypeUnsupported            input.media_type           415
     ├── RuleViolation  (the engine refused an event)                   409
     │   ├── UnknownEntity                   entity.unknown             404
     │   ├── DuplicateId                     id.duplicate               409
@@ -64,7 +65,9 @@ this tree at the boundary with ``raise ... from exc``.
     │   └── TokenExpired                    auth.expired               401
     ├── ReplayDetected                      auth.replay                409
     ├── Forbidden                           access.forbidden           403
-    │   └── UiTokenMissing                  ui.token_missing           403
+    │   ├── UiTokenMissing                  ui.token_missing           403
+    │   ├── UiHostRefused                   ui.host_refused            403
+    │   └── UiOriginRefused                 ui.origin_refused          403
     ├── NotFound                            resource.not_found         404
     ├── MethodNotAllowed                    request.method_not_allowed 405
     ├── OneTimeKeyClaimed                   keys.claimed               409
@@ -161,6 +164,13 @@ class FormInvalid(_FieldError):
     """A request to the local web app lacks a field or gives a bad value; names the field."""
 
     code = "form.invalid"
+
+
+class MediaTypeUnsupported(InputError):
+    """A request body is not of the one media type the route reads (JSON)."""
+
+    code = "input.media_type"
+    status = 415
 
 
 # --- engine rules ----------------------------------------------------------------------------
@@ -520,6 +530,18 @@ class UiTokenMissing(Forbidden):
     """A request to the local web app without its access token (or with a wrong one)."""
 
     code = "ui.token_missing"
+
+
+class UiHostRefused(Forbidden):
+    """The local app was asked under a name other than 127.0.0.1 or localhost with its port."""
+
+    code = "ui.host_refused"
+
+
+class UiOriginRefused(Forbidden):
+    """The request came from another origin than the local app's own page."""
+
+    code = "ui.origin_refused"
 
 
 class NotFound(BackchannelError):

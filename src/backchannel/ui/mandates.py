@@ -71,7 +71,7 @@ class RevokeForm:
 
 def parse_grant(body: bytes) -> GrantForm:
     """A grant request; :class:`FormInvalid` names the first bad field."""
-    data = json_object(body)
+    data = json_object(body, ("talks", "member", "level", "expires"))
     return GrantForm(
         talks=text_field(data, "talks"),
         member=text_field(data, "member"),
@@ -82,7 +82,7 @@ def parse_grant(body: bytes) -> GrantForm:
 
 def parse_revoke(body: bytes) -> RevokeForm:
     """A revocation request; :class:`FormInvalid` names the first bad field."""
-    data = json_object(body)
+    data = json_object(body, ("talks", "member"))
     return RevokeForm(talks=text_field(data, "talks"), member=text_field(data, "member"))
 
 
