@@ -127,6 +127,7 @@ def test_websocket_refuses_bad_token(live_host: LiveHost) -> None:
 def test_one_time_keys_claimed_once(client: httpx.Client) -> None:
     """Keys are claimed once each; reclaiming or re-uploading a key id is refused."""
     alice, bob = Dev.new().join(client), Dev.new().join(client)
+    admit(client, create_talks(client, alice), alice, bob)  # only peers may claim
     keys = [{"key_id": f"k{i}", "key": b64(bytes([i]) * 32)} for i in range(2)]
     uploaded = client.post("/v1/keys/one-time", json={"keys": keys}, headers=alice.auth)
     assert uploaded.status_code == 201 and uploaded.json() == {"unclaimed": 2}
@@ -203,6 +204,9 @@ def test_concurrent_claims_over_http_hand_out_each_key_once(
     """Four clients racing to claim 30 keys over HTTP get each key exactly once between them."""
     owner = Dev.new().join(client)
     claimers = [Dev.new().join(client) for _ in range(4)]
+    talks = create_talks(client, owner)
+    for claimer in claimers:
+        admit(client, talks, owner, claimer)
     keys = [{"key_id": f"k{i:02d}", "key": b64(bytes([i]) * 32)} for i in range(30)]
     client.post("/v1/keys/one-time", json={"keys": keys}, headers=owner.auth)
 

@@ -1,9 +1,11 @@
 """The HTTP and WebSocket routes: parse, authorise, call one :class:`Host` service, reply.
 
-Routes never see SQL. Each one authenticates first (so a request without credentials gets 401
-whatever its body), takes a token from the caller's rate bucket, parses its body against the
-declared schema, and calls one service. Binary values travel as standard base64; times are
-milliseconds since the epoch. :data:`ENDPOINTS` describes every HTTP route for the OpenAPI document.
+Routes never see SQL. Each one first takes a token from the caller's rate bucket (before any
+token is looked up: a device the host recognises from memory, else the client address), then
+authenticates (so a request without credentials gets 401 whatever its body), parses its body
+against the declared schema, and calls one service. Binary values travel as standard base64;
+times are milliseconds since the epoch. :data:`ENDPOINTS` describes every HTTP route for the
+OpenAPI document.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from backchannel.errors import BackchannelError, InputError, PayloadTooLarge
 from backchannel.server import auth
+from backchannel.server.clients import Network, client_address
 from backchannel.server.host import Host
 from backchannel.server.limits import Limits, RateLimiter
 from backchannel.server.problems import problem
-from backchannel.server.schema import Id, Integer, Object, Schemas, parse_json
+from backchannel.server.schema import Id, Integer, Object, Schemas, Secret, parse_json
 from backchannel.store import Delivery, Device
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -38,6 +41,8 @@ class Deps:
     limits: Limits
     limiter: RateLimiter
     schemas: Schemas
+    #: Proxies whose ``X-Forwarded-For`` names the client (``serve --trusted-proxy``).
+    trusted: tuple[Network, ...] = ()
 
 
 def deps(conn: HTTPConnection) -> Deps:
@@ -47,18 +52,26 @@ def deps(conn: HTTPConnection) -> Deps:
 
 
 async def authenticate(conn: HTTPConnection) -> Device:
-    """The unrevoked device of the bearer token; its rate bucket is charged."""
+    """The unrevoked device of the bearer token, its rate bucket charged *before* the lookup:
+    the device's when this process knows the token, else the client address's."""
     wired = deps(conn)
-    token = auth.bearer_token(conn.headers.get("authorization"))
-    device = await wired.host.authenticate(token)
-    wired.limiter.check("device:" + device.device_id)
-    return device
+    try:
+        token = auth.bearer_token(conn.headers.get("authorization"))
+    except BackchannelError:
+        limit_address(conn)
+        raise
+    known = wired.host.known_device(token)
+    if known is None:
+        limit_address(conn)
+    else:
+        wired.limiter.check("device:" + known)
+    return await wired.host.authenticate(token)
 
 
 def limit_address(conn: HTTPConnection) -> None:
-    """Charge the rate bucket of the client's address (for unauthenticated routes)."""
-    address = conn.client.host if conn.client else "unknown"
-    deps(conn).limiter.check("address:" + address)
+    """Charge the rate bucket of the client's address (for unauthenticated callers)."""
+    wired = deps(conn)
+    wired.limiter.check("address:" + client_address(conn, wired.trusted))
 
 
 async def body(request: Request, schema: Object) -> dict[str, Any]:
@@ -87,6 +100,12 @@ def query_int(conn: HTTPConnection, name: str, spec: Integer, default: int) -> i
     except ValueError as exc:
         raise InputError(f"{name}: must be an integer", detail={"field": name}) from exc
     return int(spec.parse(name, value))
+
+
+def query_secret(conn: HTTPConnection, name: str) -> str | None:
+    """An optional query parameter holding a code the host issued (an invite)."""
+    raw = conn.query_params.get(name)
+    return None if raw is None else str(Secret().parse(name, raw))
 
 
 def path_id(request: Request, name: str) -> str:
@@ -142,9 +161,13 @@ async def register_device(request: Request) -> Response:
 
 
 async def get_device(request: Request) -> Response:
-    """A device's public record, for any authenticated device."""
-    await authenticate(request)
-    device = await deps(request).host.device(path_id(request, "device_id"))
+    """A device's public record, for a peer: the device itself, a device sharing a talks with
+    it, or (``?invite=CODE``) the holder of a live invite to such a talks; 404 for anyone else,
+    as for an unknown id."""
+    viewer = await authenticate(request)
+    invite = query_secret(request, "invite")
+    device_id = path_id(request, "device_id")
+    device = await deps(request).host.visible_device(viewer, device_id, invite)
     return reply(device_json(device))
 
 
@@ -188,13 +211,35 @@ async def upload_keys(request: Request) -> Response:
     return reply({"unclaimed": count}, 201)
 
 
+async def upload_fallback(request: Request) -> Response:
+    """Upload the caller's fallback key (replacing the previous one)."""
+    device = await authenticate(request)
+    fields = await body(request, deps(request).schemas.fallback_key)
+    await deps(request).host.upload_fallback_key(device, fields["key_id"], fields["key"])
+    return reply({"fallback": True}, 201)
+
+
+async def key_count(request: Request) -> Response:
+    """How many one-time keys the caller has unclaimed, and whether it has a fallback key."""
+    device = await authenticate(request)
+    unclaimed, fallback = await deps(request).host.key_count(device)
+    return reply({"unclaimed": unclaimed, "fallback": fallback})
+
+
 async def claim_key(request: Request) -> Response:
-    """Claim one of another device's one-time keys, once."""
+    """Claim one of a peer's one-time keys, once, or its fallback key when none is left."""
     device = await authenticate(request)
     fields = await body(request, deps(request).schemas.claim_key)
-    key = await deps(request).host.claim_one_time_key(device, fields["device_id"], fields["key_id"])
+    key = await deps(request).host.claim_one_time_key(
+        device, fields["device_id"], fields["key_id"], fields["invite"]
+    )
     return reply(
-        {"device_id": key.device_id, "key_id": key.key_id, "key": auth.b64(key.public_key)}
+        {
+            "device_id": key.device_id,
+            "key_id": key.key_id,
+            "key": auth.b64(key.public_key),
+            "fallback": key.fallback,
+        }
     )
 
 
@@ -494,7 +539,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              False, 201),
     Endpoint("POST", "/v1/keys/one-time", upload_keys, "Upload one-time keys", "upload_keys",
              True, 201),
-    Endpoint("POST", "/v1/keys/claim", claim_key, "Claim a device's one-time key, once",
+    Endpoint("GET", "/v1/keys/one-time", key_count, "How many one-time keys are unclaimed",
+             None, True, 200),
+    Endpoint("POST", "/v1/keys/fallback", upload_fallback, "Upload the fallback key",
+             "fallback_key", True, 201),
+    Endpoint("POST", "/v1/keys/claim", claim_key,
+             "Claim a peer's one-time key, once (its fallback key when none is left)",
              "claim_key", True, 200),
     Endpoint("POST", "/v1/talks", create_talks, "Create a talks", "empty", True, 201),
     Endpoint("GET", "/v1/talks/{talks_id}", get_talks, "A talks and its admitted devices",

@@ -47,7 +47,8 @@ class Id(Field):
     def parse(self, where: str, value: Any) -> str:
         if not isinstance(value, str):
             raise _invalid(where, "must be a string")
-        if not 1 <= len(value) <= self.max_length or not _ID.match(value):
+        # fullmatch: "$" alone would accept a trailing newline ("dev-a\n" beside "dev-a").
+        if not 1 <= len(value) <= self.max_length or not _ID.fullmatch(value):
             raise _invalid(where, f"must be 1-{self.max_length} characters of A-Z a-z 0-9 _ -")
         return value
 
@@ -258,6 +259,7 @@ class Schemas:
     token: Object
     upload_keys: Object
     claim_key: Object
+    fallback_key: Object
     create_invite: Object
     accept_invite: Object
     send: Object
@@ -294,9 +296,10 @@ class Schemas:
                 }
             ),
             claim_key=Object(
-                {"device_id": device_id, "key_id": Id(limits.max_id_length)},
-                frozenset({"key_id"}),
+                {"device_id": device_id, "key_id": Id(limits.max_id_length), "invite": Secret()},
+                frozenset({"key_id", "invite"}),
             ),
+            fallback_key=Object({"key_id": Id(limits.max_id_length), "key": key}),
             create_invite=Object(
                 {"ttl_seconds": Integer(1, limits.max_invite_ttl_s)}, frozenset({"ttl_seconds"})
             ),
