@@ -10,6 +10,7 @@ OpenAPI document.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -472,6 +473,8 @@ async def sync_socket(websocket: WebSocket) -> None:
                 cursor = found[-1].position
                 continue
             await woken.wait()
+            if host.notifier.closed:
+                raise _GoingAway
 
     async def receive() -> None:
         while True:
@@ -498,10 +501,17 @@ async def sync_socket(websocket: WebSocket) -> None:
             group.start_soon(receive)
     except* WebSocketDisconnect:
         pass  # the client left; there is no one to tell
+    except* _GoingAway:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await websocket.close(code=1001)  # the host is shutting down: reconnect later
     except* BackchannelError as failed:
         first = failed.exceptions[0]
         if isinstance(first, BackchannelError):
             await _close_with(websocket, first)
+
+
+class _GoingAway(Exception):
+    """The host is shutting down: the socket closes with 1001 and the client reconnects."""
 
 
 async def _close_with(websocket: WebSocket, error: BackchannelError) -> None:
