@@ -70,6 +70,7 @@ this tree at the boundary with ``raise ... from exc``.
     │   └── UiOriginRefused                 ui.origin_refused          403
     ├── NotFound                            resource.not_found         404
     ├── MethodNotAllowed                    request.method_not_allowed 405
+    ├── UpgradeRequired                     request.upgrade_required   426
     ├── OneTimeKeyClaimed                   keys.claimed               409
     ├── KeysExhausted                       keys.exhausted             404
     ├── InviteInvalid                       invite.invalid             404
@@ -556,6 +557,13 @@ class MethodNotAllowed(BackchannelError):
 
     code = "request.method_not_allowed"
     status = 405
+
+
+class UpgradeRequired(BackchannelError):
+    """A plain HTTP request to a WebSocket route."""
+
+    code = "request.upgrade_required"
+    status = 426
 
 
 class OneTimeKeyClaimed(BackchannelError):

@@ -46,6 +46,9 @@ def serve(
     trusted_proxy: list[str] = typer.Option(
         [], help="A reverse proxy (address or CIDR) whose X-Forwarded-For is believed; repeatable."
     ),
+    max_poll: int = typer.Option(
+        _DEFAULTS.max_sync_timeout_s, min=1, help="Longest long poll a client may ask for (s)."
+    ),
     retention_days: int = typer.Option(
         _DEFAULTS.retention_days,
         min=0,
@@ -67,7 +70,12 @@ def serve(
         fail(error, as_json=as_json, exit_code=EXIT_FAILED)
     config = HostConfig(
         db_url=db,
-        limits=Limits(rate_per_s=rate, rate_burst=burst, retention_days=retention_days),
+        limits=Limits(
+            rate_per_s=rate,
+            rate_burst=burst,
+            retention_days=retention_days,
+            max_sync_timeout_s=max_poll,
+        ),
         log_key=signing_key,
         host_name=host_name,
         trusted_proxies=tuple(trusted_proxy),

@@ -27,12 +27,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from backchannel.server.clients import parse_networks
+from backchannel.server.endpoints import all_routes
 from backchannel.server.host import Host, Notifier
 from backchannel.server.limits import Limits, RateLimiter
 from backchannel.server.log import RecordService
 from backchannel.server.openapi import openapi_document
 from backchannel.server.problems import EXCEPTION_HANDLERS
-from backchannel.server.routes import Deps, routes
+from backchannel.server.routes import Deps
 from backchannel.server.schema import Schemas
 from backchannel.store import open_store
 
@@ -63,7 +64,7 @@ def _version() -> str:
 def create_app(config: HostConfig) -> Starlette:
     """The host's ASGI app for one configuration."""
     schemas = Schemas.from_limits(config.limits)
-    document = openapi_document(schemas, _version())
+    document = openapi_document(schemas, _version(), config.limits)
 
     notifier = Notifier()
     trusted = parse_networks(config.trusted_proxies)
@@ -102,9 +103,9 @@ def create_app(config: HostConfig) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     served = [
-        Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
-        Route("/v1/health", health, methods=["GET"], include_in_schema=False),
-        *routes(),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/v1/health", health, methods=["GET"]),
+        *all_routes(),
     ]
     app = Starlette(routes=served, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     # The server's shutdown wakes every long poll and socket through it (server/run.py).

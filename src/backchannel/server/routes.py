@@ -4,8 +4,7 @@ Routes never see SQL. Each one first takes a token from the caller's rate bucket
 token is looked up: a device the host recognises from memory, else the client address), then
 authenticates (so a request without credentials gets 401 whatever its body), parses its body
 against the declared schema, and calls one service. Binary values travel as standard base64;
-times are milliseconds since the epoch. :data:`ENDPOINTS` describes every HTTP route for the
-OpenAPI document.
+times are milliseconds since the epoch. The route table is :mod:`backchannel.server.endpoints`.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from typing import Any
 import anyio
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from backchannel.errors import BackchannelError, InputError, PayloadTooLarge
@@ -422,7 +420,7 @@ async def log_entries(request: Request) -> Response:
 # --- sync ---
 
 
-def _sync_params(conn: HTTPConnection, limits: Limits) -> tuple[int, int]:
+def sync_params(conn: HTTPConnection, limits: Limits) -> tuple[int, int]:
     since = query_int(conn, "since", Integer(0, 2**62), 0)
     limit = query_int(conn, "limit", Integer(1, limits.max_sync_limit), 100)
     return since, limit
@@ -432,7 +430,7 @@ async def sync(request: Request) -> Response:
     """Long-poll for the caller's deliveries after a cursor."""
     device = await authenticate(request)
     limits = deps(request).limits
-    since, limit = _sync_params(request, limits)
+    since, limit = sync_params(request, limits)
     timeout = query_int(request, "timeout", Integer(0, limits.max_sync_timeout_s), 0)
     found = await deps(request).host.sync(device, since, timeout, limit)
     return reply(batch_json(found, since))
@@ -456,7 +454,7 @@ async def sync_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     try:
         device = await authenticate(websocket)
-        since, limit = _sync_params(websocket, deps(websocket).limits)
+        since, limit = sync_params(websocket, deps(websocket).limits)
     except BackchannelError as exc:
         await _close_with(websocket, exc)
         return
@@ -520,72 +518,3 @@ async def _close_with(websocket: WebSocket, error: BackchannelError) -> None:
         await websocket.close(code=4000 + error.status)
     except (WebSocketDisconnect, RuntimeError):
         return
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """One HTTP route, as the app serves it and the OpenAPI document describes it."""
-
-    method: str
-    path: str
-    handler: Handler
-    summary: str
-    body: str | None
-    authenticated: bool
-    success: int
-
-
-ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("POST", "/v1/devices", register_device, "Register a device", "register_device",
-             False, 201),
-    Endpoint("GET", "/v1/devices/{device_id}", get_device, "A device's public keys", None,
-             True, 200),
-    Endpoint("POST", "/v1/devices/{device_id}/revoke", revoke_device,
-             "Revoke a device (itself, or by its identity's signature)", "revoke_device",
-             False, 200),
-    Endpoint("POST", "/v1/auth/challenge", challenge, "Get a challenge to sign", "challenge",
-             False, 201),
-    Endpoint("POST", "/v1/auth/token", token, "Exchange a signed challenge for a token", "token",
-             False, 201),
-    Endpoint("POST", "/v1/keys/one-time", upload_keys, "Upload one-time keys", "upload_keys",
-             True, 201),
-    Endpoint("GET", "/v1/keys/one-time", key_count, "How many one-time keys are unclaimed",
-             None, True, 200),
-    Endpoint("POST", "/v1/keys/fallback", upload_fallback, "Upload the fallback key",
-             "fallback_key", True, 201),
-    Endpoint("POST", "/v1/keys/claim", claim_key,
-             "Claim a peer's one-time key, once (its fallback key when none is left)",
-             "claim_key", True, 200),
-    Endpoint("POST", "/v1/talks", create_talks, "Create a talks", "empty", True, 201),
-    Endpoint("GET", "/v1/talks/{talks_id}", get_talks, "A talks and its admitted devices",
-             None, True, 200),
-    Endpoint("POST", "/v1/talks/{talks_id}/invites", create_invite, "Create an invite code",
-             "create_invite", True, 201),
-    Endpoint("POST", "/v1/invites/accept", accept_invite, "Accept an invite (be admitted)",
-             "accept_invite", True, 200),
-    Endpoint("POST", "/v1/talks/{talks_id}/messages", send,
-             "Send one ciphertext per recipient device", "send", True, 201),
-    Endpoint("GET", "/v1/log/key", log_key, "The host's log public key", None, False, 200),
-    Endpoint("GET", "/v1/talks/{talks_id}/log/checkpoint", log_checkpoint,
-             "The talks' latest signed checkpoint", None, True, 200),
-    Endpoint("GET", "/v1/talks/{talks_id}/log/inclusion", log_inclusion,
-             "An inclusion proof (index, size)", None, True, 200),
-    Endpoint("GET", "/v1/talks/{talks_id}/log/consistency", log_consistency,
-             "A consistency proof (from, to)", None, True, 200),
-    Endpoint("GET", "/v1/talks/{talks_id}/log/entries", log_entries,
-             "Leaf entries (start, end)", None, True, 200),
-    Endpoint("GET", "/v1/sync", sync, "Long-poll for deliveries after a cursor", None, True, 200),
-    Endpoint("POST", "/v1/sync/ack", ack, "Acknowledge deliveries", "ack", True, 200),
-)  # fmt: skip
-
-#: The WebSocket route (described in the OpenAPI document's ``info``; OpenAPI has no WS verb).
-SYNC_SOCKET_PATH = "/v1/sync/ws"
-
-
-def routes() -> list[BaseRoute]:
-    """Every route of the app except the OpenAPI document itself."""
-    served: list[BaseRoute] = [
-        Route(e.path, e.handler, methods=[e.method], name=e.handler.__name__) for e in ENDPOINTS
-    ]
-    served.append(WebSocketRoute(SYNC_SOCKET_PATH, sync_socket, name="sync_socket"))
-    return served
