@@ -28,7 +28,7 @@ from backchannel.crypto import Device, Identity
 HERE = Path(__file__).parent
 BIN = Path(sys.executable).parent
 #: Examples per operation and phase; `SCHEMATHESIS_EXAMPLES` raises it for a longer hunt.
-EXAMPLES = os.environ.get("SCHEMATHESIS_EXAMPLES", "15")
+EXAMPLES = os.environ.get("SCHEMATHESIS_EXAMPLES", "10")
 #: A fixed seed keeps CI reproducible; `SCHEMATHESIS_SEED=random` explores afresh.
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261202")
 
