@@ -12,7 +12,8 @@ this tree at the boundary with ``raise ... from exc``.
     │   ├── EscrowInvalid                   escrow.invalid             400  (field, reason)
     │   ├── EventMalformed                  event.malformed            400  (field, reason)
     │   ├── WireMalformed                   wire.malformed             400  (field, reason)
-    │   └── FormInvalid                     form.invalid               400  (field, reason)
+    │   ├── FormInvalid                     form.invalid               400  (field, reason)
+    │   └── MediaTypeUnsupported            input.media_type           415
     ├── RuleViolation  (the engine refused an event)                   409
     │   ├── UnknownEntity                   entity.unknown             404
     │   ├── DuplicateId                     id.duplicate               409
@@ -72,9 +73,12 @@ this tree at the boundary with ``raise ... from exc``.
     │   └── TokenExpired                    auth.expired               401
     ├── ReplayDetected                      auth.replay                409
     ├── Forbidden                           access.forbidden           403
-    │   └── UiTokenMissing                  ui.token_missing           403
+    │   ├── UiTokenMissing                  ui.token_missing           403
+    │   ├── UiHostRefused                   ui.host_refused            403
+    │   └── UiOriginRefused                 ui.origin_refused          403
     ├── NotFound                            resource.not_found         404
     ├── MethodNotAllowed                    request.method_not_allowed 405
+    ├── UpgradeRequired                     request.upgrade_required   426
     ├── OneTimeKeyClaimed                   keys.claimed               409
     ├── KeysExhausted                       keys.exhausted             404
     ├── InviteInvalid                       invite.invalid             404
@@ -175,6 +179,13 @@ class FormInvalid(_FieldError):
     """A request to the local web app lacks a field or gives a bad value; names the field."""
 
     code = "form.invalid"
+
+
+class MediaTypeUnsupported(InputError):
+    """A request body is not of the one media type the route reads (JSON)."""
+
+    code = "input.media_type"
+    status = 415
 
 
 # --- engine rules ----------------------------------------------------------------------------
@@ -578,6 +589,18 @@ class UiTokenMissing(Forbidden):
     code = "ui.token_missing"
 
 
+class UiHostRefused(Forbidden):
+    """The local app was asked under a name other than 127.0.0.1 or localhost with its port."""
+
+    code = "ui.host_refused"
+
+
+class UiOriginRefused(Forbidden):
+    """The request came from another origin than the local app's own page."""
+
+    code = "ui.origin_refused"
+
+
 class NotFound(BackchannelError):
     """The route or the resource it names does not exist."""
 
@@ -590,6 +613,13 @@ class MethodNotAllowed(BackchannelError):
 
     code = "request.method_not_allowed"
     status = 405
+
+
+class UpgradeRequired(BackchannelError):
+    """A plain HTTP request to a WebSocket route."""
+
+    code = "request.upgrade_required"
+    status = 426
 
 
 class OneTimeKeyClaimed(BackchannelError):

@@ -33,9 +33,14 @@ def _first_json(process: subprocess.Popen[str]) -> dict[str, Any]:
 
 
 def _state(url: str) -> dict[str, Any]:
-    with httpx.Client(timeout=30, follow_redirects=True) as client:
-        client.get(url).raise_for_status()  # the token becomes the app's cookie
-        data: dict[str, Any] = client.get(url.split("/?", 1)[0] + "/api/state").json()
+    """The app's state, read as its page does: the address's token sent as a header."""
+    base, _, token = url.partition("/?token=")
+    with httpx.Client(timeout=30) as client:
+        client.get(url).raise_for_status()  # the page itself
+        headers = {"authorization": f"Bearer {token}"}
+        data: dict[str, Any] = (
+            client.get(base + "/api/state", headers=headers).raise_for_status().json()
+        )
         return data
 
 
@@ -77,8 +82,8 @@ def _look(process: subprocess.Popen[str], directory: Path) -> None:
     assert US_DEMAND in texts["iran"]
     assert IRAN_ASIDE in texts["oman"]
     assert IRAN_ASIDE not in texts["us"]
-    with httpx.Client(timeout=30) as bare:
-        assert bare.get(shown["apps"]["us"].split("/?", 1)[0] + "/").status_code == 403
+    with httpx.Client(timeout=30) as bare:  # without the token, the app shows nothing
+        assert bare.get(shown["apps"]["us"].split("/?", 1)[0] + "/api/state").status_code == 403
 
 
 def test_the_demo_never_overwrites_a_directory(tmp_path: Path) -> None:

@@ -68,14 +68,45 @@ def test_an_encrypted_message_crosses_the_host(live_host: LiveHost) -> None:
 
 
 def test_one_time_keys_are_claimed_once(live_host: LiveHost) -> None:
-    """The one key a device published is handed out once; the next claim finds none."""
+    """The one key a device published is handed out once to a peer; the next claim finds none."""
     alice, _ = device_for(live_host, "alice")
     bob, _ = device_for(live_host, "bob")
     with alice, bob:
+        bob.accept(alice.invite(alice.create_talks()))
         bob.publish_one_time_keys(1)
         alice.claim_one_time_key(bob.device.device_id)
         with pytest.raises((OneTimeKeyClaimed, KeysExhausted)):
             alice.claim_one_time_key(bob.device.device_id)
+
+
+def test_a_session_starts_on_the_fallback_key_and_top_up_restores_the_keys(
+    live_host: LiveHost,
+) -> None:
+    """With every one-time key claimed, a joiner holding an invite (not admitted yet) still gets
+    the convener's fallback key and its Olm message opens; top-up uploads what was claimed."""
+    convener, _ = device_for(live_host, "convener")
+    joiner, _ = device_for(live_host, "joiner")
+    with convener, joiner:
+        talks = convener.create_talks()
+        assert convener.top_up_one_time_keys(2) == 2
+        assert convener.key_status() == (2, True)
+        code = convener.invite(talks)
+        for _ in range(2):
+            joiner.claim_one_time_key(convener.device.device_id, invite=code)
+        fallback = joiner.claim_one_time_key(convener.device.device_id, invite=code)
+        certificate = joiner.device_certificate(convener.device.device_id, invite=code)
+        context = Context(talks, "-", joiner.device.device_id, "hello")
+        sealed = Sessions(joiner.device).seal(
+            CANARY.encode(),
+            context,
+            [Recipient(certificate.device_id, certificate.curve25519, fallback)],
+        )[convener.device.device_id]
+        opened = Sessions(convener.device).open(sealed, joiner.device.curve25519, context)
+        assert opened.decode() == CANARY
+        assert joiner.accept(code) == talks
+        assert convener.key_status() == (0, True)
+        assert convener.top_up_one_time_keys(2) == 2
+        assert convener.key_status() == (2, True)
 
 
 def test_a_device_cannot_log_in_as_another(live_host: LiveHost) -> None:

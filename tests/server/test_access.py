@@ -75,8 +75,11 @@ Build = Callable[[World, httpx.Client], Request]
 
 
 def _fresh_talks_invite(world: World, client: httpx.Client) -> Request:
-    talks = create_talks(client, world.creator)
-    invite = client.post(f"/v1/talks/{talks}/invites", json={}, headers=world.creator.auth)
+    # Convened by "other", not the creator: accepting must not make the outsider the creator's
+    # peer (the creator's keys and record are for its peers only).
+    convener = world.devices["other"]
+    talks = create_talks(client, convener)
+    invite = client.post(f"/v1/talks/{talks}/invites", json={}, headers=convener.auth)
     return "POST", "/v1/invites/accept", {"code": invite.json()["code"]}
 
 
@@ -120,7 +123,11 @@ _OUTSIDER = {"outsider": (403, "access.forbidden")}
 #: Per route: how to build the request, the status active roles get, and per-role exceptions.
 ROWS: dict[str, tuple[Build, int, dict[str, tuple[int, str]]]] = {
     "register": (_register, 201, {}),
-    "get_device": (lambda w, c: ("GET", f"/v1/devices/{w.creator.device_id}", None), 200, {}),
+    "get_device": (
+        lambda w, c: ("GET", f"/v1/devices/{w.creator.device_id}", None),
+        200,
+        {"outsider": (404, "resource.not_found")},  # an outsider is told it does not exist
+    ),
     "revoke_other": (_revoke_someone_else, 403, {}),
     "create_talks": (lambda w, c: ("POST", "/v1/talks", {}), 201, {}),
     "get_talks": (
@@ -168,7 +175,7 @@ ROWS: dict[str, tuple[Build, int, dict[str, tuple[int, str]]]] = {
     "claim_key": (
         lambda w, c: ("POST", "/v1/keys/claim", {"device_id": w.creator.device_id}),
         200,
-        {},
+        {"outsider": (404, "resource.not_found")},
     ),
 }
 

@@ -35,7 +35,10 @@ def test_certificate_must_be_signed_by_the_identity(client: httpx.Client) -> Non
     body = dev.registration()
     body["curve25519"] = b64(b"\x01" * 32)
     assert client.post("/v1/devices", json=body).json()["code"] == "crypto.bad_signature"
-    assert client.post("/v1/auth/challenge", json={"device_id": dev.device_id}).status_code == 404
+    challenge = client.post("/v1/auth/challenge", json={"device_id": dev.device_id})
+    assert challenge.status_code == 201  # as for any id: the route is no oracle
+    answer = client.post("/v1/auth/token", json=dev.sign_challenge(challenge.json()["challenge"]))
+    assert answer.status_code == 401 and answer.json()["code"] == "auth.invalid"
 
 
 def test_duplicate_registration_conflicts(client: httpx.Client) -> None:
@@ -97,14 +100,17 @@ def test_missing_and_malformed_credentials(client: httpx.Client) -> None:
 
 
 def test_device_revokes_itself(client: httpx.Client) -> None:
-    """A device that revokes itself gets 403 everywhere, and cannot log in again."""
+    """A device that revokes itself gets 403 everywhere, and cannot log in again (its challenge
+    looks like any other; answering it with the device's key is refused)."""
     dev = Dev.new().join(client)
     revoked = client.post(f"/v1/devices/{dev.device_id}/revoke", json={}, headers=dev.auth)
     assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
     after = client.post("/v1/talks", json={}, headers=dev.auth)
     assert after.status_code == 403 and after.json()["code"] == "access.forbidden"
     again = client.post("/v1/auth/challenge", json={"device_id": dev.device_id})
-    assert again.status_code == 403
+    assert again.status_code == 201
+    answer = client.post("/v1/auth/token", json=dev.sign_challenge(again.json()["challenge"]))
+    assert answer.status_code == 403 and answer.json()["code"] == "access.forbidden"
 
 
 def test_identity_revokes_a_device(client: httpx.Client) -> None:

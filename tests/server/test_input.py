@@ -82,7 +82,7 @@ CASES: dict[str, tuple[str, str, Any, int, str]] = {
     "keys: too many": (
         "POST", "/v1/keys/one-time",
         json.dumps({"keys": [{"key_id": f"k{i}", "key": KEY} for i in range(101)]}).encode(),
-        413, "input.too_large",
+        400, "input.invalid",
     ),
     "keys: bad key id": (
         "POST", "/v1/keys/one-time",
@@ -118,11 +118,11 @@ CASES: dict[str, tuple[str, str, Any, int, str]] = {
     "send: ciphertext too large": (
         "POST", "/v1/talks/{talks}/messages",
         lambda s: _send(ciphertexts={s.dev.device_id: b64(b"x" * (64 * 1024 + 1))})(s),
-        413, "input.too_large",
+        400, "input.invalid",
     ),
     "send: too many recipients": (
         "POST", "/v1/talks/{talks}/messages",
-        _send(ciphertexts={f"d{i}": b64(b"x") for i in range(201)}), 413, "input.too_large",
+        _send(ciphertexts={f"d{i}": b64(b"x") for i in range(201)}), 400, "input.invalid",
     ),
     "send: bad recipient id": (
         "POST", "/v1/talks/{talks}/messages", _send(ciphertexts={"a b": b64(b"x")}), 400,

@@ -127,6 +127,7 @@ def test_websocket_refuses_bad_token(live_host: LiveHost) -> None:
 def test_one_time_keys_claimed_once(client: httpx.Client) -> None:
     """Keys are claimed once each; reclaiming or re-uploading a key id is refused."""
     alice, bob = Dev.new().join(client), Dev.new().join(client)
+    admit(client, create_talks(client, alice), alice, bob)  # only peers may claim
     keys = [{"key_id": f"k{i}", "key": b64(bytes([i]) * 32)} for i in range(2)]
     uploaded = client.post("/v1/keys/one-time", json={"keys": keys}, headers=alice.auth)
     assert uploaded.status_code == 201 and uploaded.json() == {"unclaimed": 2}
@@ -143,16 +144,26 @@ def test_one_time_keys_claimed_once(client: httpx.Client) -> None:
 
 
 def test_openapi_lists_every_route(client: httpx.Client, tmp_path: Path) -> None:
-    """/openapi.json describes every HTTP route the app serves, with its method."""
+    """/openapi.json describes every route the app serves with each of its methods (the
+    WebSocket as the GET that upgrades, the document and the health check included), each
+    with its parameters, success schema and problem codes; a 405 names the methods in Allow."""
     document = client.get("/openapi.json").json()
     assert document["openapi"].startswith("3.")
     app = create_app(HostConfig(db_url=f"sqlite:///{tmp_path / 'unused.db'}"))
     for route in app.routes:
-        if isinstance(route, WebSocketRoute):
-            assert route.path in document["info"]["description"]
-        elif isinstance(route, Route) and route.path not in ("/openapi.json", "/v1/health"):
-            methods = {m.lower() for m in route.methods or ()} - {"head"}
-            assert methods <= set(document["paths"][route.path]), route.path
+        assert isinstance(route, Route | WebSocketRoute)
+        methods = {m.lower() for m in getattr(route, "methods", None) or {"get"}} - {"head"}
+        assert methods <= set(document["paths"][route.path]), route.path
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert operation["responses"], (method, path)
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    schema = response["content"]["application/problem+json"]["schema"]
+                    assert schema["properties"]["code"]["enum"], (method, path, status)
+    refused = client.request("PUT", "/v1/keys/one-time")
+    assert refused.status_code == 405
+    assert set(refused.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
 
 
 def test_rate_limit_answers_429_with_retry_after(tmp_path: Path) -> None:
@@ -203,6 +214,9 @@ def test_concurrent_claims_over_http_hand_out_each_key_once(
     """Four clients racing to claim 30 keys over HTTP get each key exactly once between them."""
     owner = Dev.new().join(client)
     claimers = [Dev.new().join(client) for _ in range(4)]
+    talks = create_talks(client, owner)
+    for claimer in claimers:
+        admit(client, talks, owner, claimer)
     keys = [{"key_id": f"k{i:02d}", "key": b64(bytes([i]) * 32)} for i in range(30)]
     client.post("/v1/keys/one-time", json={"keys": keys}, headers=owner.auth)
 

@@ -58,10 +58,10 @@ class App:
         return f"{self.base}/?token={self.token}" + (f"&lang={lang}" if lang else "")
 
     def client(self) -> httpx.Client:
-        """An HTTP client that presents the token as a bearer header."""
-        return httpx.Client(
-            base_url=self.base, headers={"authorization": f"Bearer {self.token}"}, timeout=30
-        )
+        """An HTTP client that calls as the app's own page does: the token as a bearer header,
+        and the app's own ``Origin`` (which every change needs)."""
+        headers = {"authorization": f"Bearer {self.token}", "origin": self.base}
+        return httpx.Client(base_url=self.base, headers=headers, timeout=30)
 
 
 @pytest.fixture(scope="package")

@@ -44,6 +44,10 @@ def post(app: App, path: str, body: Any) -> httpx.Response:
         return client.post(path, json=body)
 
 
+#: The media type every POST to the app must declare.
+JSON = {"content-type": "application/json"}
+
+
 def cli_json(*args: str) -> Any:
     """What the CLI prints with ``--json`` (a problem's own commands need no profile)."""
     result = runner.invoke(cli, [*args, "--json"])
@@ -88,7 +92,9 @@ def test_no_token_no_answer(apps: dict[str, App], path: str) -> None:
     """Without the token (or with another app's), each route answers 403 ui.token_missing."""
     body = {"problem": load(EXAMPLES / "muscat.json"), "escrow": load(MUSCAT)}
     for headers in ({}, {"authorization": f"Bearer {apps['oman'].token}"}):
-        response = httpx.post(apps["us"].base + path, json=body, headers=headers)
+        response = httpx.post(
+            apps["us"].base + path, json=body, headers={"origin": apps["us"].base, **headers}
+        )
         assert response.status_code == 403
         assert response.json()["code"] == "ui.token_missing"
         assert "frontier" not in response.text and "matched" not in response.text
@@ -184,7 +190,7 @@ def test_a_bad_request_is_a_form_problem(apps: dict[str, App]) -> None:
     refused(bad_method, "form.invalid", "method")
     with apps["us"].client() as client:
         for path in ROUTES:
-            refused(client.post(path, content=b"[not json"), "form.invalid", "body")
+            refused(client.post(path, content=b"[not json", headers=JSON), "form.invalid", "body")
 
 
 @pytest.mark.parametrize("path", [MUSCAT, RECIPROCAL], ids=["muscat", "reciprocal"])

@@ -21,7 +21,6 @@ import httpx
 import pytest
 
 from backchannel.ui import i18n
-from backchannel.ui.auth import cookie_name
 from tests.ui.conftest import PASSPHRASE, App, Person
 
 pytestmark = pytest.mark.xdist_group("ui")
@@ -51,23 +50,25 @@ def messages(app: App, room: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/"), ("GET", "/api/state"), ("GET", "/static/app.js"), ("POST", "/api/send")],
+    [("GET", "/api/state"), ("GET", "/api/events"), ("GET", "/api/text"), ("POST", "/api/send")],
 )
-def test_every_request_without_the_token_is_refused(
+def test_every_api_request_without_the_token_is_refused(
     apps: dict[str, App], method: str, path: str
 ) -> None:
-    """No token, a wrong token in the query, cookie or header: 403 with a problem document."""
-    base = apps["us"].base
-    wrong = "x" + apps["us"].token[1:]
+    """No token, the token in the query or in a cookie (it never travels there), a wrong or
+    another app's token in the header: 403 ``ui.token_missing`` with a problem document."""
+    us = apps["us"]
+    wrong = "x" + us.token[1:]
+    own = {"origin": us.base, "content-type": "application/json"}
     attempts: list[dict[str, Any]] = [
-        {},
-        {"params": {"token": wrong}},
-        {"headers": {"authorization": f"Bearer {wrong}"}},
-        {"headers": {"cookie": f"{cookie_name(apps['us'].token)}={wrong}"}},
-        {"headers": {"authorization": f"Bearer {apps['oman'].token}"}},  # another app's token
+        {"headers": own},
+        {"params": {"token": us.token}, "headers": own},
+        {"headers": {**own, "cookie": f"token={us.token}; backchannel-ui={us.token}"}},
+        {"headers": {**own, "authorization": f"Bearer {wrong}"}},
+        {"headers": {**own, "authorization": f"Bearer {apps['oman'].token}"}},
     ]
     for attempt in attempts:
-        response = httpx.request(method, base + path, **attempt)
+        response = httpx.request(method, us.base + path, content=b"{}", **attempt)
         assert response.status_code == 403
         assert response.headers["content-type"] == "application/problem+json"
         problem = response.json()
@@ -77,23 +78,73 @@ def test_every_request_without_the_token_is_refused(
         assert "token" in problem["detail"]
 
 
-def test_the_token_in_the_address_becomes_a_strict_cookie(apps: dict[str, App]) -> None:
-    """The printed address redirects to itself without the token and sets an HttpOnly,
-    SameSite=Strict cookie; with that cookie the page and the API answer."""
+def test_the_page_holds_no_secret_and_sets_no_credential(apps: dict[str, App]) -> None:
+    """The printed address serves the page itself (the script moves the token out of the address
+    bar into the tab's sessionStorage); no response sets a cookie holding the token; the page
+    and its files need no token and come with the strict headers."""
     us = apps["us"]
     with httpx.Client(base_url=us.base) as browser:
         first = browser.get(f"/?token={us.token}&lang=fa")
-        assert first.status_code == 303
-        assert first.headers["location"] == "/?lang=fa"
-        cookie = first.headers["set-cookie"]
-        assert cookie.startswith(cookie_name(us.token) + "=")
-        assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+        assert first.status_code == 200
+        assert '<html lang="fa" dir="rtl">' in first.text
+        assert us.token not in first.text
+        assert us.token not in first.headers.get("set-cookie", "")
         assert "script-src 'self'" in first.headers["content-security-policy"]
-        page = browser.get("/?lang=fa")
-        assert page.status_code == 200
-        assert '<html lang="fa" dir="rtl">' in page.text
-        assert browser.get("/api/state").status_code == 200
+        assert first.headers["cache-control"] == "no-store"
         assert browser.get("/static/app.css").status_code == 200
+        assert browser.get("/api/state").status_code == 403
+        script = browser.get("/static/app.js").text
+        assert "sessionStorage" in script and "replaceState" in script
+        assert "new EventSource" not in script and 'credentials: "omit"' in script
+
+
+def test_a_foreign_host_or_origin_is_refused(apps: dict[str, App]) -> None:
+    """With the real token, a Host that is not the app's (a rebinding name, another port, no
+    port) is ``ui.host_refused``; an Origin or Sec-Fetch-Site of another site is
+    ``ui.origin_refused``; both names of the loopback with the app's port are answered."""
+    us = apps["us"]
+    port = us.base.rsplit(":", 1)[1]
+    token = {"authorization": f"Bearer {us.token}"}
+    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1", f"localhost:{int(port) + 1}"):
+        refused = httpx.get(us.base + "/", headers={"host": host})
+        assert refused.status_code == 403 and refused.json()["code"] == "ui.host_refused"
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        assert httpx.get(us.base + "/api/state", headers={**token, "host": host}).status_code == 200
+    for headers in (
+        {"origin": f"http://127.0.0.1:{int(port) + 1}"},
+        {"origin": "null"},
+        {"origin": f"http://localhost:{port}"},  # the other name is another origin
+        {"sec-fetch-site": "same-site"},
+        {"sec-fetch-site": "cross-site"},
+    ):
+        refused = httpx.get(us.base + "/api/state", headers={**token, **headers})
+        assert refused.status_code == 403 and refused.json()["code"] == "ui.origin_refused"
+
+
+def test_a_change_needs_the_apps_own_origin_json_and_known_fields(apps: dict[str, App]) -> None:
+    """A POST without Origin, from another origin, as text/plain or a form encoding, or with a
+    field the form does not have is refused before anything is done; the room is unchanged."""
+    us = apps["us"]
+    before = messages(us, "us-caucus")
+    body = {"talks": "muscat", "room": "us-caucus", "text": "forged", "label": "carry-verbatim"}
+    token = {"authorization": f"Bearer {us.token}"}
+    own = {**token, "origin": us.base}
+    cases: list[tuple[dict[str, str], bytes, int, str]] = [
+        (token | {"content-type": "application/json"}, json.dumps(body).encode(), 403,
+         "ui.origin_refused"),
+        (own | {"content-type": "text/plain"}, json.dumps(body).encode(), 415, "input.media_type"),
+        (own | {"content-type": "application/x-www-form-urlencoded"}, b"talks=muscat", 415,
+         "input.media_type"),
+        (own | {"content-type": "multipart/form-data; boundary=x"}, b"--x--", 415,
+         "input.media_type"),
+        (own | {"content-type": "application/json"}, json.dumps({**body, "pad": "="}).encode(),
+         400, "form.invalid"),
+    ]  # fmt: skip
+    for headers, content, status, code in cases:
+        response = httpx.post(us.base + "/api/send", headers=headers, content=content)
+        assert response.status_code == status, response.text
+        assert response.json()["code"] == code
+    assert messages(us, "us-caucus") == before
 
 
 def test_the_page_speaks_each_language_and_remembers_it(apps: dict[str, App]) -> None:
@@ -125,7 +176,8 @@ def test_sending_without_a_label_is_refused_and_changes_nothing(apps: dict[str, 
             assert response.status_code == 400
             assert response.json()["code"] == "form.invalid"
             assert response.json()["detail"].startswith(field)
-        assert client.post("/api/send", content=b"[1, 2]").status_code == 400
+        json_type = {"content-type": "application/json"}
+        assert client.post("/api/send", content=b"[1, 2]", headers=json_type).status_code == 400
     assert messages(apps["us"], "us-caucus") == before
 
 
@@ -270,10 +322,12 @@ def test_the_ui_command_serves_on_loopback_with_a_token(host: str, tmp_path: Pat
         response = wait_for(lambda: _get(base + "/api/state"))
         assert response.status_code == 403
         with httpx.Client() as browser:
-            page = browser.get(url, follow_redirects=True)
+            page = browser.get(url)
             assert page.status_code == 200
             assert 'dir="ltr"' in page.text
-            state = browser.get(base + "/api/state").json()
+            token = url.split("token=", 1)[1]
+            headers = {"authorization": f"Bearer {token}"}
+            state = browser.get(base + "/api/state", headers=headers).json()
             assert state["profile"]["name"] == "observer" and state["talks"] == []
     finally:
         process.send_signal(signal.SIGINT)

@@ -72,6 +72,7 @@ def test_the_mandate_routes_need_the_token(apps: dict[str, App], method: str, pa
     """Without the token (or with another app's) every route is a 403 problem."""
     body = {"talks": "muscat", "member": "mcgurk", "level": "observe"}
     for headers in ({}, {"authorization": f"Bearer {apps['oman'].token}"}):
+        headers = {"origin": apps["us"].base, **headers}
         response = httpx.request(method, apps["us"].base + path, json=body, headers=headers)
         assert response.status_code == 403
         assert response.headers["content-type"] == "application/problem+json"

@@ -58,7 +58,8 @@ def devices(app: App, member: str) -> list[dict[str, Any]]:
     "path", ["/api/mandates/member", "/api/mandates/device/link", "/api/mandates/device/revoke"]
 )
 def test_the_people_routes_need_the_token(lisbon: dict[str, Any], path: str) -> None:
-    """Without the token (or with another app's) every route is a 403 problem."""
+    """Without the token (or with another app's) every route is a 403 problem, even from the
+    app's own origin; from another origin it is refused before the token is looked at."""
     body = {
         "talks": "lisbon",
         "member": "x",
@@ -66,10 +67,15 @@ def test_the_people_routes_need_the_token(lisbon: dict[str, Any], path: str) -> 
         "device": "d",
         "passphrase": "p" * 9,
     }
-    for headers in ({}, {"authorization": f"Bearer {lisbon['oman'].token}"}):
-        response = httpx.post(lisbon["us"].base + path, json=body, headers=headers)
+    us = lisbon["us"]
+    own = {"origin": us.base}
+    for headers in (own, {**own, "authorization": f"Bearer {lisbon['oman'].token}"}):
+        response = httpx.post(us.base + path, json=body, headers=headers)
         assert response.status_code == 403
         assert response.json()["code"] == "ui.token_missing"
+    foreign = {"origin": lisbon["oman"].base, "authorization": f"Bearer {us.token}"}
+    response = httpx.post(us.base + path, json=body, headers=foreign)
+    assert (response.status_code, response.json()["code"]) == (403, "ui.origin_refused")
 
 
 def test_a_root_invites_a_member_who_joins(lisbon: dict[str, Any]) -> None:

@@ -160,7 +160,7 @@ def _request(
         headers = {"authorization": f"Bearer {app.token}"}
     if method == "GET":
         return httpx.get(app.base + path, params={"talks": body["talks"]}, headers=headers)
-    return httpx.post(app.base + path, json=body, headers=headers)
+    return httpx.post(app.base + path, json=body, headers={"origin": app.base, **headers})
 
 
 def _body(route: str, talks: str, found: dict[str, Any]) -> dict[str, Any]:

@@ -179,9 +179,7 @@ def room_join(
         if member is not None and member != participant.me and participant.introduction:
             fields["actor"] = participant.introduction.party
         unlocked.act(participant, ev.Join, **fields)
-        done(
-            f"{who} is in {room}.", {"talks": alias, "room": room, "member": who}, as_json=as_json
-        )
+        done(f"{who} is in {room}.", {"talks": alias, "room": room, "member": who}, as_json=as_json)
 
 
 def _talks_json(profile: Profile, alias: str, participant: Participant) -> dict[str, Any]:

@@ -60,6 +60,9 @@ def _error_classes() -> dict[str, type[errors.BackchannelError]]:
 
 _ERRORS = _error_classes()
 
+#: Unclaimed one-time keys a device keeps on the host (vodozemac holds at most 50).
+TOP_UP_TARGET = 20
+
 
 class HostClient:
     """One device's session with one host."""
@@ -114,9 +117,13 @@ class HostClient:
         answer = {"device_id": device_id, "challenge": b64(challenge), "signature": b64(signature)}
         self._token = self._call("POST", "/v1/auth/token", answer, auth=False)["token"]
 
-    def device_certificate(self, device_id: str) -> DeviceCertificate:
-        """Another device's public keys and certificate, as the host holds them (verify them!)."""
-        data = self._call("GET", f"/v1/devices/{device_id}")
+    def device_certificate(self, device_id: str, invite: str | None = None) -> DeviceCertificate:
+        """Another device's public keys and certificate, as the host holds them (verify them!).
+
+        The host shows a device only to its peers (devices in a talks with it); a joiner not
+        admitted yet passes the host ``invite`` code it holds."""
+        params = None if invite is None else {"invite": invite}
+        data = self._call("GET", f"/v1/devices/{device_id}", params=params)
         return DeviceCertificate(
             data["device_id"],
             unb64(data["identity"]),
@@ -143,9 +150,37 @@ class HostClient:
         body = {"keys": [{"key_id": k, "key": b64(v)} for k, v in sorted(keys.items())]}
         return int(self._call("POST", "/v1/keys/one-time", body)["unclaimed"])
 
-    def claim_one_time_key(self, device_id: str) -> bytes:
-        """Claim one of another device's one-time keys (each is handed out once)."""
-        return unb64(self._call("POST", "/v1/keys/claim", {"device_id": device_id})["key"])
+    def claim_one_time_key(self, device_id: str, invite: str | None = None) -> bytes:
+        """Claim one of a peer's one-time keys (each is handed out once), or its fallback key
+        once none is left. Only a peer may claim: a device sharing a talks with it, or (before
+        it is admitted) one holding a live host ``invite`` code to such a talks."""
+        body: dict[str, Any] = {"device_id": device_id}
+        if invite is not None:
+            body["invite"] = invite
+        return unb64(self._call("POST", "/v1/keys/claim", body)["key"])
+
+    def key_status(self) -> tuple[int, bool]:
+        """How many of this device's one-time keys are unclaimed, and whether it has a fallback."""
+        data = self._call("GET", "/v1/keys/one-time")
+        return int(data["unclaimed"]), bool(data["fallback"])
+
+    def publish_fallback_key(self) -> None:
+        """Generate and upload a fresh fallback key (it replaces the previous one on the host)."""
+        key_id, key = self.device.publish_fallback_key()
+        self._call("POST", "/v1/keys/fallback", {"key_id": key_id, "key": b64(key)})
+
+    def top_up_one_time_keys(self, target: int = TOP_UP_TARGET) -> int:
+        """Bring the unclaimed one-time keys back up to ``target`` (from the host's count, so
+        claims since the last upload are made good) and make sure a fallback key is there;
+        returns how many keys were uploaded. Call after registering and after each sync: the
+        device account pickle changes, so save the profile afterwards."""
+        unclaimed, fallback = self.key_status()
+        missing = max(0, min(target, self.device.account.max_number_of_one_time_keys) - unclaimed)
+        if missing:
+            self.publish_one_time_keys(missing)
+        if not fallback:
+            self.publish_fallback_key()
+        return missing
 
     # --- talks ------------------------------------------------------------------------------
 

@@ -99,6 +99,17 @@ class Device:
         self.account.mark_keys_as_published()
         return keys
 
+    def publish_fallback_key(self) -> tuple[str, bytes]:
+        """A fresh fallback key (key id, Curve25519 key) to upload: the host hands it out once
+        the one-time keys are all claimed, so a session can always start. vodozemac keeps the
+        previous one too until a session uses the new one, so sessions begun on it still open."""
+        # The binding has both (vodozemac 0.9+); its type stubs do not list them yet.
+        self.account.generate_fallback_key()  # type: ignore[attr-defined]
+        fallback: dict[str, vodozemac.Curve25519PublicKey] = self.account.fallback_key  # type: ignore[attr-defined]
+        ((key_id, key),) = fallback.items()
+        self.account.mark_keys_as_published()
+        return key_id, bytes(key.to_bytes())
+
     def pickle(self, key: bytes) -> str:
         """The account, encrypted with a 32-byte key, for the keystore."""
         return self.account.pickle(key)

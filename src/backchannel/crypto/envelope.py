@@ -9,6 +9,10 @@ message id — inside the encrypted plaintext. After decryption the recipient ch
 is the one it expects, so a host cannot move a ciphertext to another room, replay it as another
 message, or claim another sender: any mismatch is :class:`DecryptionFailed`.
 
+The sealed plaintext is **padded** (:mod:`backchannel.crypto.padding`, Padmé buckets of at least
+256 bytes) before Olm encrypts it and unpadded after it decrypts, so the host learns a message's
+length only to its bucket.
+
 Wire form of one ciphertext: one byte of Olm message type (0 pre-key, 1 normal), then the Olm
 message bytes.
 """
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 import vodozemac
 
 from backchannel.crypto.device import Device
+from backchannel.crypto.padding import pad, unpad
 from backchannel.crypto.signed import canonical_json
 from backchannel.errors import DecryptionFailed
 
@@ -72,7 +77,7 @@ class Sessions:
         """Encrypt ``payload`` bound to ``context``, once per recipient device."""
         if context.sender != self.device.device_id:
             raise ValueError("the context's sender must be this device")
-        plaintext = canonical_json({"context": context.as_dict(), "payload": payload.hex()})
+        plaintext = pad(canonical_json({"context": context.as_dict(), "payload": payload.hex()}))
         sealed: dict[str, bytes] = {}
         for recipient in recipients:
             session = self._outbound(recipient)
@@ -86,7 +91,7 @@ class Sessions:
             raise DecryptionFailed("not an Olm ciphertext")
         try:
             message = vodozemac.AnyOlmMessage.from_parts(ciphertext[0], ciphertext[1:])
-            plaintext = self._decrypt(expected.sender, sender_curve25519, message)
+            plaintext = unpad(self._decrypt(expected.sender, sender_curve25519, message))
             sealed = json.loads(plaintext)
             context, payload = sealed["context"], bytes.fromhex(sealed["payload"])
         except DecryptionFailed:

@@ -62,17 +62,31 @@ class Issued:
 
 
 class Notifier:
-    """Wakes every waiter of a device when something new is addressed to it."""
+    """Wakes every waiter of a device when something new is addressed to it.
+
+    Lives on the event loop. Sends in this process call :meth:`notify` directly; sends through
+    other processes on the same PostgreSQL reach it through the store's :meth:`Store.watch`.
+    :meth:`close` (at shutdown) wakes every waiter at once, and every later one immediately, so
+    long polls answer and sockets close instead of holding the shutdown up.
+    """
 
     def __init__(self) -> None:
         self._events: dict[str, anyio.Event] = {}
+        self.closed = False
 
     def subscribe(self, device_id: str) -> anyio.Event:
         """The event the next delivery to the device will set (take it before reading)."""
         event = self._events.get(device_id)
         if event is None:
             event = self._events[device_id] = anyio.Event()
+            if self.closed:
+                event.set()
         return event
+
+    def close(self) -> None:
+        """Wake every waiter, now and from now on (the host is shutting down)."""
+        self.closed = True
+        self.notify(list(self._events))
 
     def notify(self, device_ids: Iterable[str]) -> None:
         """Wake the waiters of these devices."""
@@ -91,12 +105,16 @@ class Host:
         limits: Limits,
         clock: Callable[[], float],
         record: RecordService,
+        notifier: Notifier | None = None,
     ) -> None:
         self.store = store
         self.limits = limits
         self.clock = clock
         self.record = record
-        self.notifier = Notifier()
+        self.notifier = notifier or Notifier()
+        #: Token hash → (device id, expiry ms) of tokens seen valid: the rate limiter's way to
+        #: tell a device from a stranger without touching the database.
+        self._tokens: dict[bytes, tuple[str, int]] = {}
 
     def now_ms(self) -> int:
         """The current time in milliseconds since the epoch (from the injected clock)."""
@@ -129,6 +147,25 @@ class Host:
             raise NotFound("No such device.", detail={"device_id": device_id})
         return device
 
+    async def visible_device(self, viewer: Device, device_id: str, invite: str | None) -> Device:
+        """A device's record for a peer: a device of the same identity, a device sharing a talks
+        with it, or the holder of a live invite to such a talks. To anyone else it does not
+        exist (the same NotFound as an unknown id), so its existence and keys stay between its
+        peers."""
+        target = await self._run(self.store.get_device, device_id)
+        hidden = NotFound("No such device.", detail={"device_id": device_id})
+        if target is None:
+            raise hidden
+        if target.identity_key != viewer.identity_key:
+            shared = await self._run(self.store.shares_talks, viewer.device_id, device_id)
+            if not shared and invite is not None:
+                shared = await self._run(
+                    self.store.invite_reaches, auth.secret_hash(invite), device_id, self.now_ms()
+                )
+            if not shared:
+                raise hidden
+        return target
+
     async def active_device(self, device_id: str) -> Device:
         """A registered, unrevoked device; NotFound or Forbidden otherwise."""
         device = await self.device(device_id)
@@ -139,35 +176,51 @@ class Host:
     async def revoke_device(
         self, actor: Device | None, device_id: str, signature: bytes | None
     ) -> Device:
-        """Revoke a device: by itself (its token), or by its identity key's signature."""
-        target = await self.device(device_id)
-        if signature is not None:
+        """Revoke a device: by itself (its token), or by its identity key's signature.
+
+        An unknown id fails exactly as a wrong signature does, and another device's token is
+        refused before the target is looked up: neither tells whether the device exists.
+        """
+        if signature is None:
+            if actor is None:
+                raise AuthRequired("Revoking needs the device's token or its identity's signature.")
+            if actor.device_id != device_id:
+                raise Forbidden("A device may revoke only itself without an identity signature.")
+        else:
+            target = await self._run(self.store.get_device, device_id)
+            if target is None:
+                raise SignatureInvalid("The signature does not verify.")
             message = auth.revocation_message(device_id, target.identity_key)
             auth.verify(target.identity_key, message, signature)
-        elif actor is None:
-            raise AuthRequired("Revoking needs the device's token or its identity's signature.")
-        elif actor.device_id != device_id:
-            raise Forbidden("A device may revoke only itself without an identity signature.")
         revoked = await self._run(self.store.revoke_device, device_id, self.now_ms())
         assert revoked is not None
         self.notifier.notify([device_id])
         return revoked
 
     async def issue_challenge(self, device_id: str) -> Issued:
-        """A fresh single-use challenge for a device to sign."""
-        await self.active_device(device_id)
+        """A fresh single-use challenge for a device to sign.
+
+        An unknown or revoked id gets a challenge too, one that is never stored (so no answer
+        to it works): the route says nothing about which devices exist.
+        """
         nonce = secrets.token_bytes(32)
         expires_at = self.now_ms() + self.limits.challenge_ttl_s * 1000
-        await self._run(self.store.add_challenge, nonce, device_id, expires_at)
+        device = await self._run(self.store.get_device, device_id)
+        if device is not None and not device.revoked:
+            await self._run(self.store.add_challenge, nonce, device_id, expires_at)
         return Issued(auth.b64(nonce), expires_at)
 
     async def issue_token(self, device_id: str, challenge: bytes, signature: bytes) -> Issued:
         """Exchange a signed challenge for a short-lived bearer token."""
-        device = await self.active_device(device_id)
+        device = await self._run(self.store.get_device, device_id)
+        if device is None:
+            raise AuthInvalid("The challenge signature does not verify.")
         try:
             auth.verify(device.ed25519, auth.challenge_message(device_id, challenge), signature)
         except SignatureInvalid as exc:
             raise AuthInvalid("The challenge signature does not verify.") from exc
+        if device.revoked:
+            raise Forbidden("This device was revoked.", detail={"device_id": device_id})
         outcome = await self._run(self.store.consume_challenge, challenge, device_id, self.now_ms())
         if outcome == "replayed":
             raise ReplayDetected("This challenge was already used.")
@@ -178,7 +231,24 @@ class Host:
         token = auth.new_secret()
         expires_at = self.now_ms() + self.limits.token_ttl_s * 1000
         await self._run(self.store.add_token, Token(auth.secret_hash(token), device_id, expires_at))
+        self._remember(auth.secret_hash(token), device_id, expires_at)
         return Issued(token, expires_at)
+
+    def _remember(self, token_hash: bytes, device_id: str, expires_at: int) -> None:
+        if len(self._tokens) >= self.limits.max_cached_tokens:
+            now = self.now_ms()
+            self._tokens = {h: v for h, v in self._tokens.items() if v[1] > now}
+            while len(self._tokens) >= self.limits.max_cached_tokens:
+                self._tokens.pop(next(iter(self._tokens)))
+        self._tokens[token_hash] = (device_id, expires_at)
+
+    def known_device(self, token: str) -> str | None:
+        """The device a token was seen valid for, from memory only (no database lookup);
+        None for a token this process does not know (made up, expired, or issued elsewhere)."""
+        known = self._tokens.get(auth.secret_hash(token))
+        if known is None or known[1] <= self.now_ms():
+            return None
+        return known[0]
 
     async def authenticate(self, token: str) -> Device:
         """The unrevoked device a bearer token belongs to."""
@@ -187,7 +257,9 @@ class Host:
             raise AuthInvalid("The bearer token is not valid.")
         if stored.expires_at <= self.now_ms():
             raise TokenExpired("The bearer token expired; sign a new challenge.")
-        return await self.active_device(stored.device_id)
+        device = await self.active_device(stored.device_id)
+        self._remember(stored.token_hash, device.device_id, stored.expires_at)
+        return device
 
     # --- one-time keys ---
 
@@ -199,13 +271,29 @@ class Host:
         await self._run(self.store.add_one_time_keys, device.device_id, batch, self.now_ms())
         return await self._run(self.store.count_one_time_keys, device.device_id)
 
+    async def upload_fallback_key(self, device: Device, key_id: str, key: bytes) -> None:
+        """Store the device's fallback key (replacing its previous one)."""
+        await self._run(
+            self.store.set_fallback_key, OneTimeKey(device.device_id, key_id, key), self.now_ms()
+        )
+
+    async def key_count(self, device: Device) -> tuple[int, bool]:
+        """How many one-time keys the device has unclaimed, and whether it has a fallback key."""
+        count = await self._run(self.store.count_one_time_keys, device.device_id)
+        return count, await self._run(self.store.has_fallback_key, device.device_id)
+
     async def claim_one_time_key(
-        self, device: Device, target_id: str, key_id: str | None
+        self, device: Device, target_id: str, key_id: str | None, invite: str | None = None
     ) -> OneTimeKey:
-        """Claim one of another device's one-time keys, once."""
-        target = await self.device(target_id)
+        """Claim one of a peer's one-time keys, once (its fallback key when none is left).
+
+        Only a peer may claim (a device sharing a talks with the target, or holding a live invite
+        to one); to anyone else the target does not exist. So a registered outsider cannot
+        exhaust a device's keys, and the fallback key means sessions can always start.
+        """
+        target = await self.visible_device(device, target_id, invite)
         if target.revoked:
-            raise NotFound("No such active device.", detail={"device_id": target_id})
+            raise NotFound("No such device.", detail={"device_id": target_id})
         key = await self._run(
             self.store.claim_one_time_key, target_id, device.device_id, self.now_ms(), key_id
         )
@@ -329,20 +417,27 @@ class Host:
         return await self.deliveries(device, since, limit)
 
     async def ack(self, device: Device, positions: Sequence[int]) -> int:
-        """Mark the device's own deliveries as received."""
-        return await self._run(self.store.ack, device.device_id, positions, self.now_ms())
+        """Mark the device's own deliveries as received (purged at once with no retention)."""
+        marked = await self._run(self.store.ack, device.device_id, positions, self.now_ms())
+        if self.limits.retention_days == 0:
+            await self._run(self.store.purge_acknowledged, self.now_ms(), -1)
+        return marked
 
     # --- housekeeping ---
 
     async def purge_forever(self, every_s: float) -> None:
-        """Delete long-expired tokens and challenges now and then (runs until cancelled).
+        """Delete long-expired tokens and challenges, and deliveries acknowledged longer ago
+        than the retention, now and then (runs until cancelled).
 
-        Rows are kept for a day past expiry so a late client still hears ``auth.expired``
-        rather than ``auth.invalid``; a store hiccup is logged and retried next round.
+        Credentials are kept for a day past expiry so a late client still hears
+        ``auth.expired`` rather than ``auth.invalid``; a store hiccup is logged and retried
+        next round. Purging a delivery leaves its event and the record as they were.
         """
         while True:
             try:
-                await self._run(self.store.purge_expired, self.now_ms() - _PURGE_GRACE_MS)
+                now = self.now_ms()
+                await self._run(self.store.purge_expired, now - _PURGE_GRACE_MS)
+                await self._run(self.store.purge_acknowledged, now, self.limits.retention_days)
             except StoreError as exc:
-                _log.warning("purging expired credentials failed: %s", exc.code)
+                _log.warning("purging failed: %s", exc.code)
             await anyio.sleep(every_s)

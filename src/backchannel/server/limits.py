@@ -1,9 +1,11 @@
 """The host's limits: sizes it accepts, lifetimes it grants and how fast a device may call.
 
 Every number a client can run into is here, so the docs, the request schemas and the rate limiter
-read the same values. The rate limiter is a token bucket per caller (a device once authenticated,
-else the client address): ``rate_per_s`` tokens a second up to ``rate_burst``; ``rate_per_s = 0``
-turns it off (the durability test sends as fast as it can).
+read the same values. The rate limiter is a token bucket per caller (a device whose token the host
+recognises without a database lookup, else the client address): ``rate_per_s`` tokens a second up
+to ``rate_burst``; ``rate_per_s = 0`` turns it off (the durability test sends as fast as it can).
+It is charged before any token is looked up, so made-up tokens cost their sender like anything
+else. Acknowledged deliveries are kept ``retention_days`` (whole UTC days) and then purged.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ class Limits:
     max_invite_ttl_s: int = 7 * 24 * 60 * 60
     rate_per_s: float = 20.0
     rate_burst: int = 100
+    #: Whole days an acknowledged delivery (its ciphertext) is kept; 0: purged on the ack.
+    retention_days: int = 7
+    #: Seconds between housekeeping rounds (expired credentials, acknowledged deliveries).
+    purge_every_s: float = 300.0
+    #: Most bearer tokens recognised from memory (for the rate limiter) at once.
+    max_cached_tokens: int = 10_000
 
 
 @dataclass(slots=True)
@@ -50,6 +58,9 @@ class RateLimiter:
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
 
+    #: Buckets kept at most; full buckets (callers idle long enough) are dropped first.
+    MAX_BUCKETS = 100_000
+
     @property
     def enabled(self) -> bool:
         """Whether any call can be refused."""
@@ -62,9 +73,16 @@ class RateLimiter:
         now = self._clock()
         bucket = self._buckets.get(key)
         if bucket is None:
+            if len(self._buckets) >= self.MAX_BUCKETS:
+                self._forget_idle(now)
             bucket = self._buckets[key] = _Bucket(self._burst, now)
         bucket.tokens = min(self._burst, bucket.tokens + max(0.0, now - bucket.at) * self._rate)
         bucket.at = now
         if bucket.tokens < 1.0:
             raise RateLimited(retry_after=float(math.ceil((1.0 - bucket.tokens) / self._rate)))
         bucket.tokens -= 1.0
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop the buckets that have refilled (their callers would start full anyway)."""
+        refill = self._burst / self._rate
+        self._buckets = {k: b for k, b in self._buckets.items() if now - b.at < refill}

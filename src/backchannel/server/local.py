@@ -34,6 +34,7 @@ def serve_app(app: ASGIApp, port: int = 0) -> Iterator[str]:
             access_log=False,
             log_level="warning",
             lifespan="on",
+            proxy_headers=False,
             timeout_graceful_shutdown=2,
         )
     )

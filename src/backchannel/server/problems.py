@@ -74,9 +74,12 @@ async def handle_backchannel_error(request: Request, exc: Exception) -> Response
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
-    """Starlette handler: framework errors as problem details."""
+    """Starlette handler: framework errors as problem details (a 405 keeps its ``Allow``)."""
     assert isinstance(exc, HTTPException)
-    return problem_response(from_http_exception(exc))
+    response = problem_response(from_http_exception(exc))
+    if exc.headers and "Allow" in exc.headers:
+        response.headers["allow"] = exc.headers["Allow"]
+    return response
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

@@ -1,13 +1,15 @@
 """The HTTP and WebSocket routes: parse, authorise, call one :class:`Host` service, reply.
 
-Routes never see SQL. Each one authenticates first (so a request without credentials gets 401
-whatever its body), takes a token from the caller's rate bucket, parses its body against the
-declared schema, and calls one service. Binary values travel as standard base64; times are
-milliseconds since the epoch. :data:`ENDPOINTS` describes every HTTP route for the OpenAPI document.
+Routes never see SQL. Each one first takes a token from the caller's rate bucket (before any
+token is looked up: a device the host recognises from memory, else the client address), then
+authenticates (so a request without credentials gets 401 whatever its body), parses its body
+against the declared schema, and calls one service. Binary values travel as standard base64;
+times are milliseconds since the epoch. The route table is :mod:`backchannel.server.endpoints`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,15 +18,15 @@ from typing import Any
 import anyio
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from backchannel.errors import BackchannelError, InputError, PayloadTooLarge
 from backchannel.server import auth
+from backchannel.server.clients import Network, client_address
 from backchannel.server.host import Host
 from backchannel.server.limits import Limits, RateLimiter
 from backchannel.server.problems import problem
-from backchannel.server.schema import Id, Integer, Object, Schemas, parse_json
+from backchannel.server.schema import Id, Integer, Object, Schemas, Secret, parse_json
 from backchannel.store import Delivery, Device
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -38,6 +40,8 @@ class Deps:
     limits: Limits
     limiter: RateLimiter
     schemas: Schemas
+    #: Proxies whose ``X-Forwarded-For`` names the client (``serve --trusted-proxy``).
+    trusted: tuple[Network, ...] = ()
 
 
 def deps(conn: HTTPConnection) -> Deps:
@@ -47,18 +51,26 @@ def deps(conn: HTTPConnection) -> Deps:
 
 
 async def authenticate(conn: HTTPConnection) -> Device:
-    """The unrevoked device of the bearer token; its rate bucket is charged."""
+    """The unrevoked device of the bearer token, its rate bucket charged *before* the lookup:
+    the device's when this process knows the token, else the client address's."""
     wired = deps(conn)
-    token = auth.bearer_token(conn.headers.get("authorization"))
-    device = await wired.host.authenticate(token)
-    wired.limiter.check("device:" + device.device_id)
-    return device
+    try:
+        token = auth.bearer_token(conn.headers.get("authorization"))
+    except BackchannelError:
+        limit_address(conn)
+        raise
+    known = wired.host.known_device(token)
+    if known is None:
+        limit_address(conn)
+    else:
+        wired.limiter.check("device:" + known)
+    return await wired.host.authenticate(token)
 
 
 def limit_address(conn: HTTPConnection) -> None:
-    """Charge the rate bucket of the client's address (for unauthenticated routes)."""
-    address = conn.client.host if conn.client else "unknown"
-    deps(conn).limiter.check("address:" + address)
+    """Charge the rate bucket of the client's address (for unauthenticated callers)."""
+    wired = deps(conn)
+    wired.limiter.check("address:" + client_address(conn, wired.trusted))
 
 
 async def body(request: Request, schema: Object) -> dict[str, Any]:
@@ -87,6 +99,12 @@ def query_int(conn: HTTPConnection, name: str, spec: Integer, default: int) -> i
     except ValueError as exc:
         raise InputError(f"{name}: must be an integer", detail={"field": name}) from exc
     return int(spec.parse(name, value))
+
+
+def query_secret(conn: HTTPConnection, name: str) -> str | None:
+    """An optional query parameter holding a code the host issued (an invite)."""
+    raw = conn.query_params.get(name)
+    return None if raw is None else str(Secret().parse(name, raw))
 
 
 def path_id(request: Request, name: str) -> str:
@@ -142,9 +160,13 @@ async def register_device(request: Request) -> Response:
 
 
 async def get_device(request: Request) -> Response:
-    """A device's public record, for any authenticated device."""
-    await authenticate(request)
-    device = await deps(request).host.device(path_id(request, "device_id"))
+    """A device's public record, for a peer: the device itself, a device sharing a talks with
+    it, or (``?invite=CODE``) the holder of a live invite to such a talks; 404 for anyone else,
+    as for an unknown id."""
+    viewer = await authenticate(request)
+    invite = query_secret(request, "invite")
+    device_id = path_id(request, "device_id")
+    device = await deps(request).host.visible_device(viewer, device_id, invite)
     return reply(device_json(device))
 
 
@@ -188,13 +210,35 @@ async def upload_keys(request: Request) -> Response:
     return reply({"unclaimed": count}, 201)
 
 
+async def upload_fallback(request: Request) -> Response:
+    """Upload the caller's fallback key (replacing the previous one)."""
+    device = await authenticate(request)
+    fields = await body(request, deps(request).schemas.fallback_key)
+    await deps(request).host.upload_fallback_key(device, fields["key_id"], fields["key"])
+    return reply({"fallback": True}, 201)
+
+
+async def key_count(request: Request) -> Response:
+    """How many one-time keys the caller has unclaimed, and whether it has a fallback key."""
+    device = await authenticate(request)
+    unclaimed, fallback = await deps(request).host.key_count(device)
+    return reply({"unclaimed": unclaimed, "fallback": fallback})
+
+
 async def claim_key(request: Request) -> Response:
-    """Claim one of another device's one-time keys, once."""
+    """Claim one of a peer's one-time keys, once, or its fallback key when none is left."""
     device = await authenticate(request)
     fields = await body(request, deps(request).schemas.claim_key)
-    key = await deps(request).host.claim_one_time_key(device, fields["device_id"], fields["key_id"])
+    key = await deps(request).host.claim_one_time_key(
+        device, fields["device_id"], fields["key_id"], fields["invite"]
+    )
     return reply(
-        {"device_id": key.device_id, "key_id": key.key_id, "key": auth.b64(key.public_key)}
+        {
+            "device_id": key.device_id,
+            "key_id": key.key_id,
+            "key": auth.b64(key.public_key),
+            "fallback": key.fallback,
+        }
     )
 
 
@@ -376,7 +420,7 @@ async def log_entries(request: Request) -> Response:
 # --- sync ---
 
 
-def _sync_params(conn: HTTPConnection, limits: Limits) -> tuple[int, int]:
+def sync_params(conn: HTTPConnection, limits: Limits) -> tuple[int, int]:
     since = query_int(conn, "since", Integer(0, 2**62), 0)
     limit = query_int(conn, "limit", Integer(1, limits.max_sync_limit), 100)
     return since, limit
@@ -386,7 +430,7 @@ async def sync(request: Request) -> Response:
     """Long-poll for the caller's deliveries after a cursor."""
     device = await authenticate(request)
     limits = deps(request).limits
-    since, limit = _sync_params(request, limits)
+    since, limit = sync_params(request, limits)
     timeout = query_int(request, "timeout", Integer(0, limits.max_sync_timeout_s), 0)
     found = await deps(request).host.sync(device, since, timeout, limit)
     return reply(batch_json(found, since))
@@ -410,7 +454,7 @@ async def sync_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     try:
         device = await authenticate(websocket)
-        since, limit = _sync_params(websocket, deps(websocket).limits)
+        since, limit = sync_params(websocket, deps(websocket).limits)
     except BackchannelError as exc:
         await _close_with(websocket, exc)
         return
@@ -427,6 +471,8 @@ async def sync_socket(websocket: WebSocket) -> None:
                 cursor = found[-1].position
                 continue
             await woken.wait()
+            if host.notifier.closed:
+                raise _GoingAway
 
     async def receive() -> None:
         while True:
@@ -453,10 +499,17 @@ async def sync_socket(websocket: WebSocket) -> None:
             group.start_soon(receive)
     except* WebSocketDisconnect:
         pass  # the client left; there is no one to tell
+    except* _GoingAway:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await websocket.close(code=1001)  # the host is shutting down: reconnect later
     except* BackchannelError as failed:
         first = failed.exceptions[0]
         if isinstance(first, BackchannelError):
             await _close_with(websocket, first)
+
+
+class _GoingAway(Exception):
+    """The host is shutting down: the socket closes with 1001 and the client reconnects."""
 
 
 async def _close_with(websocket: WebSocket, error: BackchannelError) -> None:
@@ -465,67 +518,3 @@ async def _close_with(websocket: WebSocket, error: BackchannelError) -> None:
         await websocket.close(code=4000 + error.status)
     except (WebSocketDisconnect, RuntimeError):
         return
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """One HTTP route, as the app serves it and the OpenAPI document describes it."""
-
-    method: str
-    path: str
-    handler: Handler
-    summary: str
-    body: str | None
-    authenticated: bool
-    success: int
-
-
-ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("POST", "/v1/devices", register_device, "Register a device", "register_device",
-             False, 201),
-    Endpoint("GET", "/v1/devices/{device_id}", get_device, "A device's public keys", None,
-             True, 200),
-    Endpoint("POST", "/v1/devices/{device_id}/revoke", revoke_device,
-             "Revoke a device (itself, or by its identity's signature)", "revoke_device",
-             False, 200),
-    Endpoint("POST", "/v1/auth/challenge", challenge, "Get a challenge to sign", "challenge",
-             False, 201),
-    Endpoint("POST", "/v1/auth/token", token, "Exchange a signed challenge for a token", "token",
-             False, 201),
-    Endpoint("POST", "/v1/keys/one-time", upload_keys, "Upload one-time keys", "upload_keys",
-             True, 201),
-    Endpoint("POST", "/v1/keys/claim", claim_key, "Claim a device's one-time key, once",
-             "claim_key", True, 200),
-    Endpoint("POST", "/v1/talks", create_talks, "Create a talks", "empty", True, 201),
-    Endpoint("GET", "/v1/talks/{talks_id}", get_talks, "A talks and its admitted devices",
-             None, True, 200),
-    Endpoint("POST", "/v1/talks/{talks_id}/invites", create_invite, "Create an invite code",
-             "create_invite", True, 201),
-    Endpoint("POST", "/v1/invites/accept", accept_invite, "Accept an invite (be admitted)",
-             "accept_invite", True, 200),
-    Endpoint("POST", "/v1/talks/{talks_id}/messages", send,
-             "Send one ciphertext per recipient device", "send", True, 201),
-    Endpoint("GET", "/v1/log/key", log_key, "The host's log public key", None, False, 200),
-    Endpoint("GET", "/v1/talks/{talks_id}/log/checkpoint", log_checkpoint,
-             "The talks' latest signed checkpoint", None, True, 200),
-    Endpoint("GET", "/v1/talks/{talks_id}/log/inclusion", log_inclusion,
-             "An inclusion proof (index, size)", None, True, 200),
-    Endpoint("GET", "/v1/talks/{talks_id}/log/consistency", log_consistency,
-             "A consistency proof (from, to)", None, True, 200),
-    Endpoint("GET", "/v1/talks/{talks_id}/log/entries", log_entries,
-             "Leaf entries (start, end)", None, True, 200),
-    Endpoint("GET", "/v1/sync", sync, "Long-poll for deliveries after a cursor", None, True, 200),
-    Endpoint("POST", "/v1/sync/ack", ack, "Acknowledge deliveries", "ack", True, 200),
-)  # fmt: skip
-
-#: The WebSocket route (described in the OpenAPI document's ``info``; OpenAPI has no WS verb).
-SYNC_SOCKET_PATH = "/v1/sync/ws"
-
-
-def routes() -> list[BaseRoute]:
-    """Every route of the app except the OpenAPI document itself."""
-    served: list[BaseRoute] = [
-        Route(e.path, e.handler, methods=[e.method], name=e.handler.__name__) for e in ENDPOINTS
-    ]
-    served.append(WebSocketRoute(SYNC_SOCKET_PATH, sync_socket, name="sync_socket"))
-    return served

@@ -1,9 +1,12 @@
 """Request bodies: declared once, parsed strictly, and published as JSON Schema.
 
 A body is an :class:`Object` of named fields. Parsing rejects what is not declared (unknown
-fields, wrong JSON types, ids outside ``[A-Za-z0-9_-]``, bad base64, sizes over the limits) with
-an :class:`~backchannel.errors.InputError` naming the field, so a bad request changes nothing and
-never reaches the store. The same declarations produce the OpenAPI request schemas.
+fields, null, wrong JSON types, ids outside ``[A-Za-z0-9_-]``, bad base64, sizes and counts over
+the limits) with an :class:`~backchannel.errors.InputError` (400) naming the field, so a bad
+request changes nothing and never reaches the store; only a body over the byte limit is 413. The
+same declarations produce the OpenAPI request schemas, with every one of those constraints
+(lengths as base64 text lengths, patterns, bounds), so a request the schema admits is one the
+parser admits.
 """
 
 from __future__ import annotations
@@ -15,11 +18,28 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from backchannel.errors import EntryMalformed, InputError, PayloadTooLarge
+from backchannel.errors import EntryMalformed, InputError
 from backchannel.record.entry import COMMITMENT_SIZE, MAX_TAGS, TAG_SIZE, check_entry
 from backchannel.server.limits import Limits
 
 _ID = re.compile(r"^[A-Za-z0-9_-]+$")
+#: One base64 character (standard alphabet) and a full 4-character group.
+_B64 = "[A-Za-z0-9+/]"
+_B64_GROUPS = f"(?:{_B64}{{4}})*"
+#: Any non-empty padded base64 text.
+_B64_ANY = f"^{_B64_GROUPS}(?:{_B64}{{4}}|{_B64}{{2}}==|{_B64}{{3}}=)$"
+
+
+def b64_length(size: int) -> int:
+    """The length of the padded base64 text of ``size`` bytes."""
+    return 4 * ((size + 2) // 3)
+
+
+def b64_exact(size: int) -> str:
+    """A pattern matching the padded base64 text of exactly ``size`` bytes."""
+    full, rest = divmod(size, 3)
+    tail = {0: "", 1: f"{_B64}{{2}}==", 2: f"{_B64}{{3}}="}[rest]
+    return f"^{_B64}{{{4 * full}}}{tail}$"
 
 
 class Field:
@@ -47,17 +67,23 @@ class Id(Field):
     def parse(self, where: str, value: Any) -> str:
         if not isinstance(value, str):
             raise _invalid(where, "must be a string")
-        if not 1 <= len(value) <= self.max_length or not _ID.match(value):
+        # fullmatch: "$" alone would accept a trailing newline ("dev-a\n" beside "dev-a").
+        if not 1 <= len(value) <= self.max_length or not _ID.fullmatch(value):
             raise _invalid(where, f"must be 1-{self.max_length} characters of A-Z a-z 0-9 _ -")
         return value
 
     def json_schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": _ID.pattern, "maxLength": self.max_length}
+        return {
+            "type": "string",
+            "pattern": _ID.pattern,
+            "minLength": 1,
+            "maxLength": self.max_length,
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class Secret(Field):
-    """A code or token the host issued (URL-safe text)."""
+    """A code or token the host issued (URL-safe text, as :func:`auth.new_secret` makes it)."""
 
     max_length: int = 128
 
@@ -79,7 +105,7 @@ class Binary(Field):
         if not isinstance(value, str):
             raise _invalid(where, "must be a base64 string")
         if self.max_size is not None and len(value) > 4 * (self.max_size // 3 + 1):
-            raise PayloadTooLarge(f"{where}: over {self.max_size} bytes", detail={"field": where})
+            raise _invalid(where, f"must be at most {self.max_size} bytes")
         try:
             data = base64.b64decode(value.encode("ascii"), validate=True)
         except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
@@ -87,7 +113,7 @@ class Binary(Field):
         if self.size is not None and len(data) != self.size:
             raise _invalid(where, f"must be {self.size} bytes")
         if self.max_size is not None and len(data) > self.max_size:
-            raise PayloadTooLarge(f"{where}: over {self.max_size} bytes", detail={"field": where})
+            raise _invalid(where, f"must be at most {self.max_size} bytes")
         if not data:
             raise _invalid(where, "must not be empty")
         return data
@@ -95,9 +121,18 @@ class Binary(Field):
     def json_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "string", "contentEncoding": "base64"}
         if self.size is not None:
-            schema["description"] = f"{self.size} bytes"
-        if self.max_size is not None:
-            schema["description"] = f"at most {self.max_size} bytes"
+            length = b64_length(self.size)
+            schema.update(
+                pattern=b64_exact(self.size),
+                minLength=length,
+                maxLength=length,
+                description=f"{self.size} bytes, base64",
+            )
+        else:
+            schema.update(pattern=_B64_ANY, minLength=4)
+            if self.max_size is not None:
+                schema["maxLength"] = b64_length(self.max_size)
+                schema["description"] = f"1 to {self.max_size} bytes, base64"
         return schema
 
 
@@ -113,11 +148,18 @@ class RecordEntry(Field):
             raise _invalid(where, exc.message) from exc
 
     def json_schema(self) -> dict[str, Any]:
+        # 32 + 16k bytes: the base64 text repeats every 48 bytes (64 characters), ending in
+        # one of the three lengths 32, 48 or 64 bytes leave (44, 64 or 88 characters).
+        assert COMMITMENT_SIZE == 32 and TAG_SIZE == 16
+        ends = f"(?:{_B64}{{43}}=|{_B64}{{64}}|{_B64}{{86}}==)"
         return {
             "type": "string",
             "contentEncoding": "base64",
+            "pattern": f"^(?:{_B64}{{64}})*{ends}$",
+            "minLength": b64_length(COMMITMENT_SIZE),
+            "maxLength": b64_length(COMMITMENT_SIZE + MAX_TAGS * TAG_SIZE),
             "description": f"a {COMMITMENT_SIZE}-byte commitment, then 0-{MAX_TAGS} "
-            f"{TAG_SIZE}-byte recipient tags",
+            f"{TAG_SIZE}-byte recipient tags, base64",
         }
 
 
@@ -129,6 +171,9 @@ class Integer(Field):
     maximum: int
 
     def parse(self, where: str, value: Any) -> int:
+        # JSON Schema counts 2.0 as an integer; so do we (but never true or 2.5).
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise _invalid(where, "must be an integer")
         if not self.minimum <= value <= self.maximum:
@@ -152,7 +197,7 @@ class Array(Field):
         if not value:
             raise _invalid(where, "must not be empty")
         if len(value) > self.max_items:
-            raise PayloadTooLarge(f"{where}: over {self.max_items} items", detail={"field": where})
+            raise _invalid(where, f"must have at most {self.max_items} items")
         return [self.item.parse(f"{where}[{i}]", v) for i, v in enumerate(value)]
 
     def json_schema(self) -> dict[str, Any]:
@@ -179,9 +224,7 @@ class Map(Field):
         if len(value) < self.min_items:
             raise _invalid(where, "must not be empty")
         if len(value) > self.max_items:
-            raise PayloadTooLarge(
-                f"{where}: over {self.max_items} entries", detail={"field": where}
-            )
+            raise _invalid(where, f"must have at most {self.max_items} entries")
         return {
             self.key.parse(f"{where} key", k): self.value.parse(f"{where}.{k}", v)
             for k, v in value.items()
@@ -203,6 +246,8 @@ class Object(Field):
 
     fields: dict[str, Field]
     optional: frozenset[str] = field(default_factory=frozenset)
+    #: More JSON Schema for a rule across fields (the route enforces it).
+    also: dict[str, Any] = field(default_factory=dict)
 
     def parse(self, where: str, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -213,11 +258,14 @@ class Object(Field):
         parsed: dict[str, Any] = {}
         for name, spec in self.fields.items():
             inner = name if where == "body" else f"{where}.{name}"
-            if name not in value or value[name] is None:
+            if name not in value:
                 if name in self.optional:
                     parsed[name] = None
                     continue
                 raise _invalid(inner, "is required")
+            if value[name] is None:
+                # Absent is how to leave an optional field out; null is no value of any field.
+                raise _invalid(inner, "must not be null")
             parsed[name] = spec.parse(inner, value[name])
         return parsed
 
@@ -227,6 +275,7 @@ class Object(Field):
             "properties": {name: spec.json_schema() for name, spec in self.fields.items()},
             "required": sorted(set(self.fields) - self.optional),
             "additionalProperties": False,
+            **self.also,
         }
 
 
@@ -258,6 +307,7 @@ class Schemas:
     token: Object
     upload_keys: Object
     claim_key: Object
+    fallback_key: Object
     create_invite: Object
     accept_invite: Object
     send: Object
@@ -294,9 +344,10 @@ class Schemas:
                 }
             ),
             claim_key=Object(
-                {"device_id": device_id, "key_id": Id(limits.max_id_length)},
-                frozenset({"key_id"}),
+                {"device_id": device_id, "key_id": Id(limits.max_id_length), "invite": Secret()},
+                frozenset({"key_id", "invite"}),
             ),
+            fallback_key=Object({"key_id": Id(limits.max_id_length), "key": key}),
             create_invite=Object(
                 {"ttl_seconds": Integer(1, limits.max_invite_ttl_s)}, frozenset({"ttl_seconds"})
             ),
@@ -316,6 +367,13 @@ class Schemas:
                     "entry": RecordEntry(),
                 },
                 frozenset({"entry"}),
+                # The route refuses a send with no ciphertext and no entry.
+                also={
+                    "anyOf": [
+                        {"required": ["entry"]},
+                        {"properties": {"ciphertexts": {"minProperties": 1}}},
+                    ]
+                },
             ),
             ack=Object({"positions": Array(Integer(1, 2**62), limits.max_acks)}),
             empty=Object({}),

@@ -10,7 +10,7 @@ atomic: it either does all it says or raises and changes nothing. Duplicate keys
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -43,6 +43,8 @@ class OneTimeKey:
     device_id: str
     key_id: str
     public_key: bytes
+    #: Whether this is the device's fallback key (handed out again until replaced).
+    fallback: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,8 @@ class Delivery:
     sender_device: str
     created_at: int
     ciphertext: bytes = field(repr=False)
-    acked_at: int | None = None
+    #: The UTC day (days since the epoch) it was acknowledged, if it was.
+    acked_day: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,10 +159,27 @@ class Store(Protocol):
     def claim_one_time_key(
         self, device_id: str, claimed_by: str, at: int, key_id: str | None = None
     ) -> OneTimeKey | None:
-        """Hand out one unclaimed key of the device exactly once; None if none is left.
+        """Hand out one unclaimed key of the device exactly once; once none is left, its
+        fallback key (``fallback=True``, not used up); None if it has neither.
 
         With ``key_id``, claim that key: OneTimeKeyClaimed if it was claimed already.
         """
+        ...
+
+    def set_fallback_key(self, key: OneTimeKey, at: int) -> None:
+        """Store the device's fallback key, replacing the one it had."""
+        ...
+
+    def has_fallback_key(self, device_id: str) -> bool:
+        """Whether the device uploaded a fallback key."""
+        ...
+
+    def shares_talks(self, device_id: str, other_id: str) -> bool:
+        """Whether both devices were admitted to one talks (or are the same device)."""
+        ...
+
+    def invite_reaches(self, code_hash: bytes, device_id: str, at: int) -> bool:
+        """Whether a live invite (unused, unexpired at ``at``) is to a talks the device is in."""
         ...
 
     def count_one_time_keys(self, device_id: str) -> int:
@@ -231,7 +251,19 @@ class Store(Protocol):
         ...
 
     def ack(self, device_id: str, positions: Sequence[int], at: int) -> int:
-        """Mark the device's deliveries at these positions as acknowledged; return how many."""
+        """Mark the device's deliveries at these positions as acknowledged (keeping only the UTC
+        day of ``at``); return how many were newly marked."""
+        ...
+
+    def purge_acknowledged(self, at: int, retention_days: int) -> int:
+        """Delete deliveries acknowledged more than ``retention_days`` days before ``at``;
+        events and the record are untouched. Returns how many went."""
+        ...
+
+    def watch(self, wake: Callable[[list[str]], None]) -> Callable[[], None]:
+        """Call ``wake(device_ids)`` (from another thread) whenever a send committed by *any*
+        process on this database addressed those devices; returns the function that stops it.
+        SQLite, one process's file, never calls it (the host wakes its own waiters)."""
         ...
 
     # --- the record (each talks' Merkle log) ---

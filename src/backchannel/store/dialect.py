@@ -2,7 +2,8 @@
 
 The queries in :mod:`backchannel.store.sql` and the migration files are written once, in portable
 SQL with ``?`` placeholders. A :class:`Dialect` turns them into what one engine runs: the
-placeholder style, the binary column type, row locks (PostgreSQL locks rows inside a transaction;
+placeholder style, the binary column type, the wake-up notification (PostgreSQL's NOTIFY; one
+SQLite file has one host process), row locks (PostgreSQL locks rows inside a transaction;
 SQLite's ``BEGIN IMMEDIATE`` already serialises writers, so it needs none) and the lock that keeps
 two processes from migrating the same database at once.
 """
@@ -10,6 +11,9 @@ two processes from migrating the same database at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+#: The PostgreSQL notification channel that carries the devices a committed send addressed.
+WAKE_CHANNEL = "backchannel_wake"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,8 @@ class Dialect:
     skip_locked: str
     #: Run first in the migration transaction so concurrent migrators queue up (or empty).
     migration_lock: str
+    #: Tells every process on the database, at commit, which devices to wake (or empty).
+    notify: str = ""
 
     def sql(self, query: str) -> str:
         """The query with this engine's placeholders."""
@@ -54,4 +60,6 @@ POSTGRES = Dialect(
     skip_locked=" FOR UPDATE SKIP LOCKED",
     # An arbitrary constant key: "backchannel migrations"; released at commit.
     migration_lock="SELECT pg_advisory_xact_lock(7204916031)",
+    # NOTIFY is transactional: delivered to every LISTENing session only once the send commits.
+    notify=f"SELECT pg_notify('{WAKE_CHANNEL}', ?)",
 )

@@ -10,13 +10,13 @@ other in a cycle), and every counter is bumped inside the same transaction that 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backchannel.errors import Forbidden, InviteInvalid, NotFound, OneTimeKeyClaimed
+from backchannel.errors import Forbidden, InviteInvalid, NotFound
 from backchannel.store.base import (
     Append,
     ChallengeOutcome,
@@ -24,11 +24,11 @@ from backchannel.store.base import (
     Device,
     Event,
     Invite,
-    OneTimeKey,
     Talks,
     Token,
 )
 from backchannel.store.dialect import Dialect
+from backchannel.store.keys import KeyQueries
 from backchannel.store.log import Cursor, LogQueries
 
 __all__ = ["MIGRATIONS_DIR", "TABLES", "Cursor", "Migration", "SqlStore", "load_migrations"]
@@ -41,6 +41,7 @@ TABLES = (
     "identities",
     "devices",
     "one_time_keys",
+    "fallback_keys",
     "talks",
     "talks_members",
     "invites",
@@ -56,6 +57,10 @@ TABLES = (
 _DEVICE_COLUMNS = (
     "device_id, identity_key, curve25519, ed25519, certificate, created_at, revoked_at"
 )
+#: Device ids per wake-up notification (PostgreSQL payloads stay under 8,000 bytes).
+_WAKE_BATCH = 100
+#: Milliseconds in a day: acknowledgements are kept to the day.
+DAY_MS = 86_400_000
 _EVENT_COLUMNS = "talks_id, seq, sender_device, client_msg_id, created_at, size, leaf, leaf_index"
 
 
@@ -102,10 +107,11 @@ def _event(row: Sequence[Any]) -> Event:
     return Event(row[0], row[1], row[2], row[3], row[4], row[5], leaf, row[7])
 
 
-class SqlStore(LogQueries):
+class SqlStore(KeyQueries, LogQueries):
     """The queries of the store; subclasses provide ``_transaction`` and the dialect.
 
-    The record's queries (the per-talks Merkle log) come from :class:`LogQueries`.
+    The record's queries (the per-talks Merkle log) come from :class:`LogQueries`, the keys'
+    and who may see a device from :class:`KeyQueries`.
     """
 
     dialect: Dialect
@@ -121,6 +127,23 @@ class SqlStore(LogQueries):
     def close(self) -> None:
         """Release connections."""
         raise NotImplementedError
+
+    def watch(self, wake: Callable[[list[str]], None]) -> Callable[[], None]:
+        """Nothing to watch by default (one process's SQLite file): a no-op stopper."""
+        return lambda: None
+
+    def _notify(self, cur: Cursor, device_ids: Sequence[str]) -> None:
+        """Tell every process on the database to wake these devices (PostgreSQL, at commit)."""
+        if not self.dialect.notify:
+            return
+        batch: list[str] = []
+        for device_id in device_ids:
+            batch.append(device_id)
+            if len(batch) == _WAKE_BATCH:
+                self._run(cur, self.dialect.notify, (",".join(batch),))
+                batch = []
+        if batch:
+            self._run(cur, self.dialect.notify, (",".join(batch),))
 
     # --- schema ---
 
@@ -215,72 +238,11 @@ class SqlStore(LogQueries):
                 "UPDATE devices SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL",
                 (at, device_id),
             )
+            self._notify(cur, [device_id])
             row = self._run(
                 cur, f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE device_id = ?", (device_id,)
             ).fetchone()
         return None if row is None else _device(row)
-
-    # --- one-time keys ---
-
-    def add_one_time_keys(self, device_id: str, keys: Sequence[OneTimeKey], at: int) -> None:
-        """Store a batch of one-time keys atomically."""
-        with self._transaction() as cur:
-            for key in keys:
-                self._run(
-                    cur,
-                    "INSERT INTO one_time_keys (device_id, key_id, public_key, uploaded_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    (device_id, key.key_id, key.public_key, at),
-                )
-
-    def claim_one_time_key(
-        self, device_id: str, claimed_by: str, at: int, key_id: str | None = None
-    ) -> OneTimeKey | None:
-        """Hand out one unclaimed key exactly once."""
-        with self._transaction() as cur:
-            if key_id is None:
-                row = self._run(
-                    cur,
-                    "SELECT key_id, public_key FROM one_time_keys"
-                    " WHERE device_id = ? AND claimed_at IS NULL"
-                    " ORDER BY uploaded_at, key_id LIMIT 1" + self.dialect.skip_locked,
-                    (device_id,),
-                ).fetchone()
-                if row is None:
-                    return None
-            else:
-                row = self._run(
-                    cur,
-                    "SELECT key_id, public_key FROM one_time_keys"
-                    " WHERE device_id = ? AND key_id = ?",
-                    (device_id, key_id),
-                ).fetchone()
-                if row is None:
-                    return None
-            # The guard on claimed_at makes the claim a compare-and-set: of two racing
-            # claimers of the same row, exactly one updates it.
-            claimed = self._run(
-                cur,
-                "UPDATE one_time_keys SET claimed_at = ?, claimed_by = ?"
-                " WHERE device_id = ? AND key_id = ? AND claimed_at IS NULL",
-                (at, claimed_by, device_id, row[0]),
-            ).rowcount
-            if claimed != 1:
-                raise OneTimeKeyClaimed(
-                    "This one-time key was already claimed.",
-                    detail={"device_id": device_id, "key_id": row[0]},
-                )
-        return OneTimeKey(device_id, row[0], bytes(row[1]))
-
-    def count_one_time_keys(self, device_id: str) -> int:
-        """How many unclaimed one-time keys the device has."""
-        with self._transaction() as cur:
-            row = self._run(
-                cur,
-                "SELECT COUNT(*) FROM one_time_keys WHERE device_id = ? AND claimed_at IS NULL",
-                (device_id,),
-            ).fetchone()
-        return int(row[0])
 
     # --- talks and admission ---
 
@@ -451,6 +413,7 @@ class SqlStore(LogQueries):
                     " VALUES (?, ?, ?, ?, ?)",
                     (recipient, position, talks_id, seq, ciphertexts[recipient]),
                 )
+            self._notify(cur, sorted(ciphertexts))
         event = Event(talks_id, seq, sender_device, client_msg_id, at, size, leaf, leaf_index)
         return Append(event, created=True, tree_size=tree_size)
 
@@ -470,7 +433,7 @@ class SqlStore(LogQueries):
             rows = self._run(
                 cur,
                 "SELECT x.recipient_device, x.pos, x.talks_id, x.seq, e.sender_device,"
-                " e.created_at, x.ciphertext, x.acked_at"
+                " e.created_at, x.ciphertext, x.acked_day"
                 " FROM deliveries x JOIN events e ON e.talks_id = x.talks_id AND e.seq = x.seq"
                 " WHERE x.recipient_device = ? AND x.pos > ? ORDER BY x.pos LIMIT ?",
                 (device_id, since, limit),
@@ -486,17 +449,32 @@ class SqlStore(LogQueries):
         return 0 if row is None else int(row[0])
 
     def ack(self, device_id: str, positions: Sequence[int], at: int) -> int:
-        """Mark deliveries acknowledged; return how many were newly marked."""
+        """Mark deliveries acknowledged on the UTC day of ``at``; return how many were newly
+        marked. Only the day is kept (until the delivery is purged), never the moment."""
         marked = 0
+        day = at // DAY_MS
         with self._transaction() as cur:
             for position in sorted(set(positions)):
                 marked += self._run(
                     cur,
-                    "UPDATE deliveries SET acked_at = ?"
-                    " WHERE recipient_device = ? AND pos = ? AND acked_at IS NULL",
-                    (at, device_id, position),
+                    "UPDATE deliveries SET acked_day = ?"
+                    " WHERE recipient_device = ? AND pos = ? AND acked_day IS NULL",
+                    (day, device_id, position),
                 ).rowcount
         return marked
+
+    def purge_acknowledged(self, at: int, retention_days: int) -> int:
+        """Delete deliveries acknowledged more than ``retention_days`` whole days before ``at``
+        (their ciphertexts with them); events and the record stay. Returns how many went."""
+        cutoff = at // DAY_MS - retention_days
+        with self._transaction() as cur:
+            return int(
+                self._run(
+                    cur,
+                    "DELETE FROM deliveries WHERE acked_day IS NOT NULL AND acked_day < ?",
+                    (cutoff,),
+                ).rowcount
+            )
 
     # --- authentication ---
 

@@ -4,10 +4,13 @@ Durability: the database runs in WAL mode with ``synchronous=FULL``, so a transa
 before ``COMMIT`` returns and an acknowledged write survives ``kill -9`` (and power loss).
 Concurrency: one connection guarded by a lock, and ``BEGIN IMMEDIATE`` so a writer in another
 process waits (``busy_timeout``) instead of failing half-way; SQLite serialises writers anyway.
+Privacy: the file is created readable by its owner only (0600; an existing file is tightened to
+that), and SQLite gives its WAL and shared-memory files the database file's mode.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -30,6 +33,7 @@ class SQLiteStore(SqlStore):
         self.path = Path(path)
         self._lock = threading.Lock()
         try:
+            _private(self.path)
             # isolation_level=None: the driver never opens transactions on its own; we do.
             self._conn = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=10.0
@@ -38,7 +42,7 @@ class SQLiteStore(SqlStore):
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(
                 "The database could not be opened.", detail={"path": str(self.path)}
             ) from exc
@@ -80,3 +84,12 @@ class SQLiteStore(SqlStore):
         """Close the connection (idempotent)."""
         with self._lock:
             self._conn.close()
+
+
+def _private(path: Path) -> None:
+    """Create the database file with mode 0600, or take group and other access from it."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)

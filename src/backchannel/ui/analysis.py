@@ -35,7 +35,7 @@ def routes() -> list[Route]:
 
 def parse_request(body: bytes) -> tuple[dict[str, Any], str]:
     """The problem object and the method; the problem's own fields are checked by the engine."""
-    data = json_object(body)
+    data = json_object(body, ("problem", "method"))
     method = data.get("method") or PARETO
     if method not in METHODS:
         raise FormInvalid("method", f"choose one of {', '.join(METHODS)}")

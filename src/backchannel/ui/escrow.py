@@ -32,7 +32,7 @@ def routes() -> list[Route]:
 
 def parse_request(body: bytes) -> tuple[dict[str, Any], str | None]:
     """The escrow object and the viewer (None: the mediator); the engine checks the escrow."""
-    data = json_object(body)
+    data = json_object(body, ("escrow", "as"))
     escrow = data.get("escrow")
     if not isinstance(escrow, dict):
         raise EscrowInvalid("escrow", "must be an object: an escrow file (docs/escrow.md)")

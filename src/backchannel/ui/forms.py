@@ -11,6 +11,7 @@ Other pages' modules parse their own bodies with the same public helpers (:func:
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -48,7 +49,7 @@ class RelayForm:
 
 def parse_send(body: bytes) -> SendForm:
     """A send request; :class:`FormInvalid` names the first bad field."""
-    data = json_object(body)
+    data = json_object(body, ("talks", "room", "text", "label", "lang"))
     return SendForm(
         talks=text_field(data, "talks"),
         room=text_field(data, "room"),
@@ -60,7 +61,7 @@ def parse_send(body: bytes) -> SendForm:
 
 def parse_relay(body: bytes) -> RelayForm:
     """A relay request; :class:`FormInvalid` names the first bad field."""
-    data = json_object(body)
+    data = json_object(body, ("talks", "source", "room", "mode", "text", "lang"))
     return RelayForm(
         talks=text_field(data, "talks"),
         source=text_field(data, "source"),
@@ -83,7 +84,7 @@ class ContactForm:
 
 def parse_contact(body: bytes) -> ContactForm:
     """A contact request; :class:`FormInvalid` names the first bad field."""
-    data = json_object(body)
+    data = json_object(body, ("talks", "to", "via", "text"))
     via = text_field(data, "via", required=False)
     return ContactForm(
         talks=text_field(data, "talks"),
@@ -93,14 +94,19 @@ def parse_contact(body: bytes) -> ContactForm:
     )
 
 
-def json_object(body: bytes) -> dict[str, Any]:
-    """The request body as a JSON object; :class:`FormInvalid` ("body") otherwise."""
+def json_object(body: bytes, fields: Collection[str]) -> dict[str, Any]:
+    """The request body as a JSON object with no field but ``fields``; :class:`FormInvalid`
+    ("body", or the first unknown field) otherwise. An unknown field is refused rather than
+    ignored: a request shaped by anything but the app's own page is not acted on."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise FormInvalid("body", "send one JSON object") from exc
     if not isinstance(data, dict):
         raise FormInvalid("body", "send one JSON object")
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise FormInvalid(unknown[0], "is not a field of this request")
     return data
 
 

@@ -108,7 +108,7 @@ class RevokeDeviceForm:
 
 def parse_member(body: bytes) -> MemberForm:
     """A member's invite request; :class:`FormInvalid` names the first bad field."""
-    data = json_object(body)
+    data = json_object(body, ("talks", "member", "level", "name"))
     name = data.get("name") or ""
     if not isinstance(name, str):
         raise FormInvalid("name", "must be a string")
@@ -122,7 +122,7 @@ def parse_member(body: bytes) -> MemberForm:
 
 def parse_link(body: bytes) -> LinkForm:
     """A device link request; the passphrase has at least 8 characters."""
-    data = json_object(body)
+    data = json_object(body, ("talks", "passphrase"))
     passphrase = data.get("passphrase")
     if not isinstance(passphrase, str) or len(passphrase) < 8:
         raise FormInvalid("passphrase", "choose a passphrase of at least 8 characters")
@@ -131,13 +131,13 @@ def parse_link(body: bytes) -> LinkForm:
 
 def parse_revoke_device(body: bytes) -> RevokeDeviceForm:
     """A device revocation request; :class:`FormInvalid` names the first bad field."""
-    data = json_object(body)
+    data = json_object(body, ("talks", "device"))
     return RevokeDeviceForm(talks=text_field(data, "talks"), device=text_field(data, "device"))
 
 
 def parse_grant(body: bytes) -> GrantForm:
     """A grant request; :class:`FormInvalid` names the first bad field."""
-    data = json_object(body)
+    data = json_object(body, ("talks", "member", "level", "expires"))
     return GrantForm(
         talks=text_field(data, "talks"),
         member=text_field(data, "member"),
@@ -148,7 +148,7 @@ def parse_grant(body: bytes) -> GrantForm:
 
 def parse_revoke(body: bytes) -> RevokeForm:
     """A revocation request; :class:`FormInvalid` names the first bad field."""
-    data = json_object(body)
+    data = json_object(body, ("talks", "member"))
     return RevokeForm(talks=text_field(data, "talks"), member=text_field(data, "member"))
 
 

@@ -132,7 +132,7 @@ class TraceForm:
 
 def parse_draft(body: bytes) -> DraftForm:
     """A draft request; :class:`FormInvalid` names the first bad field."""
-    data = json_object(body)
+    data = json_object(body, ("talks", "article", "text", "title", "lang"))
     return DraftForm(
         talks=text_field(data, "talks"),
         article=text_field(data, "article", limit=64),
@@ -145,7 +145,7 @@ def parse_draft(body: bytes) -> DraftForm:
 def parse_consent(body: bytes, kind: str) -> ConsentForm:
     """A consent request; the version is required (a consent never means "whatever is
     current"); :class:`FormInvalid` names the first bad field."""
-    data = json_object(body)
+    data = json_object(body, ("talks", "article", "version"))
     return ConsentForm(
         talks=text_field(data, "talks"),
         kind=kind,
@@ -156,7 +156,7 @@ def parse_consent(body: bytes, kind: str) -> ConsentForm:
 
 def parse_issue(body: bytes) -> IssueForm:
     """An issue request; :class:`FormInvalid` names the first bad field."""
-    data = json_object(body)
+    data = json_object(body, ("talks", "recipient"))
     return IssueForm(
         talks=text_field(data, "talks"),
         recipient=text_field(data, "recipient", limit=64),
@@ -166,7 +166,7 @@ def parse_issue(body: bytes) -> IssueForm:
 def parse_trace(body: bytes) -> TraceForm:
     """A trace request: the leak may be as long as a body may be (:data:`MAX_BODY`);
     :class:`FormInvalid` names the first bad field."""
-    data = json_object(body)
+    data = json_object(body, ("talks", "leaked"))
     return TraceForm(
         talks=text_field(data, "talks"),
         leaked=text_field(data, "leaked", limit=MAX_BODY),

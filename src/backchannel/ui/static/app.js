@@ -2,9 +2,30 @@
 // and re-reads the state whenever /api/events says something changed. No framework, no build
 // step, nothing from the internet. Every text the page writes itself goes through t(), whose
 // catalogue the server embedded in the page; message text is only ever set with textContent.
+// The access token arrives once in the address; it is kept in this tab's sessionStorage (which
+// no other origin can read), taken out of the address bar, and sent only as a header: no cookie
+// carries it, so nothing another site on this machine is sent grants anything (docs/ui.md).
 "use strict";
 
 (() => {
+  const TOKEN_KEY = "backchannel-token";
+  const TOKEN = (() => {
+    const url = new URL(window.location.href);
+    const given = url.searchParams.get("token");
+    if (given) {
+      window.sessionStorage.setItem(TOKEN_KEY, given);
+      url.searchParams.delete("token");
+      window.history.replaceState(null, "", url.pathname + url.search + url.hash);
+    }
+    return window.sessionStorage.getItem(TOKEN_KEY) || "";
+  })();
+
+  /** fetch() on the app's own API with the token in its header; never with cookies. */
+  function request(path, init) {
+    const headers = { ...((init && init.headers) || {}), authorization: "Bearer " + TOKEN };
+    return fetch(path, { cache: "no-store", ...(init || {}), credentials: "omit", headers });
+  }
+
   const STRINGS = JSON.parse(document.getElementById("strings").textContent);
   const LANGUAGES = JSON.parse(document.getElementById("languages").textContent);
   const LANG = document.documentElement.lang || "en";
@@ -72,7 +93,7 @@
   // --- talking to the local app ---------------------------------------------------------------
 
   async function api(path, body) {
-    const init = { credentials: "same-origin", cache: "no-store", headers: { accept: "application/json" } };
+    const init = { headers: { accept: "application/json" } };
     if (body !== undefined) {
       init.method = "POST";
       init.headers["content-type"] = "application/json";
@@ -80,7 +101,7 @@
     }
     let response;
     try {
-      response = await fetch(path, init);
+      response = await request(path, init);
     } catch (_) {
       status.connectionLost = true;
       showBanner();
@@ -133,26 +154,57 @@
     return refreshing;
   }
 
-  function listen() {
-    const source = new EventSource("/api/events");
-    source.addEventListener("open", () => {
-      status.connectionLost = false;
-      showBanner();
-      refresh();
-    });
-    source.addEventListener("changed", () => refresh());
-    source.addEventListener("host", (event) => {
-      status.hostDown = !JSON.parse(event.data).ok;
-      showBanner();
-    });
-    source.addEventListener("error", () => {
+  // The change notices: a server-sent event stream read with fetch (EventSource cannot send the
+  // token header). Only "changed" and "host" notices come; neither carries any text.
+  async function listen() {
+    let response = null;
+    try {
+      response = await request("/api/events", { headers: { accept: "text/event-stream" } });
+    } catch (_) {
+      response = null;
+    }
+    if (!response || !response.ok || !response.body) {
       status.connectionLost = true;
       showBanner();
-      if (source.readyState === EventSource.CLOSED) {
-        source.close();
-        window.setTimeout(listen, 3000);
+      window.setTimeout(listen, 3000);
+      return;
+    }
+    status.connectionLost = false;
+    showBanner();
+    refresh();
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          notice(buffer.slice(0, cut));
+          buffer = buffer.slice(cut + 2);
+        }
       }
-    });
+    } catch (_) {
+      /* the stream broke: reconnect below */
+    }
+    status.connectionLost = true;
+    showBanner();
+    window.setTimeout(listen, 3000);
+  }
+
+  function notice(block) {
+    let kind = "message";
+    let data = "";
+    for (const line of block.split("\n")) {
+      if (line.startsWith("event:")) kind = line.slice(6).trim();
+      else if (line.startsWith("data:")) data += line.slice(5).trim();
+    }
+    if (kind === "changed") refresh();
+    else if (kind === "host") {
+      status.hostDown = !JSON.parse(data).ok;
+      showBanner();
+    }
   }
 
   function showBanner() {
@@ -629,7 +681,7 @@
     window.location.assign(url.toString());
   });
   window.backchannel = {
-    t, el, api, refusal, fail, refresh, page, talksPage, dateFormat, LANG,
+    t, el, api, request, refusal, fail, refresh, page, talksPage, dateFormat, LANG,
     get state() { return current; },
   };
   // Deferred page scripts run after this one and before DOMContentLoaded: start once all are in.

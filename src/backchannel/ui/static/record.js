@@ -7,7 +7,7 @@
 "use strict";
 
 (() => {
-  const { t, el, api, refusal, fail, dateFormat } = window.backchannel;
+  const { t, el, api, request, refusal, fail, dateFormat } = window.backchannel;
 
   const ACTIONS = {
     request_contact: () => t("asked for contact"),
@@ -193,7 +193,7 @@
       const query = new URLSearchParams({ talks: alias, with_content: withContent });
       let response;
       try {
-        response = await fetch("/api/record/export?" + query, { credentials: "same-origin", cache: "no-store" });
+        response = await request("/api/record/export?" + query);
       } catch (_) {
         throw { code: "network", detail: "" };
       }

@@ -11,7 +11,7 @@
 "use strict";
 
 (() => {
-  const { t, el, api, refusal, fail, dateFormat, LANG } = window.backchannel;
+  const { t, el, api, request, refusal, fail, dateFormat, LANG } = window.backchannel;
   const LANGUAGES = JSON.parse(document.getElementById("languages").textContent);
 
   const STATUSES = {
@@ -400,10 +400,8 @@
       try {
         let response;
         try {
-          response = await fetch("/api/text/issue", {
+          response = await request("/api/text/issue", {
             method: "POST",
-            credentials: "same-origin",
-            cache: "no-store",
             headers: { "content-type": "application/json" },
             body: JSON.stringify({ talks: state.talks.alias, recipient }),
           });
