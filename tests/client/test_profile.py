@@ -14,6 +14,7 @@ import pytest
 from backchannel.client.admission import Admission, Purpose
 from backchannel.client.directory import Introduction
 from backchannel.client.files import STATE
+from backchannel.client.host import TOP_UP_TARGET
 from backchannel.client.invites import Invite
 from backchannel.client.profile import Profile
 from backchannel.client.simulation import temporary_host
@@ -164,6 +165,21 @@ def test_an_invite_whose_convener_the_host_serves_otherwise_is_refused(
     us = make(tmp_path, host, "us")
     with pytest.raises(InviteMalformed):
         us.join(dataclasses.replace(invite, sponsor=fake), member="mcgurk")
+    # Refused before the code was accepted: the host admitted the joiner nowhere, and the
+    # genuine invite still works.
+    us.join(invite, member="mcgurk")
+    assert "t" in us.talks
+
+
+def test_one_time_keys_are_made_good_after_sessions_start(tmp_path: Path, host: str) -> None:
+    """The US claims one of Oman's one-time keys to write to it; at Oman's next sync the keys
+    on the host are back to the target, with a fallback key for when they run out."""
+    oman = convene(tmp_path, host)
+    assert oman.host.key_status() == (TOP_UP_TARGET, True)
+    us = make(tmp_path, host, "us")
+    join(oman, us, "us", "mcgurk")
+    assert oman.host.key_status() == (TOP_UP_TARGET, True)
+    assert us.host.key_status() == (TOP_UP_TARGET, True)
 
 
 def test_a_stranger_writing_to_a_member_is_dropped(tmp_path: Path, host: str) -> None:

@@ -208,11 +208,6 @@ class Driver:
         participant.witness.posted_size = participant.witness.size
         return True
 
-    def publish_keys(self, count: int) -> None:
-        """Top up this device's one-time keys at the host."""
-        if count > 0:
-            self.host.publish_one_time_keys(count)
-
 
 def sessions_used(sessions: Sessions) -> int:
     """How many Olm sessions a device holds (one-time keys are used as sessions start)."""

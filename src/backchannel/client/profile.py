@@ -32,8 +32,10 @@ from backchannel.engine import events as ev
 from backchannel.engine.rules import Level
 from backchannel.errors import (
     BackchannelError,
+    InviteInvalid,
     InviteMalformed,
     KeystoreLocked,
+    NotFound,
     PeerUnknown,
     ProfileExists,
     RuleViolation,
@@ -44,8 +46,6 @@ from backchannel.errors import (
 WATERMARK_PURPOSE = b"bc-watermark-v1"
 #: What the device's recipient-tag key is derived for.
 TAG_PURPOSE = b"bc-tag-key-v1"
-#: One-time keys published at creation; topped up as peers use them.
-ONE_TIME_KEYS = 20
 
 
 class Profile:
@@ -98,7 +98,7 @@ class Profile:
         profile = cls(files, found, device)
         try:
             profile.host.register(profile.identity)
-            profile.host.publish_one_time_keys(ONE_TIME_KEYS)
+            profile.host.top_up_one_time_keys()
             profile.save()
             files.write_secrets(found, passphrase, **(kdf_limits or {}))
         except BaseException:
@@ -250,7 +250,7 @@ class Profile:
         participant = self.participant(alias)
         secret = participant.issue_invite(admission)
         code = self.host.invite(participant.talks_host_id, ttl_seconds)
-        self.host.publish_one_time_keys(2)
+        self.host.top_up_one_time_keys()
         self.save()
         assert participant.introduction is not None
         return Invite(
@@ -286,16 +286,18 @@ class Profile:
             sponsor = invite.sponsor.verify(invite.talks_host_id)
         except BackchannelError as exc:
             raise InviteMalformed(f"the invite's sponsor does not verify: {exc}") from exc
-        talks_host_id = self.host.accept(invite.code)
-        if talks_host_id != invite.talks_host_id:
-            raise InviteMalformed(
-                "the host admitted this device to other talks than the invite names"
-            )
-        # The host must serve exactly the keys the invite names: otherwise it is in the middle.
+        # The host must serve exactly the keys the invite names, or it is in the middle: checked
+        # with the invite code before accepting it, so such a host admits this device nowhere.
         try:
             served = verify_device(
-                self.host.device_certificate(sponsor.host_device), sponsor.identity
+                self.host.device_certificate(sponsor.host_device, invite=invite.code),
+                sponsor.identity,
             )
+        except NotFound as exc:
+            # The host shows the sponsor only to the holder of a live invite.
+            raise InviteInvalid(
+                "the invite is unknown to the host, already used or expired: ask for a new one"
+            ) from exc
         except BackchannelError as exc:
             raise InviteMalformed(
                 f"the host serves other keys for the sponsor than the invite names: {exc}"
@@ -303,6 +305,11 @@ class Profile:
         if served.curve25519 != sponsor.curve25519:
             raise InviteMalformed(
                 "the host serves other keys for the sponsor than the invite names"
+            )
+        talks_host_id = self.host.accept(invite.code)
+        if talks_host_id != invite.talks_host_id:
+            raise InviteMalformed(
+                "the host admitted this device to other talks than the invite names"
             )
         admission = invite.admission
         party, root = admission.party, True
@@ -400,7 +407,9 @@ class Profile:
         received = self.driver.sync(
             {p.talks_host_id: p for p in self.talks.values()}, timeout=timeout
         )
-        self.driver.publish_keys(sessions_used(self.sessions) - before)
+        if sessions_used(self.sessions) != before:
+            # A session started, so a one-time key may have been claimed: make it good.
+            self.host.top_up_one_time_keys()
         self.save()
         return {by_host_id[host_id]: events for host_id, events in received.items()}
 
