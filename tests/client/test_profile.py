@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import queue
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import nacl.pwhash
 import pytest
 
@@ -235,15 +235,34 @@ def test_the_sync_loop_delivers_events_as_they_arrive(tmp_path: Path, host: str)
     us.sync()
     us.act(us.talks["t"], ev.Join, room="c", member="mcgurk")
     oman.sync()
-    arrived: queue.Queue[dict[str, list[ev.Event]]] = queue.Queue()
-    loop = SyncLoop(us, arrived.put, poll_seconds=2).start()
-    try:
-        oman.act(
-            oman.talks["t"], ev.Send, message="m", room="c", text="live", label=Label.CARRY_GIST
-        )
-        batch = arrived.get(timeout=30)
-    finally:
-        loop.stop()
+    arrived: list[dict[str, list[ev.Event]]] = []
+
+    async def watch() -> None:
+        came = anyio.Event()
+
+        def on_events(batch: dict[str, list[ev.Event]]) -> None:
+            arrived.append(batch)
+            came.set()
+
+        loop = SyncLoop(us, on_events, poll_seconds=2)
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(loop.run)
+            await anyio.to_thread.run_sync(
+                lambda: oman.act(
+                    oman.talks["t"],
+                    ev.Send,
+                    message="m",
+                    room="c",
+                    text="live",
+                    label=Label.CARRY_GIST,
+                )
+            )
+            with anyio.fail_after(30):
+                await came.wait()
+            tasks.cancel_scope.cancel()
+
+    anyio.run(watch)
+    batch = arrived[0]
     (event,) = batch["t"]
     assert isinstance(event, ev.Send) and event.text == "live"
 

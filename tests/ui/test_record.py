@@ -93,6 +93,16 @@ def test_each_device_checked_the_record_and_raised_no_alarm(apps: dict[str, App]
         assert timeline["size"] <= status["tree_size"]
         declared = {act["actor"] for act in timeline["timeline"] if act["action"] == "add_party"}
         assert declared == {"oman", "us", "iran"}
+        state = status["state"]
+        assert state["complete"] is True and state["size"] <= status["tree_size"]
+        assert state["digest"], name
+    # Once the checkpoints travelled, devices name whom they found in the same state, by name.
+    for app in apps.values():
+        record(app)
+    compared = [c for app in apps.values() for c in record(app)["status"]["state"]["compared"]]
+    assert compared, "no device compared its state with another's"
+    assert {c["party"] for c in compared} <= {"oman", "us", "iran"}
+    assert all(c["size"] > 0 and "member" in c for c in compared)
     us = record(apps["us"])["timeline"]
     (joined,) = [
         act

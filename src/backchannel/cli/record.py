@@ -55,7 +55,13 @@ def status(
             f"are in their place in it; last cosigned checkpoint posted at "
             f"{data['posted_size']} entries"
         )
-        compared = ", ".join(f"{d} at {n}" for d, n in state["compared"].items()) or "nobody yet"
+        compared = (
+            ", ".join(
+                f"{c['member'] or 'the root authority'} of {c['party']} at {c['size']}"
+                for c in state["compared"]
+            )
+            or "nobody yet"
+        )
         console.print(
             f"  talks-wide state after {state['size']} entries: {state['digest'] or '—'} "
             f"(compared with {compared})"

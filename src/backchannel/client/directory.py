@@ -114,6 +114,14 @@ class Directory:
             for peer in sorted(self.peers.values(), key=lambda p: p.host_device)
         ]
 
+    def sizes_json(self, sizes: dict[str, int]) -> list[dict[str, Any]]:
+        """Record sizes by peer device (its state last compared), with who holds each device."""
+        return [
+            {"device": d, "party": peer.party, "member": peer.member, "size": n}
+            for d, n in sorted(sizes.items())
+            if (peer := self.peers.get(d)) is not None
+        ]
+
 
 @dataclass(frozen=True, slots=True)
 class Introduction:

@@ -477,7 +477,7 @@ class Participant:
                 "size": self.ledger.upto,
                 "digest": None if digest is None else b64(digest),
                 "complete": self.complete,
-                "compared": dict(sorted(self.compared.items())),
+                "compared": self.directory.sizes_json(self.compared),
             },
         }
 

@@ -81,12 +81,14 @@ def create_app(profile: Profile, token: str, *, poll_seconds: int = 20) -> Starl
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         feed.attach()
-        session.start()
-        try:
-            yield
-        finally:
-            feed.close()
-            await anyio.to_thread.run_sync(session.stop)
+        # The sync loop lives exactly as long as the app: cancelled and awaited when it stops.
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(session.run)
+            try:
+                yield
+            finally:
+                feed.close()
+                tasks.cancel_scope.cancel()
 
     async def page(request: Request) -> Response:
         lang = i18n.choose(

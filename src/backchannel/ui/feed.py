@@ -1,15 +1,18 @@
-"""The live feed: notices from the sync thread (or an action) to every open page, through SSE.
+"""The live feed: notices from the sync loop (or an action) to every open page, through SSE.
 
 A notice says only *that* something changed (which talks) or how the host connection is; it never
 carries message text. Each page re-reads ``/api/state`` when told, so the feed cannot leak what
-the state does not already show. The sync loop runs in a thread: :meth:`Feed.publish` hands the
-notice to the event loop with anyio's thread portal, and each subscriber's stream keeps only a few
+the state does not already show. Actions run in worker threads: :meth:`Feed.publish` hands their
+notice to the event loop with anyio's thread portal (the sync loop, a task, publishes directly),
+and each subscriber's stream keeps only a few
 notices (a page that lags re-reads the whole state anyway).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,21 +45,24 @@ class Feed:
     def __init__(self) -> None:
         self._subscribers: set[MemoryObjectSendStream[Notice]] = set()
         self._token: anyio.lowlevel.EventLoopToken | None = None
+        self._loop_thread: int | None = None
         self.closed = False
 
     def attach(self) -> None:
         """Remember the running event loop (call from it, at start-up)."""
         self._token = anyio.lowlevel.current_token()
+        self._loop_thread = threading.get_ident()
 
     def publish(self, notice: Notice) -> None:
         """Send a notice to every subscriber; safe to call from any thread."""
         if self._token is None or self.closed:
             return
-        try:
-            anyio.from_thread.run_sync(self._fan_out, notice, token=self._token)
-        except RuntimeError:
-            # Called from the event loop itself (an action's handler): deliver directly.
+        if threading.get_ident() == self._loop_thread:
+            # On the event loop itself (the sync task): the portal would wait on itself forever.
             self._fan_out(notice)
+            return
+        with contextlib.suppress(RuntimeError):  # the event loop finished: nobody is listening
+            anyio.from_thread.run_sync(self._fan_out, notice, token=self._token)
 
     def close(self) -> None:
         """End every subscription (at shutdown)."""

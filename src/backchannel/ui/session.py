@@ -1,9 +1,10 @@
 """The open profile as the web app uses it: read its state, act through it, keep it synced.
 
-The profile is not thread-safe: the background :class:`SyncLoop` and the request handlers (run in
-worker threads) each hold the loop's lock while they touch it. Acting goes through
-:meth:`Profile.act` exactly as the CLI's ``send`` and ``relay`` do: the device's own engine checks
-the event first, so a refused action raises its rule's error and nothing leaves the device.
+The profile is not thread-safe: the :class:`SyncLoop` (a task in the app's lifespan) and the
+request handlers (run in worker threads) each hold the loop's lock while they touch it. Acting
+goes through :meth:`Profile.act` exactly as the CLI's ``send`` and ``relay`` do: the device's own
+engine checks the event first, so a refused action raises its rule's error and nothing leaves the
+device.
 """
 
 from __future__ import annotations
@@ -32,13 +33,9 @@ class DeviceSession:
             profile, self._received, on_error=self._failed, poll_seconds=poll_seconds
         )
 
-    def start(self) -> None:
-        """Start syncing in the background."""
-        self.sync.start()
-
-    def stop(self) -> None:
-        """Stop syncing (waits for the current long poll to end)."""
-        self.sync.stop()
+    async def run(self) -> None:
+        """Keep the profile synced until cancelled (the app's lifespan runs it in a task group)."""
+        await self.sync.run()
 
     def state(self) -> dict[str, Any]:
         """The page state, and whether the host answered last time."""

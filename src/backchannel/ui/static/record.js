@@ -54,6 +54,8 @@
     "record.proof_invalid": () => t("A proof that an event is in the record does not verify."),
     "record.key_changed": () => t("The host's signing key for the record changed."),
     "record.checkpoint_invalid": () => t("A signed head of the record does not verify."),
+    "record.withheld": () => t("The host withheld an event: the record holds one addressed to this device that never arrived."),
+    "state.diverged": () => t("Views diverged: another device holds other talks-wide state after the same entries of the record."),
   };
 
   const when = (iso) => dateFormat.format(new Date(iso));
@@ -100,6 +102,21 @@
     }
     if (s.cosigned_by.length === 0) cosigners.append(el("li", { class: "muted", text: t("no other device's cosigned head yet") }));
     row(t("Cosigned by"), cosigners);
+    const state = s.state;
+    row(
+      t("Talks-wide state"),
+      state.complete
+        ? t("applied in the record's order up to {size} entries, digest", { size: state.size })
+        : t("still receiving the talks' history from before this device joined: not compared yet"),
+      " ",
+      el("code", { class: "hash", dir: "ltr", text: state.digest ? state.digest.slice(0, 16) + "…" : "—" }),
+    );
+    const same = el("ul", { class: "compared" });
+    for (const c of state.compared) {
+      same.append(el("li", { text: t("{who} of {party} after {size} entries", { who: c.member || t("the root authority"), party: c.party, size: c.size }) }));
+    }
+    if (state.compared.length === 0) same.append(el("li", { class: "muted", text: t("not compared with another device yet") }));
+    row(t("Same state as"), same);
     const out = [el("dl", { class: "status" }, ...rows)];
     if (s.alarms.length > 0) {
       const list = el("ul", {});
