@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -45,6 +46,8 @@ def _state(url: str) -> dict[str, Any]:
 
 
 def test_the_demo_serves_three_apps_over_the_muscat_talks(tmp_path: Path) -> None:
+    """Three apps over the Muscat talks; the left-out step named; the US back in its caucus;
+    each message with the scenario's time beside its own; a command line that works."""
     directory = tmp_path / "demo"
     with subprocess.Popen(
         [*DEMO, "--dir", str(directory), "--json"],
@@ -55,14 +58,27 @@ def test_the_demo_serves_three_apps_over_the_muscat_talks(tmp_path: Path) -> Non
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     ) as process:
         try:
-            _look(process, directory)
+            shown = _look(process, directory)
         finally:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=60)
     assert process.returncode == 0
+    # Once the demo stopped, the command it printed reads a delegation's talks from the shell.
+    command = [*shlex.split(shown["cli"]), "--json"]
+    assert command[1:3] == ["read", "muscat-2024"]
+    done = subprocess.run(
+        [sys.executable, "-m", "backchannel", *command[1:]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert US_DEMAND in done.stdout
+    assert "showing what this device already holds" in done.stderr  # the host stopped with it
 
 
-def _look(process: subprocess.Popen[str], directory: Path) -> None:
+def _look(process: subprocess.Popen[str], directory: Path) -> dict[str, Any]:
     """What the running demo printed and serves."""
     shown = _first_json(process)
     assert set(shown["apps"]) == {"oman", "us", "iran"}
@@ -84,9 +100,27 @@ def _look(process: subprocess.Popen[str], directory: Path) -> None:
     assert IRAN_ASIDE not in texts["us"]
     with httpx.Client(timeout=30) as bare:  # without the token, the app shows nothing
         assert bare.get(shown["apps"]["us"].split("/?", 1)[0] + "/api/state").status_code == 403
+    # What was left out is named, with why; the US member who left its caucus joined it again.
+    assert [s["what"] for s in shown["skipped"]] == [
+        "set-up: us-notetaker join us-notetaker ↔ us-caucus",
+        "set-up: us-notetaker join us-notetaker ↔ us-delegation",
+    ]
+    assert {s["why"] for s in shown["skipped"]} == {"us-notetaker has no device in the demo"}
+    assert shown["rejoined"] == ["mcgurk ↔ us-caucus"]
+    (us,) = states["us"]["talks"]
+    (caucus,) = [r for r in us["rooms"] if r["id"] == "us-caucus"]
+    assert "mcgurk" in caucus["members"]
+    # Each replayed message keeps the scenario's time (January 2024) beside the time it was sent.
+    (demand,) = [m for m in caucus["messages"] if m["id"] == "us-demand"]
+    assert demand["scenario_at"] == "2024-01-10T10:00:00+04:00"
+    assert not demand["at"].startswith("2024")
+    (contact,) = oman["contacts"]
+    assert contact["scenario_at"].startswith("2024-01-05")
+    return shown
 
 
 def test_the_demo_never_overwrites_a_directory(tmp_path: Path) -> None:
+    """A directory that holds anything is refused (exit 2), and left as it was."""
     (tmp_path / "keep.txt").write_text("mine", encoding="utf-8")
     done = subprocess.run(
         [*DEMO, "--dir", str(tmp_path), "--json"],

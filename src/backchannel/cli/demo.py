@@ -13,11 +13,13 @@ import logging
 import os
 import secrets
 import signal
+import sys
 import threading
 from contextlib import ExitStack
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from backchannel import scenario as scenario_file
 from backchannel.cli.app import EXIT_FAILED, app, console, emit_json, err_console, fail
@@ -59,10 +61,7 @@ def demo(
             host = stack.enter_context(
                 serve_locally(HostConfig(db_url=database, limits=Limits(rate_per_s=0)))
             )
-            with console.status(f"Opening {scenario.talks.id} with one device per party…"):
-                made = demo_talks.build(
-                    scenario, directory, host, passphrase, kdf_limits=KDF["interactive"]
-                )
+            made = _build(scenario, directory, host, passphrase, quiet=as_json)
             urls: dict[str, str] = {}
             for party, path in made.profiles.items():
                 profile = stack.enter_context(Profile.open(path, passphrase))
@@ -79,16 +78,28 @@ def demo(
                     "apps": urls,
                     "members": made.members,
                     "acted": made.acted,
-                    "skipped": made.skipped,
+                    "skipped": [s.to_json() for s in made.skipped],
+                    "rejoined": made.rejoined,
                     "passphrase_file": str(secret),
+                    "cli": _cli_hint(scenario.talks.id, directory, made),
                 }
             )
         else:
             console.print(f"Host on {host} (SQLite in {directory}); talks {scenario.talks.id}:")
-            console.print(f"  {made.acted} acts replayed, {len(made.skipped)} steps left out")
+            refused = sum(1 for step in scenario.steps if step.expect_error is not None)
+            console.print(
+                f"  {made.acted} acts replayed as the scenario has them; the {refused} steps it "
+                f"expects to be refused are not (backchannel simulate {file} shows them)"
+            )
+            for skipped in made.skipped:
+                console.print(f"  left out: {skipped.what} ({skipped.why})")
+            for again in made.rejoined:
+                console.print(f"  joined again so your relays reach it: {again}")
             for party, url in urls.items():
                 console.print(f"  [bold]{party}[/] ({made.members[party]}): {url}")
             console.print("Open each address in a browser; Ctrl-C stops the demo.")
+            hint = _cli_hint(scenario.talks.id, directory, made)
+            console.print(f"After Ctrl-C, the command line opens the same profiles: {hint}")
         stopping = threading.Event()
         for number in (signal.SIGINT, signal.SIGTERM):
             signal.signal(number, lambda *_: stopping.set())
@@ -98,3 +109,52 @@ def demo(
         # The host cuts the long polls of the apps' stopped sync loops when it shuts down;
         # uvicorn would log each as an application error, which it is not.
         logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+
+
+def _build(
+    scenario: scenario_file.Scenario, directory: Path, host: str, passphrase: str, *, quiet: bool
+) -> demo_talks.Demo:
+    """Play the scenario through one profile per party, with a progress bar unless ``quiet``."""
+    if quiet:
+        return demo_talks.build(
+            scenario, directory, host, passphrase, kdf_limits=KDF["interactive"]
+        )
+    columns = (
+        TextColumn("[bold]{task.fields[talks]}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+    )
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task("creating the profiles…", total=None, talks=scenario.talks.id)
+
+        def on_step(done: int, total: int, what: str) -> None:
+            progress.update(task, completed=done, total=total, description=what)
+
+        return demo_talks.build(
+            scenario,
+            directory,
+            host,
+            passphrase,
+            kdf_limits=KDF["interactive"],
+            on_step=on_step,
+        )
+
+
+def _cli_hint(alias: str, directory: Path, made: demo_talks.Demo) -> str:
+    """A command that reads one delegation's talks from the shell, as the demo left them."""
+    launcher = Path(sys.executable).parent / "backchannel"
+    command = launcher if launcher.exists() else Path("backchannel")
+    parties = list(made.profiles)
+    party = parties[1] if len(parties) > 1 else parties[0]  # a delegation's, not the convener's
+    return (
+        f"{_relative(command)} read {alias} --profile {made.profiles[party]} "
+        f"--passphrase-file {directory / 'passphrase'}"
+    )
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

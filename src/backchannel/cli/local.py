@@ -14,11 +14,12 @@ from pathlib import Path
 
 import typer
 
-from backchannel.cli.app import EXIT_FAILED, EXIT_INVALID, fail
+from backchannel.cli.app import EXIT_FAILED, EXIT_INVALID, err_console, fail
 from backchannel.client.participant import Participant
 from backchannel.client.profile import Profile
 from backchannel.errors import (
     BackchannelError,
+    HostUnreachable,
     InputError,
     KeystoreLocked,
     ProfileError,
@@ -58,12 +59,24 @@ def passphrase(file: Path | None, *, confirm: bool = False) -> str:
 
 
 @contextmanager
-def opened(path: Path | None, passphrase_file: Path | None, *, as_json: bool) -> Iterator[Profile]:
-    """The unlocked profile, synced with its host; errors become a message and an exit code."""
+def opened(
+    path: Path | None, passphrase_file: Path | None, *, as_json: bool, offline: bool = False
+) -> Iterator[Profile]:
+    """The unlocked profile, synced with its host; errors become a message and an exit code.
+
+    ``offline``: a command that only reads what the device holds goes on when the host does not
+    answer, saying so on stderr (what it shows may be behind)."""
     with failures(as_json=as_json):
         profile = Profile.open(profile_dir(path), passphrase(passphrase_file))
         try:
-            profile.sync()
+            try:
+                profile.sync()
+            except HostUnreachable as error:
+                if not offline:
+                    raise
+                err_console.print(
+                    f"[yellow]warning[/]: {error}; showing what this device already holds"
+                )
             yield profile
         finally:
             profile.close()

@@ -226,8 +226,9 @@ def read(
     passphrase_file: Path | None = PassphraseOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """The messages you may read, as your device decrypted and checked them."""
-    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+    """The messages you may read, as your device decrypted and checked them (without the host,
+    what the device already holds)."""
+    with opened(profile, passphrase_file, as_json=as_json, offline=True) as unlocked:
         participant = unlocked.participant(alias)
         messages = [
             m

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from backchannel import engine
+from backchannel.client.demo import scenario_times
 from backchannel.client.participant import Participant
 from backchannel.client.profile import Profile
 from backchannel.engine.rules import RELAY_MODES, RelayMode, Role
@@ -20,17 +21,24 @@ from backchannel.replay import message_json
 
 def state_json(profile: Profile) -> dict[str, Any]:
     """The whole page state of an open profile (call with its sync lock held)."""
+    times = scenario_times(profile.path)
     return {
         "profile": {"name": profile.name, "fingerprint": profile.fingerprint},
         "talks": [
-            talks_json(alias, profile.titles.get(alias, ""), participant)
+            talks_json(alias, profile.titles.get(alias, ""), participant, times.get(alias, {}))
             for alias, participant in sorted(profile.talks.items())
         ],
     }
 
 
-def talks_json(alias: str, title: str, participant: Participant) -> dict[str, Any]:
-    """One talks as this device's member sees it: its role, the parties, its rooms."""
+def talks_json(
+    alias: str, title: str, participant: Participant, times: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """One talks as this device's member sees it: its role, the parties, its rooms.
+
+    ``times``: the scenario's time of each message or request the demo replayed (shown beside
+    the time it was sent, marked as the scenario's; None for talks the demo did not make)."""
+    times = times or {}
     view = participant.view
     me = participant.me
     party = _party_of(view, me)
@@ -55,7 +63,9 @@ def talks_json(alias: str, title: str, participant: Participant) -> dict[str, An
                 "name": room.name or room.id,
                 "members": sorted(room.members),
                 "messages": [
-                    _message(view, m, me, mediating) for m in readable if m.room == room.id
+                    {**_message(view, m, me, mediating), "scenario_at": times.get(m.id)}
+                    for m in readable
+                    if m.room == room.id
                 ],
             }
             for room in sorted(rooms, key=lambda r: (r.kind.value, r.id))
@@ -68,6 +78,7 @@ def talks_json(alias: str, title: str, participant: Participant) -> dict[str, An
                 "to": c.to_party,
                 "via": c.via,
                 "at": c.at.isoformat(),
+                "scenario_at": times.get(c.id),
                 "text": c.text,
             }
             for c in view.contacts

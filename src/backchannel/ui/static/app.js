@@ -359,7 +359,7 @@
               ? t("{who} of {party} asked {to} through {via}", { who: c.member || c.party, party: partyName(talks, c.party), to: partyName(talks, c.to), via: partyName(talks, c.via) })
               : t("{who} of {party} asked {to} directly", { who: c.member || c.party, party: partyName(talks, c.party), to: partyName(talks, c.to) }),
           }),
-          el("time", { datetime: c.at, text: dateFormat.format(new Date(c.at)) }),
+          ...times(c),
         ),
         c.text ? el("p", { class: "text", dir: "auto", text: c.text }) : null,
       ),
@@ -389,6 +389,15 @@
     return known ? known.name : code;
   }
 
+  // When it was sent and, for what the demo replayed, when the scenario has it (marked as such:
+  // the record's clock is now, the scenario's is history).
+  function times(item) {
+    const sent = el("time", { datetime: item.at, text: dateFormat.format(new Date(item.at)) });
+    if (!item.scenario_at) return [sent];
+    const scenario = el("time", { class: "scenario-time", datetime: item.scenario_at, text: dateFormat.format(new Date(item.scenario_at)) });
+    return [sent, el("span", { class: "scenario-at" }, t("in the scenario:"), " ", scenario)];
+  }
+
   function messageItem(talks, room, m) {
     const domId = "m-" + talks.alias + "-" + m.id;
     const author = m.party && m.party !== m.author ? m.author + " (" + m.party + ")" : m.author;
@@ -396,7 +405,7 @@
       "p",
       { class: "meta" },
       el("span", { class: "author", text: author }),
-      el("time", { datetime: m.at, text: dateFormat.format(new Date(m.at)) }),
+      ...times(m),
       m.lang ? el("span", { class: "lang", text: languageName(m.lang) }) : null,
       el("span", { class: "label label-" + m.label, title: t(LABEL_HINTS[m.label] || m.label), text: t(LABELS[m.label] || m.label) }),
       m.proposal ? el("span", { class: "offer", text: t("Offer") }) : null,
