@@ -7,6 +7,7 @@ offer's 'confirmed' stage only when its token carries that root's confirms block
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -307,3 +308,20 @@ def test_any_changed_character_of_the_confirmation_token_fails(
     entry["mandate"] = token[:position] + char + token[position + 1 :]
     with pytest.raises(BundleInvalid, match=rf"entry {entry['index']}"):
         bundle.verify(bundled)
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_verifying_leaves_the_cycle_collector_as_it_was(collecting: bool) -> None:
+    """Verification pauses Python's cycle collector for speed and restores it, whether the
+    bundle verifies or not, and never turns on a collector its caller had turned off."""
+    was = gc.isenabled()
+    try:
+        (gc.enable if collecting else gc.disable)()
+        with pytest.raises(BundleInvalid):
+            bundle.loads(b'{"format":"not a bundle"}\n')
+        assert gc.isenabled() is collecting
+        with pytest.raises(BundleInvalid):
+            bundle.verify({"format": bundle.FORMAT})
+        assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()

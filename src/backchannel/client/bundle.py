@@ -30,8 +30,10 @@ timeline answers who asked first, and shows each consent's stage.
 from __future__ import annotations
 
 import binascii
+import gc
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -208,6 +210,28 @@ def dumps(bundle: Mapping[str, Any]) -> bytes:
 
 def loads(raw: bytes) -> Verified:
     """Parse and verify a bundle file's bytes."""
+    with _without_cycle_collection():
+        return _loads(raw)
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while a bundle is parsed and replayed.
+
+    Parsing and replay make millions of objects and no garbage cycles (reference counting frees
+    everything); each run of the collector's oldest generation would rescan all of them, which
+    made verifying 10^5 events a quarter slower than it needs to be, and worse as bundles grow.
+    The collector is only paused (process-wide, for the call) and is enabled again after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _loads(raw: bytes) -> Verified:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -224,7 +248,8 @@ def loads(raw: bytes) -> Verified:
 def verify(bundle: Any) -> Verified:
     """Check everything in ``bundle`` offline; :class:`BundleInvalid` names what fails."""
     try:
-        return _Verifier(bundle).run()
+        with _without_cycle_collection():
+            return _Verifier(bundle).run()
     except BundleInvalid:
         raise
     except BackchannelError as exc:
