@@ -46,3 +46,36 @@ def test_bad_files_exit_2(tmp_path: Path) -> None:
     assert "line 1, column" in json.loads(result.stdout)["error"]["message"]
     result = run("match", str(MUSCAT), "--as", "qatar")
     assert result.returncode == 2 and "qatar" in result.stderr
+
+
+def test_a_file_with_nothing_to_match_exits_2(tmp_path: Path) -> None:
+    """An escrow without commitments is an input error naming the field, not "No match"."""
+    for document in ({"parties": []}, {"parties": ["a", "b"], "actions": []}):
+        empty = tmp_path / "empty.json"
+        empty.write_text(json.dumps(document), encoding="utf-8")
+        result = run("match", str(empty), "--json")
+        assert result.returncode == 2, result.stdout
+        error = json.loads(result.stdout)["error"]
+        assert error["code"] == "escrow.invalid" and "commitments" in error["message"]
+
+
+def test_a_party_named_only_by_its_action_may_view(tmp_path: Path) -> None:
+    """A party that appears only as an action's ``by`` (no parties list, no commitment of its
+    own) is still a party whose view ``--as`` shows: the commitment that asks of it."""
+    document = {
+        "actions": [
+            {"id": "ceasefire", "by": "south"},
+            {"id": "withdraw", "by": "north"},
+        ],
+        "commitments": [
+            {"id": "north-withdraws", "party": "north", "gives": ["withdraw"],
+             "requires": "ceasefire"},
+        ],
+    }  # fmt: skip
+    escrow = tmp_path / "escrow.json"
+    escrow.write_text(json.dumps(document), encoding="utf-8")
+    result = run("match", str(escrow), "--as", "south", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert data["view"] == "south" and data["matched"] == []
+    assert "north-withdraws" not in json.dumps(data)  # sealed: only counts reach another party

@@ -73,3 +73,19 @@ def test_help_lists_simulate() -> None:
     """backchannel --help lists the commands."""
     result = run("--help")
     assert result.returncode == 0 and "simulate" in result.stdout
+
+
+def test_db_without_through_host_is_refused() -> None:
+    """``--db`` names the host's database: without ``--through-host`` it is an input error
+    (exit 2), not silently ignored."""
+    result = run("simulate", "scenarios/muscat-2024.toml", "--db", "sqlite:///ignored.db", "--json")
+    assert result.returncode == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "input.invalid" and "--through-host" in error["message"]
+    assert not Path("ignored.db").exists()
+
+
+def test_version() -> None:
+    """``backchannel --version`` prints the installed version and exits 0."""
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.startswith("backchannel ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib import metadata
 from typing import Any, NoReturn
 
 import typer
@@ -20,8 +21,26 @@ app = typer.Typer(
 )
 
 
+def _version(asked: bool) -> None:
+    if asked:
+        try:
+            number = metadata.version("backchannel")
+        except metadata.PackageNotFoundError:
+            number = "0 (not installed)"
+        console.print(f"backchannel {number}")
+        raise typer.Exit(EXIT_OK)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
     """Confidential mediated negotiations: rooms, relays, mandates, escrow, analysis."""
 
 

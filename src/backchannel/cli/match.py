@@ -24,7 +24,8 @@ def match(
 ) -> None:
     """Find the largest self-supporting set of commitments and its sequencing plan.
 
-    "No match" is a result, not an error (exit 0); an invalid file exits 2.
+    "No match" is a result, not an error (exit 0); an invalid file, or one with no commitments,
+    exits 2.
     """
     try:
         text = file.read_text(encoding="utf-8")
@@ -32,6 +33,8 @@ def match(
         fail(EscrowInvalid(str(file), f"cannot read the file ({exc})"), as_json=as_json)
     try:
         escrow = escrow_file.loads(text)
+        if not escrow.commitments:
+            raise EscrowInvalid("commitments", "holds none: there is nothing to match")
         check_viewer(escrow, as_party, "--as")
     except EscrowInvalid as exc:
         exc.message = f"{file}: {exc.message}"

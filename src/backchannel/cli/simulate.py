@@ -11,7 +11,7 @@ from rich.text import Text
 from backchannel.cli.app import EXIT_FAILED, EXIT_OK, app, console, emit_json, fail
 from backchannel.cli.local import failures
 from backchannel.cli.record import write
-from backchannel.errors import ScenarioInvalid
+from backchannel.errors import InputError, ScenarioInvalid
 from backchannel.replay import Transcript, describe, replay, text_of
 from backchannel.scenario import load
 
@@ -41,6 +41,8 @@ def simulate(
     file. With --export-record the mediator's device (or, without a mediator, the first party's
     root) exports the record bundle, verified before it is written.
     """
+    if db is not None and not through_host and export_record is None:
+        fail(InputError("--db names the host's database: it needs --through-host"), as_json=as_json)
     try:
         scenario = load(file)
     except ScenarioInvalid as exc:

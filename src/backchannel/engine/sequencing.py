@@ -167,6 +167,7 @@ def deadlock(escrow: Escrow, unmatched: Sequence[Commitment]) -> str | None:
 def check_viewer(escrow: Escrow, viewer: str | None, field: str) -> None:
     """:class:`EscrowInvalid` naming ``field`` unless ``viewer`` is None or one of the parties."""
     parties = {c.party for c in escrow.commitments} | set(escrow.parties)
+    parties |= {a.by for a in escrow.actions.values()}  # a party may be named only by its actions
     if viewer is not None and viewer not in parties:
         raise EscrowInvalid(field, f"{viewer!r} is not a party of this escrow")
 
