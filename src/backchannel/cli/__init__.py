@@ -15,6 +15,7 @@ from backchannel.cli import (
     record,  # noqa: F401
     serve,  # noqa: F401
     simulate,  # noqa: F401
+    sync,  # noqa: F401
     talks,  # noqa: F401
     text,  # noqa: F401
     ui,  # noqa: F401

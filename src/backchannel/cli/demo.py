@@ -23,8 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from backchannel import scenario as scenario_file
 from backchannel.cli.app import EXIT_FAILED, app, console, emit_json, err_console, fail
-from backchannel.cli.local import JsonOption
-from backchannel.cli.profile import KDF
+from backchannel.cli.local import KDF, JsonOption
 from backchannel.client import demo as demo_talks
 from backchannel.client.profile import Profile
 from backchannel.errors import BackchannelError, InputError

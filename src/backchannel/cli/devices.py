@@ -21,7 +21,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from backchannel.cli.app import app, console, done, emit_json
+from backchannel.cli.app import app, console, done, emit_json, err_console
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, opened, passphrase
 from backchannel.client.participant import Participant
 from backchannel.crypto import fingerprint
@@ -138,9 +138,13 @@ def member_add(
     if as_json:
         emit_json(data)
         return
-    console.print(f"Invite for [bold]{member}[/] ({held.label}) to {alias} (single use):")
-    console.print(data["invite"], soft_wrap=False, overflow="fold")
-    console.print(
+    # As `talks invite`: the code alone on stdout (CODE=$(backchannel member add …)), the rest
+    # on stderr.
+    err_console.print(
+        f"Invite for [bold]{member}[/] ({held.label}) to {alias} (single use, below)."
+    )
+    print(data["invite"])
+    err_console.print(
         f"They run: backchannel talks join CODE. They should read your fingerprint back: "
         f"[bold]{data['fingerprint']}[/]"
     )

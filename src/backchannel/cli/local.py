@@ -8,10 +8,12 @@ The profile directory comes from ``--profile``, else ``$BACKCHANNEL_PROFILE``, e
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import nacl.pwhash
 import typer
 
 from backchannel.cli.app import EXIT_FAILED, EXIT_INVALID, err_console, fail
@@ -21,7 +23,11 @@ from backchannel.errors import (
     BackchannelError,
     HostUnreachable,
     InputError,
+    InviteInvalid,
     KeystoreLocked,
+    PassphraseMismatch,
+    PassphraseMissing,
+    PassphraseTooShort,
     ProfileError,
     RuleViolation,
 )
@@ -48,14 +54,69 @@ def profile_dir(path: Path | None) -> Path:
     return Path(os.environ.get("BACKCHANNEL_PROFILE") or DEFAULT_PROFILE)
 
 
+#: The shortest passphrase a new profile accepts (the keystore refuses shorter ones too).
+MIN_PASSPHRASE = 8
+
+#: Argon2id cost of the keystore: moderate by default; interactive for tests and slow machines.
+KDF = {
+    "interactive": {
+        "opslimit": nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE,
+        "memlimit": nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE,
+    },
+    "moderate": {
+        "opslimit": nacl.pwhash.argon2id.OPSLIMIT_MODERATE,
+        "memlimit": nacl.pwhash.argon2id.MEMLIMIT_MODERATE,
+    },
+    "sensitive": {
+        "opslimit": nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE,
+        "memlimit": nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE,
+    },
+}
+KdfOption = typer.Option(
+    "moderate", "--kdf", help="Passphrase hardening: interactive, moderate or sensitive."
+)
+
+
+def kdf_limits(name: str) -> dict[str, int]:
+    """The Argon2id limits ``--kdf`` names."""
+    if name not in KDF:
+        raise typer.BadParameter(f"--kdf is one of {', '.join(KDF)}")
+    return KDF[name]
+
+
 def passphrase(file: Path | None, *, confirm: bool = False) -> str:
-    """The passphrase, from a file, the environment, or a hidden prompt."""
+    """The passphrase, from a file, the environment, or a hidden prompt.
+
+    ``confirm``: it is a new profile's, so it must be long enough (said before it is typed a
+    second time) and typed twice alike."""
     if file is not None:
-        return file.read_text(encoding="utf-8").rstrip("\n")
-    from_env = os.environ.get("BACKCHANNEL_PASSPHRASE")
-    if from_env:
-        return from_env
-    return str(typer.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm))
+        try:
+            secret = file.read_text(encoding="utf-8").rstrip("\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read the passphrase file {file}: {exc}") from exc
+    elif os.environ.get("BACKCHANNEL_PASSPHRASE"):
+        secret = os.environ["BACKCHANNEL_PASSPHRASE"]
+    else:
+        if not sys.stdin.isatty():
+            raise PassphraseMissing(
+                "no passphrase: give --passphrase-file, set BACKCHANNEL_PASSPHRASE, "
+                "or run this in a terminal to be asked"
+            )
+        secret = str(typer.prompt("Passphrase", hide_input=True))
+        if confirm:
+            _long_enough(secret)
+            if str(typer.prompt("Repeat the passphrase", hide_input=True)) != secret:
+                raise PassphraseMismatch("the two passphrases differ; nothing was created")
+    if confirm:
+        _long_enough(secret)
+    return secret
+
+
+def _long_enough(secret: str) -> None:
+    if len(secret) < MIN_PASSPHRASE:
+        raise PassphraseTooShort(
+            f"choose a passphrase of at least {MIN_PASSPHRASE} characters; nothing was created"
+        )
 
 
 @contextmanager
@@ -88,7 +149,9 @@ def failures(*, as_json: bool) -> Iterator[None]:
     try:
         yield
     except BackchannelError as error:
-        invalid = isinstance(error, InputError | ProfileError | RuleViolation | KeystoreLocked)
+        invalid = isinstance(
+            error, InputError | ProfileError | RuleViolation | KeystoreLocked | InviteInvalid
+        )
         fail(error, as_json=as_json, exit_code=EXIT_INVALID if invalid else EXIT_FAILED)
 
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.text import Text
 
 from backchannel import engine
-from backchannel.cli.app import app, console, emit_json
+from backchannel.cli.app import app, console, emit_json, err_console
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, dropped_json, opened
+from backchannel.client import cautions
 from backchannel.client.participant import Participant
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Label, RelayMode
@@ -26,6 +29,14 @@ from backchannel.replay import message_json
 
 def _message_id(given: str | None) -> str:
     return given or f"m-{secrets.token_hex(6)}"
+
+
+def _warn(found: list[cautions.Caution], *, as_json: bool) -> list[dict[str, Any]]:
+    """Print each caution on stderr (unless ``--json``, which carries them) and return them."""
+    if not as_json:
+        for caution in found:
+            err_console.print(f"[yellow]warning[/] {caution.code}: {caution.message}")
+    return [caution.to_json() for caution in found]
 
 
 @app.command()
@@ -48,12 +59,15 @@ def send(
         participant = unlocked.participant(alias)
         kind = ev.Propose if propose else ev.Send
         mid = _message_id(message)
+        found = cautions.before_send(participant.view, room)
         unlocked.act(participant, kind, message=mid, room=room, text=text, label=label, lang=lang)
-        data = {"talks": alias, "message": mid, "room": room, "label": label.value}
+        warnings = _warn(found, as_json=as_json)
+        data: dict[str, Any] = {"talks": alias, "message": mid, "room": room, "label": label.value}
+        data["warnings"] = warnings
         if as_json:
             emit_json(data)
         else:
-            console.print(f"Sent {mid} to {room} [{label.value}].")
+            console.print(f"Sent {mid} to {room} {escape(f'[{label.value}]')}.")
 
 
 @app.command()
@@ -73,6 +87,7 @@ def relay(
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         participant = unlocked.participant(alias)
         mid = _message_id(message)
+        found = cautions.before_relay(participant.view, room)
         unlocked.act(
             participant,
             ev.Relay,
@@ -83,7 +98,15 @@ def relay(
             text=text,
             lang=lang,
         )
-        data = {"talks": alias, "message": mid, "source": source, "room": room, "mode": mode.value}
+        warnings = _warn(found, as_json=as_json)
+        data: dict[str, Any] = {
+            "talks": alias,
+            "message": mid,
+            "source": source,
+            "room": room,
+            "mode": mode.value,
+        }
+        data["warnings"] = warnings
         if as_json:
             emit_json(data)
         else:
@@ -131,14 +154,17 @@ def propose(
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         participant = unlocked.participant(alias)
         mid = _message_id(message)
+        found = cautions.before_send(participant.view, room)
         unlocked.act(
             participant, ev.Propose, message=mid, room=room, text=text, label=label, lang=lang
         )
-        data = {"talks": alias, "proposal": mid, "room": room, "label": label.value}
+        warnings = _warn(found, as_json=as_json)
+        data: dict[str, Any] = {"talks": alias, "proposal": mid, "room": room, "label": label.value}
+        data["warnings"] = warnings
         if as_json:
             emit_json(data)
         else:
-            console.print(f"Offered {mid} in {room} [{label.value}].")
+            console.print(f"Offered {mid} in {room} {escape(f'[{label.value}]')}.")
 
 
 def _consent(
@@ -247,6 +273,7 @@ def read(
             return
         for m in messages:
             head = Text()
+            head.append(f"{m.id} ", style="bold green")
             head.append(m.at.strftime("%Y-%m-%d %H:%M "), style="dim")
             head.append(f"{m.room} ", style="bold")
             head.append(m.author, style="cyan")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nacl.pwhash
 import typer
 
 from backchannel.cli.app import app, console, emit_json
 from backchannel.cli.local import (
     JsonOption,
+    KdfOption,
     PassphraseOption,
     ProfileOption,
     failures,
+    kdf_limits,
     opened,
     passphrase,
     profile_dir,
@@ -24,22 +25,6 @@ from backchannel.errors import InviteMalformed
 
 profile_app = typer.Typer(help="Create and show device profiles.", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")
-
-#: Argon2id cost of the keystore: moderate by default; interactive for tests and slow machines.
-KDF = {
-    "interactive": {
-        "opslimit": nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE,
-        "memlimit": nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE,
-    },
-    "moderate": {
-        "opslimit": nacl.pwhash.argon2id.OPSLIMIT_MODERATE,
-        "memlimit": nacl.pwhash.argon2id.MEMLIMIT_MODERATE,
-    },
-    "sensitive": {
-        "opslimit": nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE,
-        "memlimit": nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE,
-    },
-}
 
 
 @profile_app.command("create")
@@ -54,9 +39,7 @@ def create(
         help="A device link (backchannel device add): this device joins as another device of "
         "that member, in the talks the link names.",
     ),
-    kdf: str = typer.Option(
-        "moderate", "--kdf", help="Passphrase hardening: interactive, moderate or sensitive."
-    ),
+    kdf: str = KdfOption,
     profile: Path | None = ProfileOption,
     passphrase_file: Path | None = PassphraseOption,
     as_json: bool = JsonOption,
@@ -66,8 +49,7 @@ def create(
     With ``--from-link`` the identity is the linked member's (the link is opened with the same
     passphrase it was sealed with) and the device joins the link's talks at once."""
     with failures(as_json=as_json):
-        if kdf not in KDF:
-            raise typer.BadParameter(f"--kdf is one of {', '.join(KDF)}")
+        limits = kdf_limits(kdf)
         secret = passphrase(passphrase_file, confirm=from_link is None)
         link = None if from_link is None else Link.open(_read(from_link), secret)
         url = host or (None if link is None else link.invite.host)
@@ -78,7 +60,7 @@ def create(
             secret,
             host_url=url,
             name=name,
-            kdf_limits=KDF[kdf],
+            kdf_limits=limits,
             identity_seed=None if link is None else link.identity_seed,
         )
         with created:

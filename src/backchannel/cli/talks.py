@@ -8,14 +8,20 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from backchannel.cli.app import app, console, done, emit_json
+from backchannel.cli.app import app, console, done, emit_json, err_console
 from backchannel.cli.local import (
     JsonOption,
+    KdfOption,
     PassphraseOption,
     ProfileOption,
     dropped_json,
+    failures,
+    kdf_limits,
     opened,
+    passphrase,
+    profile_dir,
 )
+from backchannel.client.files import ProfileFiles
 from backchannel.client.invites import Invite
 from backchannel.client.participant import Participant
 from backchannel.client.profile import Profile
@@ -79,10 +85,12 @@ def invite(
         if as_json:
             emit_json(data)
             return
-        console.print(f"Invite for [bold]{party}[/] to {alias} (single use):")
-        console.print(data["invite"], soft_wrap=False, overflow="fold")
-        console.print(
-            f"Pass it out of band. When they join, they should read your fingerprint back: "
+        # The code alone on stdout, so that INVITE=$(backchannel talks invite …) holds it; the
+        # guidance on stderr, where the person still reads it.
+        err_console.print(f"Invite for [bold]{party}[/] to {alias} (single use, below).")
+        print(data["invite"])
+        err_console.print(
+            f"Pass it on out of band. When they join, they should read your fingerprint back: "
             f"[bold]{unlocked.fingerprint}[/]"
         )
 
@@ -93,25 +101,42 @@ def join(
     member: str | None = typer.Option(None, "--member", help="Your member id (omit: root only)."),
     level: str = typer.Option("sign", "--level", help="The mandate your member holds."),
     alias: str | None = typer.Option(None, "--as", help="A local name for the talks."),
+    name: str = typer.Option(
+        "", "--name", help="With no profile yet: a name for the one this creates."
+    ),
+    kdf: str = KdfOption,
     profile: Path | None = ProfileOption,
     passphrase_file: Path | None = PassphraseOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Join talks with an invite, as the root authority of the invited party."""
+    """Join talks with an invite, as the root authority of the invited party.
+
+    With no profile in the directory yet, one is created on the invite's host (the invite names
+    it), with a new passphrase."""
     held = _level(level)
-    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+    with failures(as_json=as_json):
         received = Invite.decode(code)
+        where = profile_dir(profile)
+        if not ProfileFiles.exists(where):
+            secret = passphrase(passphrase_file, confirm=True)
+            Profile.create(
+                where, secret, host_url=received.host, name=name, kdf_limits=kdf_limits(kdf)
+            ).close()
+            if not as_json:
+                err_console.print(f"Created a profile in {where} on {received.host}.")
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         participant = unlocked.join(received, alias=alias, member=member, level=held)
         sponsor = fingerprint(received.sponsor.certificate.identity)
-        name = alias or received.talks_id
+        local = alias or received.talks_id
         if as_json:
-            emit_json({**_talks_json(unlocked, name, participant), "sponsor_fingerprint": sponsor})
+            emit_json({**_talks_json(unlocked, local, participant), "sponsor_fingerprint": sponsor})
             return
-        console.print(f"Joined [bold]{received.title or name}[/] as {received.party}.")
+        console.print(f"Joined [bold]{received.title or local}[/] as {received.party}.")
+        inviter = received.sponsor.member or received.sponsor.party
         console.print(
-            f"Compare the fingerprint of the device that invited you with them, aloud: "
-            f"[bold]{sponsor}[/]\n"
-            f"then run: backchannel verify-device {name} {received.party} --fingerprint"
+            f"Compare the fingerprint of the device that invited you with its holder "
+            f"({inviter}), aloud: [bold]{sponsor}[/]\n"
+            f"then run: backchannel verify-device {local} {inviter} --fingerprint"
         )
 
 
@@ -151,15 +176,25 @@ def room_create(
         None, "--party", help="The party a caucus or delegation room belongs to."
     ),
     name: str = typer.Option("", "--name", help="The room's name."),
+    join: bool = typer.Option(
+        True, "--join/--no-join", help="Join the room you create (default: yes, if you may)."
+    ),
     profile: Path | None = ProfileOption,
     passphrase_file: Path | None = PassphraseOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Create a room (the engine checks who may)."""
+    """Create a room (the engine checks who may) and join it."""
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         participant = unlocked.participant(alias)
         unlocked.act(participant, ev.CreateRoom, room=room, kind=kind, party=party, name=name)
-        done(f"Room {room} created.", {"talks": alias, "room": room}, as_json=as_json)
+        # The creator joins what it creates when it may: a mediator who opens a caucus is in it
+        # before the party speaks there (else it would never read what is said first).
+        joined = join and participant.me in participant.view.members
+        if joined:
+            unlocked.act(participant, ev.Join, room=room, member=participant.me)
+        data = {"talks": alias, "room": room, "joined": joined}
+        said = f"Room {room} created" + (f"; {participant.me} is in it." if joined else ".")
+        done(said, data, as_json=as_json)
 
 
 @room_app.command("join")

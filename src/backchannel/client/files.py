@@ -74,16 +74,21 @@ class ProfileFiles:
     @classmethod
     def new(cls, path: Path) -> ProfileFiles:
         """Claim a new profile directory; refuses one that holds a profile."""
-        if (path / KEYSTORE).exists():
+        if cls.exists(path):
             raise ProfileExists(f"a profile already exists in {path}; it is never overwritten")
         path.mkdir(parents=True, exist_ok=True)
         os.chmod(path, 0o700)
         return cls(path, _lock(path))
 
+    @staticmethod
+    def exists(path: Path) -> bool:
+        """Whether ``path`` holds a profile."""
+        return (path / KEYSTORE).exists()
+
     @classmethod
     def existing(cls, path: Path) -> ProfileFiles:
         """Open the profile directory ``path``."""
-        if not (path / KEYSTORE).exists():
+        if not cls.exists(path):
             raise ProfileMissing(
                 f"no profile in {path}: create one with 'backchannel profile create'"
             )

@@ -99,7 +99,11 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
         ├── InviteMalformed                 invite.malformed           400
         ├── PeerUnknown                     peer.unknown               404
         ├── IntroductionRejected            directory.rejected         409
-        └── VerificationTimedOut            verify.timeout             408
+        ├── VerificationTimedOut            verify.timeout             408
+        └── PassphraseError                 passphrase.error           400
+            ├── PassphraseMissing           passphrase.missing         400
+            ├── PassphraseTooShort          passphrase.too_short       400
+            └── PassphraseMismatch          passphrase.mismatch        400
 """
 
 from backchannel.errors.access import (
@@ -116,6 +120,10 @@ from backchannel.errors.access import (
     MethodNotAllowed,
     NotFound,
     OneTimeKeyClaimed,
+    PassphraseError,
+    PassphraseMismatch,
+    PassphraseMissing,
+    PassphraseTooShort,
     PayloadTooLarge,
     PeerUnknown,
     ProfileBusy,
@@ -253,6 +261,10 @@ __all__ = [
     "NotRoomMember",
     "OneTimeKeyClaimed",
     "PartyInvalid",
+    "PassphraseError",
+    "PassphraseMismatch",
+    "PassphraseMissing",
+    "PassphraseTooShort",
     "PayloadTooLarge",
     "PeerUnknown",
     "ProblemInvalid",

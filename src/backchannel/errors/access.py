@@ -223,3 +223,27 @@ class VerificationTimedOut(ProfileError):
 
     code = "verify.timeout"
     status = 408
+
+
+class PassphraseError(ProfileError):
+    """The passphrase could not be had, or is not acceptable for a new profile."""
+
+    code = "passphrase.error"
+
+
+class PassphraseMissing(PassphraseError):
+    """No passphrase file, no ``$BACKCHANNEL_PASSPHRASE`` and no terminal to ask on."""
+
+    code = "passphrase.missing"
+
+
+class PassphraseTooShort(PassphraseError):
+    """A new profile's passphrase is shorter than the keystore accepts."""
+
+    code = "passphrase.too_short"
+
+
+class PassphraseMismatch(PassphraseError):
+    """The passphrase typed a second time differs from the first."""
+
+    code = "passphrase.mismatch"
