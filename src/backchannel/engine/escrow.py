@@ -92,8 +92,8 @@ class Scale:
         return math.floor((self.high - self.low) / self.step + 1e-9) + 1
 
     def value(self, index: int) -> float:
-        """The grid's value at ``index``."""
-        return self.low + index * self.step
+        """The grid's value at ``index`` (rounded, so 15 steps of 0.1 print as 1.5)."""
+        return round(self.low + index * self.step, 9)
 
     def within(self, low: float, high: float) -> range:
         """The indexes of grid values inside ``[low, high]`` (ranges snap inwards to the grid)."""
