@@ -200,3 +200,23 @@ def test_points_are_bound_to_talks_and_session() -> None:
     assert point != psi.hash_to_point("t2", "s", b"x") != psi.hash_to_point("t", "s2", b"x")
     assert sodium.crypto_core_ed25519_is_valid_point(point)
     assert "canary" not in repr(pair({b"canary"}, set())[0])
+
+
+def test_a_reordered_reblinding_is_detected() -> None:
+    """Points blinded again but sent out of order misattribute items: the confirmations differ."""
+    initiator, responder = pair({b"a", b"b", b"c"}, {b"a"})
+    offer = initiator.start()
+    reply = responder.receive(offer)
+    assert isinstance(reply, psi.Reply)
+    rotated = replace(reply, echoed=reply.echoed[1:] + reply.echoed[:1])
+    finish = initiator.receive(rotated)  # the initiator cannot tell yet
+    assert isinstance(finish, psi.Finish)
+    assert code_of(lambda: responder.receive(finish)) == "psi.result_differs"
+
+    initiator, responder = pair({b"a"}, {b"a", b"b", b"c"})
+    reply = responder.receive(initiator.start())
+    assert reply is not None
+    finish = initiator.receive(reply)
+    assert isinstance(finish, psi.Finish)
+    rotated_finish = replace(finish, echoed=finish.echoed[1:] + finish.echoed[:1])
+    assert code_of(lambda: responder.receive(rotated_finish)) == "psi.result_differs"

@@ -18,7 +18,7 @@ Four messages, initiator I and responder R, each bound to the talks and session 
 2. ``Reply`` R → I: R's items blinded by b, sorted; and I's points blinded again by b, in I's order.
    I now knows which of its items R holds.
 3. ``Finish`` I → R: R's points blinded again by a, in R's order, and I's confirmation: a BLAKE2b
-   digest of the transcript and of the doubly blinded values in the intersection.
+   digest of the transcript and of the items in the intersection (an honest pair holds the same).
 4. ``Confirm`` R → I: R's confirmation. Each side's result is final only once the other's
    confirmation equals its own (``psi.result_differs`` otherwise).
 
@@ -248,10 +248,10 @@ class Session:
         if set(points) & mine or set(echoed) & mine:
             raise PsiReflected("the reply holds this side's own points, not blinded again")
         twice = {_blind(self._secret, q) for q in points}
-        matched = {mine_p: e for mine_p, e in zip(self._mine, echoed, strict=True) if e in twice}
+        matched = [p for p, e in zip(self._mine, echoed, strict=True) if e in twice]
         self._theirs = points
         self._matched = frozenset(self._owner[p] for p in matched if p in self._owner)
-        self._digest = self._confirmation(set(matched.values()))
+        self._digest = self._confirmation(self._matched)
         self._step = "finished"
         echo = tuple(_blind(self._secret, q) for q in points)
         return Finish(self.talks, self.session, echo, self._digest)
@@ -261,11 +261,11 @@ class Session:
         if set(echoed) & set(self._mine):
             raise PsiReflected("the finish holds this side's own points, not blinded again")
         twice = set(self._echo_of_offer)
-        pairs = [(p, e) for p, e in zip(self._mine, echoed, strict=True) if e in twice]
-        digest = self._confirmation({e for _, e in pairs})
+        pairs = [p for p, e in zip(self._mine, echoed, strict=True) if e in twice]
+        matched = frozenset(self._owner[p] for p in pairs if p in self._owner)
+        digest = self._confirmation(matched)
         if not hmac.compare_digest(digest, confirm):
             raise PsiResultDiffers("the initiator confirmed another intersection")
-        matched = frozenset(self._owner[p] for p, _ in pairs if p in self._owner)
         self._step = "done"
         self._result = Result(matched, self.size)
         return Confirm(self.talks, self.session, digest)
@@ -276,10 +276,11 @@ class Session:
         self._step = "done"
         self._result = Result(self._matched, self.size)
 
-    def _confirmation(self, intersection: set[bytes]) -> bytes:
-        # Both sides hold the same transcript and, if honest, the same doubly blinded values.
+    def _confirmation(self, intersection: frozenset[bytes]) -> bytes:
+        # Over the transcript and the intersection's *items*, which an honest pair holds alike:
+        # a point list re-blinded out of order (items misattributed) fails here too.
         parts = [DOMAIN + b"/confirm", self.talks.encode(), self.session.encode()]
-        parts += [b"".join(self._offer), b"".join(self._theirs), b"".join(sorted(intersection))]
+        parts += [b"".join(self._offer), b"".join(self._theirs), *sorted(intersection)]
         return bytes(blake2b(_frame(*parts), digest_size=DIGEST_BYTES, encoder=RawEncoder))
 
 
