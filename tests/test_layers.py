@@ -55,6 +55,7 @@ FORBIDDEN = {
 DEVICE_PROTOCOL = (
     "acts",
     "admission",
+    "direct_match",
     "directory",
     "fanout",
     "joining",

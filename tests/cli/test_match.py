@@ -79,3 +79,30 @@ def test_a_party_named_only_by_its_action_may_view(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["view"] == "south" and data["matched"] == []
     assert "north-withdraws" not in json.dumps(data)  # sealed: only counts reach another party
+
+
+DIRECT = MUSCAT.parent / "direct-channel-2026.escrow.json"
+
+
+def test_direct_match_prints_what_each_side_learned() -> None:
+    """``--direct`` runs both sides' PSI: each sees the match and settlement, never the other's
+    sealed commitments; ``--as`` keeps one side; an unscaled term exits 2 with its code."""
+    result = run("match", str(DIRECT), "--direct", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    us, iran = data["sides"]["us"], data["sides"]["iran"]
+    assert us["own_matched"] == ["us-guarantee-if-peace"]
+    assert [c["id"] for c in us["disclosed_by_other"]] == [
+        "iran-peace-if-guaranteed",
+        "iran-authority-if-guaranteed",
+    ]
+    assert us["settlements"][0]["value"] == iran["settlements"][0]["value"] == 1.25
+    assert us["learned_sizes"]["other_set_size"] == 1024
+    assert "SEALED-IRAN-CANARY" not in json.dumps(us) and "SEALED-US-CANARY" not in json.dumps(iran)
+    one = json.loads(run("match", str(DIRECT), "--direct", "--as", "iran", "--json").stdout)
+    assert list(one["sides"]) == ["iran"]
+    human = run("match", str(DIRECT), "--direct")
+    assert "what us learned" in human.stdout and "what iran learned" in human.stdout
+    unscaled = run("match", str(MUSCAT), "--direct", "--json")
+    assert unscaled.returncode == 2
+    assert json.loads(unscaled.stdout)["error"]["code"] == "direct.term_unscaled"

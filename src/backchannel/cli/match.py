@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +10,10 @@ import typer
 from rich.table import Table
 
 from backchannel.cli.app import EXIT_OK, app, console, emit_json, fail
+from backchannel.client.direct_match import Learned, run_locally
 from backchannel.engine import escrow as escrow_file
 from backchannel.engine.sequencing import check_viewer, view
-from backchannel.errors import EscrowInvalid
+from backchannel.errors import BackchannelError, EscrowInvalid
 
 
 @app.command()
@@ -21,6 +23,15 @@ def match(
         None, "--as", help="Show one party's sealed view instead of the mediator's."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    direct: bool = typer.Option(
+        False,
+        "--direct",
+        help="Match without a mediator: run both parties' sides of the private set intersection "
+        "locally and print what each side learned (docs/security.md).",
+    ),
+    size: int = typer.Option(
+        1024, "--size", help="With --direct: the agreed padded set size (what each side sees)."
+    ),
 ) -> None:
     """Find the largest self-supporting set of commitments and its sequencing plan.
 
@@ -39,6 +50,8 @@ def match(
     except EscrowInvalid as exc:
         exc.message = f"{file}: {exc.message}"
         fail(exc, as_json=as_json)
+    if direct:
+        _direct(escrow, as_party, size, as_json)
     result = view(escrow, as_party)
     if as_json:
         emit_json(result)
@@ -70,3 +83,85 @@ def _print(result: dict[str, Any]) -> None:
         console.print(f"Unmet for {party}: {', '.join(actions)}")
     if result["deadlock"]:
         console.print(f"[bold]Why:[/] {result['deadlock']}")
+
+
+def _direct(escrow: escrow_file.Escrow, as_party: str | None, size: int, as_json: bool) -> None:
+    try:
+        # One local run stands for talks and a session: fresh random ids bind its descriptors.
+        first, second, wire = run_locally(
+            escrow, talks=secrets.token_hex(8), session=secrets.token_hex(8), size=size
+        )
+    except BackchannelError as exc:
+        fail(exc, as_json=as_json)
+    sides = {s.outcome.party: _learned_json(s) for s in (first, second)}
+    if as_party is not None:
+        sides = {as_party: sides[as_party]} if as_party in sides else {}
+    if as_json:
+        emit_json({"direct": True, "sides": sides, "messages": [len(m) for m in wire]})
+    else:
+        for side in sides.values():
+            _print_side(side)
+        console.print(f"Messages exchanged (bytes): {', '.join(str(len(m)) for m in wire)}")
+    raise typer.Exit(EXIT_OK)
+
+
+def _learned_json(learned: Learned) -> dict[str, Any]:
+    mine = learned.outcome
+    deal = mine.deal
+    return {
+        "party": mine.party,
+        "other": mine.other,
+        "matched": deal is not None,
+        "deal": None if deal is None else {p: list(deal.of(p)) for p in deal.parties},
+        "own_matched": [c.id for c in mine.commitments],
+        "disclosed_by_other": [
+            {
+                "id": c.id,
+                "gives": list(c.gives),
+                "not_before": list(c.not_before),
+                "description": c.description,
+            }
+            for c in learned.disclosed
+        ],
+        "settlements": [
+            {"action": t.action, "term": t.term, "value": t.value, "overlap": [t.low, t.high]}
+            for t in mine.settlements
+        ],
+        "plan": [
+            {
+                "actions": list(s.actions),
+                "simultaneous": s.simultaneous,
+                "verified_by": s.verified_by,
+            }
+            for s in learned.plan
+        ],
+        "learned_sizes": {
+            "other_set_size": learned.other_size,
+            "own_deals": learned.own_deals,
+            "matched_deals": learned.matched_deals,
+        },
+    }
+
+
+def _print_side(side: dict[str, Any]) -> None:
+    console.rule(f"[bold]Direct match — what {side['party']} learned[/]")
+    if not side["matched"]:
+        console.print(f"[yellow]No match.[/] Nothing of {side['other']}'s commitments.")
+    else:
+        console.print(f"[green]Own matched:[/] {', '.join(side['own_matched'])}")
+        disclosed = ", ".join(c["id"] for c in side["disclosed_by_other"])
+        console.print(f"[green]{side['other']} disclosed:[/] {disclosed}")
+        for number, stage in enumerate(side["plan"], start=1):
+            how = "simultaneous" if stage["simultaneous"] else "in turn"
+            console.print(f"  stage {number} ({how}): {', '.join(stage['actions'])}")
+        for settled in side["settlements"]:
+            low, high = settled["overlap"]
+            console.print(
+                f"Settled: {settled['action']} {settled['term']} = {settled['value']:g} "
+                f"(overlap {low:g}–{high:g}, seen by both)"
+            )
+    sizes = side["learned_sizes"]
+    console.print(
+        f"Also learned: {side['other']} sent {sizes['other_set_size']} points (the padded size); "
+        f"{sizes['matched_deals']} of own {sizes['own_deals']} deals matched."
+    )

@@ -3,7 +3,7 @@
 See ``docs/security.md`` for every construction and the threat model.
 """
 
-from backchannel.crypto import keystore
+from backchannel.crypto import keystore, psi
 from backchannel.crypto.device import Device, DeviceCertificate, certificate_message, verify_device
 from backchannel.crypto.envelope import Context, Recipient, Sessions
 from backchannel.crypto.signed import (
@@ -34,6 +34,7 @@ __all__ = [
     "certificate_message",
     "fingerprint",
     "keystore",
+    "psi",
     "sign_act",
     "signed_message",
     "verify",

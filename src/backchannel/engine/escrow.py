@@ -77,6 +77,35 @@ class Term:
 
 
 @dataclass(frozen=True, slots=True)
+class Scale:
+    """The public grid of a numeric term, for direct matching: ``low`` to ``high`` by ``step``."""
+
+    action: str
+    term: str
+    low: float
+    high: float
+    step: float
+
+    @property
+    def buckets(self) -> int:
+        """How many values the grid holds."""
+        return math.floor((self.high - self.low) / self.step + 1e-9) + 1
+
+    def value(self, index: int) -> float:
+        """The grid's value at ``index`` (rounded, so 15 steps of 0.1 print as 1.5)."""
+        return round(self.low + index * self.step, 9)
+
+    def within(self, low: float, high: float) -> range:
+        """The indexes of grid values inside ``[low, high]`` (ranges snap inwards to the grid)."""
+        # The 1e-9 slack keeps a bound that is a grid value inside despite float rounding.
+        first = math.ceil((low - self.low) / self.step - 1e-9) if low > self.low else 0
+        last = self.buckets - 1
+        if high < self.high:
+            last = min(last, math.floor((high - self.low) / self.step + 1e-9))
+        return range(first, last + 1)
+
+
+@dataclass(frozen=True, slots=True)
 class Commitment:
     """Party ``party`` will give ``gives`` if ``requires`` holds, and not before ``not_before``."""
 
@@ -97,6 +126,7 @@ class Escrow:
     mediator: str | None
     actions: Mapping[str, Action]
     commitments: tuple[Commitment, ...]
+    scales: tuple[Scale, ...] = ()
 
 
 # --- matching --------------------------------------------------------------------------------
@@ -213,7 +243,7 @@ def parse(data: Any) -> Escrow:
     """Validate an already-decoded escrow document."""
     if not isinstance(data, dict):
         raise EscrowInvalid("(top level)", "must be an object")
-    unknown = set(data) - {"parties", "actions", "commitments", "title", "description"}
+    unknown = set(data) - {"parties", "actions", "commitments", "scales", "title", "description"}
     if unknown:
         raise EscrowInvalid(sorted(unknown)[0], "is not a field of an escrow file")
     parties, mediator = _parties(data.get("parties", []))
@@ -242,7 +272,30 @@ def parse(data: Any) -> Escrow:
             raise EscrowInvalid(f"commitments[{i}].id", f"{commitment.id!r} is used twice")
         seen.add(commitment.id)
         commitments.append(commitment)
-    return Escrow(tuple(parties), mediator, actions, tuple(commitments))
+    scales = tuple(
+        _scale(raw, f"scales[{i}]", actions) for i, raw in enumerate(_list(data, "scales"))
+    )
+    if len({(s.action, s.term) for s in scales}) != len(scales):
+        raise EscrowInvalid("scales", "a term has two scales")
+    return Escrow(tuple(parties), mediator, actions, tuple(commitments), scales)
+
+
+#: Most values one scale may hold: direct matching sends a point per value.
+MAX_BUCKETS = 1000
+
+
+def _scale(raw: Any, where: str, actions: Mapping[str, Action]) -> Scale:
+    _fields(raw, where, {"action", "term", "min", "max", "step"})
+    action = _text(raw, "action", where)
+    if action not in actions:
+        raise EscrowInvalid(f"{where}.action", f"{action!r} is not a declared action")
+    low, high, step = (_number(raw.get(k), f"{where}.{k}") for k in ("min", "max", "step"))
+    if not all(math.isfinite(x) for x in (low, high, step)) or step <= 0 or low >= high:
+        raise EscrowInvalid(where, "needs finite min < max and a positive step")
+    scale = Scale(action, _text(raw, "term", where), low, high, step)
+    if scale.buckets > MAX_BUCKETS:
+        raise EscrowInvalid(where, f"holds more than {MAX_BUCKETS} values")
+    return scale
 
 
 def _parties(raw: Any) -> tuple[list[str], str | None]:

@@ -52,11 +52,24 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
     │   ├── TextAwaitingParties             text.awaiting_parties      409
     │   ├── TextDuplicate                   text.duplicate             409
     │   ├── TextFinal                       text.final                 409
-    │   └── TextQuotesConfidential          text.quotes_confidential   409
+    │   ├── TextQuotesConfidential          text.quotes_confidential   409
+    │   ├── DealsTooMany                    direct.too_many_deals      400
+    │   ├── TermUnscaled                    direct.term_unscaled       400
+    │   └── DisclosureDiffers               direct.disclosure_differs  409
     ├── CryptoError                         crypto.error               400
     │   ├── SignatureInvalid                crypto.bad_signature       400
     │   ├── DecryptionFailed                crypto.decrypt_failed      400
-    │   └── KeystoreLocked                  keystore.bad_passphrase    403
+    │   ├── KeystoreLocked                  keystore.bad_passphrase    403
+    │   └── PsiError                        psi.error                  400
+    │       ├── PsiMalformed                psi.malformed              400
+    │       ├── PsiInvalidPoint             psi.invalid_point          400
+    │       ├── PsiWrongCount               psi.wrong_count            400
+    │       ├── PsiDuplicate                psi.duplicate              400
+    │       ├── PsiReflected                psi.reflected              400
+    │       ├── PsiWrongContext             psi.wrong_context          400
+    │       ├── PsiOutOfOrder               psi.out_of_order           409
+    │       ├── PsiResultDiffers            psi.result_differs         409
+    │       └── PsiTooMany                  psi.too_many               400
     ├── RecordError                         record.error               409
     │   ├── ProofInvalid                    record.proof_invalid       409
     │   ├── LogInconsistent                 record.inconsistent        409
@@ -167,6 +180,16 @@ from backchannel.errors.record import (
     LogRangeInvalid,
     LogRolledBack,
     ProofInvalid,
+    PsiDuplicate,
+    PsiError,
+    PsiInvalidPoint,
+    PsiMalformed,
+    PsiOutOfOrder,
+    PsiReflected,
+    PsiResultDiffers,
+    PsiTooMany,
+    PsiWrongContext,
+    PsiWrongCount,
     RecordClockBackwards,
     RecordError,
     SignatureInvalid,
@@ -177,8 +200,10 @@ from backchannel.errors.rules import (
     ConfirmNotAccepted,
     ConfirmRepeated,
     ContactInvalid,
+    DealsTooMany,
     DeviceRevoked,
     DeviceUnknown,
+    DisclosureDiffers,
     DuplicateId,
     EventAhead,
     EventOutOfOrder,
@@ -199,6 +224,7 @@ from backchannel.errors.rules import (
     RoomComposition,
     RuleViolation,
     SendLabelForbids,
+    TermUnscaled,
     TextAwaitingParties,
     TextBracketed,
     TextDuplicate,
@@ -225,9 +251,11 @@ __all__ = [
     "ConfirmRepeated",
     "ContactInvalid",
     "CryptoError",
+    "DealsTooMany",
     "DecryptionFailed",
     "DeviceRevoked",
     "DeviceUnknown",
+    "DisclosureDiffers",
     "DuplicateId",
     "EntryMalformed",
     "EscrowInvalid",
@@ -274,6 +302,16 @@ __all__ = [
     "ProfileMissing",
     "ProofInvalid",
     "ProposalInvalid",
+    "PsiDuplicate",
+    "PsiError",
+    "PsiInvalidPoint",
+    "PsiMalformed",
+    "PsiOutOfOrder",
+    "PsiReflected",
+    "PsiResultDiffers",
+    "PsiTooMany",
+    "PsiWrongContext",
+    "PsiWrongCount",
     "RateLimited",
     "RecordClockBackwards",
     "RecordError",
@@ -292,6 +330,7 @@ __all__ = [
     "StoreConflict",
     "StoreError",
     "TalksUnknown",
+    "TermUnscaled",
     "TextAwaitingParties",
     "TextBracketed",
     "TextDuplicate",

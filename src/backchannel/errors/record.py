@@ -33,6 +33,68 @@ class KeystoreLocked(CryptoError):
     status = 403
 
 
+class PsiError(CryptoError):
+    """A private set intersection message breaks the protocol; the session did not change."""
+
+    code = "psi.error"
+
+
+class PsiMalformed(PsiError):
+    """A PSI message does not decode: wrong kind, fields, encoding or sizes."""
+
+    code = "psi.malformed"
+
+
+class PsiInvalidPoint(PsiError):
+    """A PSI message holds a value that is not a valid prime-order group element."""
+
+    code = "psi.invalid_point"
+
+
+class PsiWrongCount(PsiError):
+    """A PSI message holds another number of points than the session's agreed size."""
+
+    code = "psi.wrong_count"
+
+
+class PsiDuplicate(PsiError):
+    """A PSI message holds the same point twice."""
+
+    code = "psi.duplicate"
+
+
+class PsiReflected(PsiError):
+    """A PSI message sends this side's own points back as the other side's."""
+
+    code = "psi.reflected"
+
+
+class PsiWrongContext(PsiError):
+    """A PSI message names other talks or another session."""
+
+    code = "psi.wrong_context"
+
+
+class PsiOutOfOrder(PsiError):
+    """A PSI message, or a request for the result, comes at the wrong step."""
+
+    code = "psi.out_of_order"
+    status = 409
+
+
+class PsiResultDiffers(PsiError):
+    """The other side's confirmation names another intersection than this side computed."""
+
+    code = "psi.result_differs"
+    status = 409
+
+
+class PsiTooMany(PsiError):
+    """A side holds more items than the session's agreed (padded) size."""
+
+    code = "psi.too_many"
+
+
 # --- record ----------------------------------------------------------------------------------
 
 

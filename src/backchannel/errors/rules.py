@@ -243,3 +243,23 @@ class TextQuotesConfidential(RuleViolation):
     would then read. Checked by the drafting device, which alone holds that message."""
 
     code = "text.quotes_confidential"
+
+
+class DealsTooMany(RuleViolation):
+    """A side's commitments expand into more deals than direct matching can enumerate or send."""
+
+    code = "direct.too_many_deals"
+    status = 400
+
+
+class TermUnscaled(RuleViolation):
+    """A numeric term without a public scale, which direct matching needs to bucket it."""
+
+    code = "direct.term_unscaled"
+    status = 400
+
+
+class DisclosureDiffers(RuleViolation):
+    """The other side disclosed matched commitments that are not the deal both matched."""
+
+    code = "direct.disclosure_differs"
