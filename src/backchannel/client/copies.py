@@ -75,9 +75,10 @@ def issue_pdf(profile: Profile, alias: str, recipient: str, issued: datetime | N
 
 
 def trace(profile: Profile, alias: str, leaked: str) -> watermark.Trace:
-    """Which member's copy ``leaked`` (a copy, or any excerpt of one) comes from."""
+    """Which member's copy ``leaked`` (a copy, or any excerpt of one, text pasted out of a PDF
+    copy or a stamped PDF included) comes from."""
     view = profile.participant(alias).view
-    return watermark.trace(leaked, profile.watermark_key(alias), sorted(view.members))
+    return documents.trace_excerpt(leaked, profile.watermark_key(alias), sorted(view.members))
 
 
 def trace_pdf(profile: Profile, alias: str, leaked: bytes) -> tuple[watermark.Trace, str | None]:

@@ -163,7 +163,9 @@ def render_text(
     visible: VisibleMark | None = None,
 ) -> bytes:
     """``recipient``'s marked copy of ``text`` (UTF-8 text, paragraphs split at line ends) as PDF
-    bytes; each paragraph runs in ``direction``, or in its own when ``None``."""
+    bytes. ``direction`` sets the margin every paragraph keeps to; ``None`` takes each one's own
+    from its first strong character. The order of the letters within a line is HarfBuzz's and
+    fpdf2's bidi algorithm's either way."""
     marked = watermark.mark(text, key, recipient)
     pdf = _document()
     width = pdf.w - 2 * _MARGIN
