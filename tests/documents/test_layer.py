@@ -8,6 +8,9 @@ carry no mark, so only the stamp's carrier names the copy.
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from fpdf import FPDF
@@ -20,6 +23,7 @@ from backchannel.documents import (
     extracted_text,
     hidden_text,
     holder,
+    restored,
     stamp,
     trace_excerpt,
     trace_pdf,
@@ -27,6 +31,7 @@ from backchannel.documents import (
 from backchannel.engine.watermark import MARK, SPACE, Verdict
 from backchannel.errors import DocumentMalformed
 
+PDFTOTEXT = shutil.which("pdftotext")
 KEY = bytes(range(32))
 PEOPLE = ["mcgurk", "us-notetaker", "bagheri", "oman-envoy", "larijani"]
 MARK_LINE = VisibleMark("Ali Bagheri", "Iran", "2026-12-03 07:30 UTC")
@@ -58,7 +63,7 @@ def test_a_stamped_copy_keeps_the_pages_and_adds_the_marks(stamped: bytes) -> No
     every page, and the copy id in the metadata."""
     original, copy = PdfReader(io.BytesIO(_uploaded())), PdfReader(io.BytesIO(stamped))
     assert [p.mediabox for p in copy.pages] == [p.mediabox for p in original.pages]
-    text = extracted_text(stamped).replace(MARK, SPACE)
+    text = restored(extracted_text(stamped)).replace(MARK, SPACE)
     assert "sequencing plan in writing" in text
     assert text.count("Copy for Ali Bagheri (Iran), 2026-12-03 07:30 UTC") == 2
     hidden = hidden_text(stamped).split("\n")
@@ -120,3 +125,16 @@ def test_a_file_that_is_not_a_readable_pdf_is_the_projects_error(data: bytes) ->
             call()
         assert caught.value.code == "document.malformed"
         assert caught.value.message.endswith(".")
+
+
+@pytest.mark.skipif(PDFTOTEXT is None, reason="needs Debian's poppler-utils (make installs it)")
+def test_a_stamped_page_copied_by_poppler_traces(stamped: bytes, tmp_path: Path) -> None:
+    """pdftotext turns every no-break space into a plain one; the word joiners after the marks
+    stay, and the copy is named from them."""
+    (tmp_path / "copy.pdf").write_bytes(stamped)
+    assert PDFTOTEXT is not None
+    command = [PDFTOTEXT, "-enc", "UTF-8", str(tmp_path / "copy.pdf"), "-"]
+    text = subprocess.run(command, check=True, capture_output=True, timeout=60).stdout.decode()
+    assert MARK not in text
+    found = trace_excerpt(text, KEY, PEOPLE)
+    assert (found.verdict, found.recipient) == (Verdict.IDENTIFIED, "bagheri")

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -23,13 +26,17 @@ from backchannel.documents import (
     hidden_text,
     holder,
     render_text,
+    restored,
+    trace_excerpt,
     trace_pdf,
 )
 from backchannel.documents import font as fonts
+from backchannel.documents.pdf import JOINER
 from backchannel.engine import watermark
 from backchannel.engine.watermark import MARK, SPACE, Verdict
 from backchannel.errors import FontMissing
 
+PDFTOTEXT = shutil.which("pdftotext")
 KEY = bytes(range(32))
 PEOPLE = ["mcgurk", "us-notetaker", "bagheri", "oman-envoy", "larijani"]
 ENGLISH = (
@@ -99,15 +106,34 @@ def test_the_hidden_layer_is_the_marked_text_line_by_line() -> None:
     assert _words(hidden) == _words(ENGLISH)
 
 
-def test_a_left_to_right_page_copied_whole_still_traces() -> None:
+def test_a_left_to_right_page_copied_whole_still_traces(tmp_path: Path) -> None:
     """What a general extractor reads (visible text, visible mark and hidden layer together)
-    carries the marks: the visible glyphs map no-break spaces back to U+00A0."""
+    carries the marks: pypdf keeps the no-break spaces, poppler's pdftotext turns them into
+    plain spaces but keeps the word joiners after them."""
     mark = VisibleMark("Brett McGurk", "United States", "2026-12-03 07:30 UTC")
     data = render_text(ENGLISH, KEY, "mcgurk", visible=mark)
     copied = extracted_text(data)
     assert "McGurk" in copied and "2026-12-03" in copied
-    found = watermark.trace(copied, KEY, PEOPLE)
+    found = trace_excerpt(copied, KEY, PEOPLE)
     assert (found.verdict, found.recipient) == (Verdict.IDENTIFIED, "mcgurk")
+    if PDFTOTEXT is None:
+        pytest.skip("needs Debian's poppler-utils (make installs it)")
+    (tmp_path / "copy.pdf").write_bytes(data)
+    command = [PDFTOTEXT, "-enc", "UTF-8", str(tmp_path / "copy.pdf"), "-"]
+    poppler = subprocess.run(command, check=True, capture_output=True, timeout=60).stdout
+    text = poppler.decode("utf-8")
+    assert MARK not in text and JOINER in text  # poppler's spaces are all plain
+    found = trace_excerpt(text, KEY, PEOPLE)
+    assert (found.verdict, found.recipient) == (Verdict.IDENTIFIED, "mcgurk")
+
+
+def test_restored_reads_a_mark_from_either_half() -> None:
+    """A mark is a no-break space then a word joiner; either alone (as extractors leave it) reads
+    as a mark, a joiner anywhere else is dropped, and a plain space stays plain."""
+    assert restored(f"a{MARK}{JOINER}b") == f"a{MARK}b"
+    assert restored(f"a {JOINER}b") == f"a{MARK}b"
+    assert restored(f"a{MARK}b c") == f"a{MARK}b c"
+    assert restored(f"a\n{JOINER}b{JOINER}c") == "a\nbc"
 
 
 @pytest.mark.parametrize("text", [ARABIC, PERSIAN], ids=["arabic", "persian"])

@@ -8,7 +8,14 @@ from backchannel.documents.layer import (
     trace_excerpt,
     trace_pdf,
 )
-from backchannel.documents.pdf import VisibleMark, copy_id, direction_of, render_text, stamp
+from backchannel.documents.pdf import (
+    VisibleMark,
+    copy_id,
+    direction_of,
+    render_text,
+    restored,
+    stamp,
+)
 
 __all__ = [
     "VisibleMark",
@@ -18,6 +25,7 @@ __all__ = [
     "hidden_text",
     "holder",
     "render_text",
+    "restored",
     "stamp",
     "trace_excerpt",
     "trace_pdf",

@@ -18,7 +18,7 @@ from pypdf import PageObject
 from pypdf.errors import PyPdfError
 from pypdf.generic import ContentStream, TextStringObject
 
-from backchannel.documents.pdf import CARRIER, COPY_KEY, copy_id, opened
+from backchannel.documents.pdf import CARRIER, COPY_KEY, copy_id, opened, restored
 from backchannel.engine import watermark
 from backchannel.errors import DocumentMalformed
 
@@ -84,10 +84,11 @@ def _page_hidden(page: PageObject) -> list[str]:
 
 
 def hidden_text(data: bytes) -> str:
-    """The hidden text layer of PDF ``data``, one line per line written; empty if it has none."""
+    """The hidden text layer of PDF ``data``, one line per line written, its marks
+    :func:`restored`; empty if it has none."""
     reader = opened(data)
     try:
-        return "\n".join(line for page in reader.pages for line in _page_hidden(page))
+        return restored("\n".join(line for page in reader.pages for line in _page_hidden(page)))
     except (PyPdfError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise DocumentMalformed("This PDF is damaged and its text cannot be read.") from exc
 
@@ -119,8 +120,8 @@ def trace_excerpt(leaked: str, key: bytes, recipients: Iterable[str]) -> waterma
     """Which recipient's copy a pasted excerpt of a PDF copy comes from. When it holds lines of a
     stamped page's carrier, only those count: the uploaded page's own words were never marked,
     and their plain spaces would otherwise disagree with every recipient's marks."""
-    carried = [line for line in leaked.splitlines() if _carried(line)]
-    return watermark.trace("\n".join(carried) if carried else leaked, key, recipients)
+    carried = [line for line in restored(leaked).splitlines() if _carried(line)]
+    return watermark.trace("\n".join(carried) if carried else restored(leaked), key, recipients)
 
 
 def holder(data: bytes, key: bytes, recipients: Iterable[str]) -> str | None:

@@ -1,19 +1,24 @@
 """A member's own PDF copy: a text set as a PDF, or an uploaded PDF stamped, marked for it.
 
 Every copy carries the recipient's watermark (:mod:`backchannel.engine.watermark`: a no-break
-space for some of the spaces between words, chosen by a keyed hash) in two text layers:
+space for some of the spaces between words, chosen by a keyed hash) in two text layers. In a PDF
+a mark is written as a no-break space *followed by a word joiner* (U+2060, invisible, no width):
+extractors disagree about spaces — pypdf keeps a no-break space, PDFium (Chrome's viewer) keeps it
+only in a line drawn as one string, poppler (pdftotext, Evince) turns it into a plain space — but
+all keep the joiner or the no-break space, so :func:`restored` gets the mark back either way.
 
-- the **visible text**, shaped by HarfBuzz (fpdf2's text shaping) so Arabic and Persian are joined
-  and laid out right to left. Its no-break spaces are glyphs of their own, so text extraction and
-  copy-paste of a left-to-right line give the marks back. Lines are broken here, not by fpdf2's
-  ``multi_cell``, which turns every no-break space into a plain one;
-- a **hidden layer** (text render mode 3: painted nowhere, yet selectable and extracted, as the
-  text layer of an OCR'd scan is) holding each line once more in *logical* order, unshaped, one
-  text object per line, after the page's visible text. It exists because shaped right-to-left text
-  is stored in visual order, one glyph at a time, and every extractor rebuilds the logical order
-  its own way (pypdf scrambles the words of an Arabic line; poppler moves punctuation), which
-  changes the word pairs the marks are keyed on. :func:`backchannel.documents.layer.hidden_text`
-  reads this layer back exactly, whatever the script.
+- the **visible text**. A line in a script that needs shaping (Arabic, Persian, Hebrew, Indic…)
+  is shaped by HarfBuzz (fpdf2's text shaping), so letters join and runs are laid out right to
+  left; any other line is drawn as one string, unshaped, which every extractor reads as written.
+  Lines are broken here, not by fpdf2's ``multi_cell``, which turns no-break spaces into spaces;
+- a **hidden layer** (text render mode 3, painted nowhere) holding each line once more in
+  *logical* order, unshaped, one text object per line, below the page's visible area. It exists
+  because shaped right-to-left text is stored in visual order, one glyph at a time, and every
+  extractor rebuilds the logical order its own way (pypdf scrambles the words of an Arabic line;
+  poppler moves punctuation; PDFium reverses the words), which changes the word pairs the marks
+  are keyed on. :func:`backchannel.documents.layer.hidden_text` reads it back exactly, whatever
+  the script. It lies outside the page box because over the visible text poppler interleaved the
+  two letter by letter; out there viewers, poppler and PDFium leave it alone (pypdf reads it).
 
 An uploaded PDF cannot be rewritten, so :func:`stamp` merges onto each page an optional visible
 line (member, party, time) and a hidden carrier sentence marked for the recipient. Both kinds of
@@ -44,6 +49,11 @@ from backchannel.errors import DocumentMalformed
 
 Direction = Literal["ltr", "rtl"]
 
+#: A mark as a PDF copy writes it: the no-break space, then a word joiner that survives the
+#: extractors that turn the no-break space into a plain one.
+JOINER = "\u2060"
+PDF_MARK = watermark.MARK + JOINER
+_RESTORE = re.compile(r"[ \u00a0]\u2060")
 #: The metadata key of the per-copy id.
 COPY_KEY = "/BackchannelCopy"
 _PERSON = b"bc-pdf-copy-v1"
@@ -87,6 +97,22 @@ def copy_id(key: bytes, recipient: str) -> str:
     return digest.decode("ascii")
 
 
+def restored(text: str) -> str:
+    """Text extracted from a PDF copy with its marks as the watermark writes them: a space or
+    no-break space before a word joiner is a mark; any other joiner is dropped."""
+    return _RESTORE.sub(watermark.MARK, text).replace(JOINER, "")
+
+
+def _pdf_marked(text: str, key: bytes, recipient: str) -> str:
+    return watermark.mark(text, key, recipient).replace(watermark.MARK, PDF_MARK)
+
+
+def _needs_shaping(line: str) -> bool:
+    """Whether a line holds a script HarfBuzz must shape: anything past Latin, Greek, Cyrillic and
+    Armenian (below U+0590), general punctuation and symbols (U+2000–U+22FF) aside."""
+    return any(ord(c) >= 0x0590 and not 0x2000 <= ord(c) <= 0x22FF for c in line)
+
+
 def direction_of(paragraph: str) -> Direction:
     """The paragraph's direction, from its first strongly directional character (UAX #9 P2)."""
     for character in paragraph:
@@ -103,19 +129,23 @@ def _document(unit: Literal["mm", "pt"] = "mm") -> FPDF:
     pdf.set_auto_page_break(False)
     pdf.set_creator("Backchannel")
     pdf.add_font(_FAMILY, fname=str(font.path()))
-    pdf.set_text_shaping(True)
     return pdf
 
 
 @contextmanager
-def _hidden(pdf: FPDF) -> Iterator[None]:
-    """Render mode 3 and no shaping, inside q/Q: fpdf2 does not reset the mode after ``text``."""
-    pdf.set_text_shaping(False)
+def _shaping(pdf: FPDF, on: bool) -> Iterator[None]:
+    pdf.set_text_shaping(on)
     try:
-        with pdf.local_context(text_mode=TextMode.INVISIBLE):
-            yield
+        yield
     finally:
-        pdf.set_text_shaping(True)
+        pdf.set_text_shaping(False)
+
+
+@contextmanager
+def _hidden(pdf: FPDF) -> Iterator[None]:
+    """Render mode 3, unshaped, inside q/Q: fpdf2 does not reset the mode after ``text``."""
+    with pdf.local_context(text_mode=TextMode.INVISIBLE):
+        yield
 
 
 def _lines(pdf: FPDF, paragraph: str, width: float) -> list[str]:
@@ -123,12 +153,13 @@ def _lines(pdf: FPDF, paragraph: str, width: float) -> list[str]:
     space at a break is dropped, as extraction would turn it into a line end anyway."""
     lines: list[str] = []
     current = ""
-    for piece in _BREAKS.split(paragraph):
-        if current and pdf.get_string_width((current + piece).rstrip(_GAPS)) > width:
-            lines.append(current.rstrip(_GAPS))
-            current = piece
-        else:
-            current += piece
+    with _shaping(pdf, _needs_shaping(paragraph)):  # shaped glyphs have their own widths
+        for piece in _BREAKS.split(paragraph):
+            if current and pdf.get_string_width((current + piece).rstrip(_GAPS)) > width:
+                lines.append(current.rstrip(_GAPS))
+                current = piece
+            else:
+                current += piece
     lines.append(current.rstrip(_GAPS))
     return lines
 
@@ -136,7 +167,7 @@ def _lines(pdf: FPDF, paragraph: str, width: float) -> list[str]:
 def _visible(pdf: FPDF, line: str, width: float, y: float) -> None:
     """The visible mark, centred at ``y``: its spaces are marked too, or a copier who takes it
     along with the text would bring plain spaces that disagree with the recipient's marks."""
-    with pdf.local_context(text_color=_GREY):
+    with pdf.local_context(text_color=_GREY), _shaping(pdf, _needs_shaping(line)):
         pdf.set_font(_FAMILY, size=_MARK_SIZE)
         pdf.set_xy(0, y)
         pdf.cell(width, 1.2 * _MARK_SIZE / pdf.k, line, align="C")
@@ -166,7 +197,7 @@ def render_text(
     bytes. ``direction`` sets the margin every paragraph keeps to; ``None`` takes each one's own
     from its first strong character. The order of the letters within a line is HarfBuzz's and
     fpdf2's bidi algorithm's either way."""
-    marked = watermark.mark(text, key, recipient)
+    marked = _pdf_marked(text, key, recipient)
     pdf = _document()
     width = pdf.w - 2 * _MARGIN
     leading = _SIZE * _LEADING / pdf.k
@@ -182,7 +213,7 @@ def render_text(
     def new_page() -> None:
         pdf.add_page()
         if visible is not None:
-            line = watermark.mark(visible.line(), key, recipient)
+            line = _pdf_marked(visible.line(), key, recipient)
             _visible(pdf, line, pdf.w, pdf.h - _MARGIN / 2)
         pdf.set_font(_FAMILY, size=_SIZE)
         pdf.set_xy(_MARGIN, _MARGIN)
@@ -196,11 +227,12 @@ def render_text(
                 new_page()
             y = pdf.get_y()
             pdf.set_x(_MARGIN)
-            pdf.cell(width, leading, line, align="R" if rtl else "L")
+            with _shaping(pdf, _needs_shaping(line)):
+                pdf.cell(width, leading, line, align="R" if rtl else "L")
             pdf.set_xy(_MARGIN, y + leading)
-            if line:
+            if line.strip(JOINER):
                 x = _MARGIN + width - pdf.get_string_width(line) if rtl else _MARGIN
-                hidden.append((x, y + leading / 2 + _SIZE * 0.35 / pdf.k, line))
+                hidden.append((x, pdf.h + leading * (1 + len(hidden)), line))
     flush()
     return _with_metadata(bytes(pdf.output()), key, recipient, title or None)
 
@@ -231,9 +263,9 @@ def stamp(pdf: bytes, key: bytes, recipient: str, visible: VisibleMark | None = 
         boxes.append((float(box.left), float(box.bottom)))
         overlay.add_page(format=(width, height))
         if visible is not None:
-            line = watermark.mark(visible.line(), key, recipient)
+            line = _pdf_marked(visible.line(), key, recipient)
             _visible(overlay, line, width, height - 2.4 * _MARK_SIZE)
-        carrier = watermark.mark(f"Page {number}. {CARRIER}", key, recipient)
+        carrier = _pdf_marked(f"Page {number}. {CARRIER}", key, recipient)
         overlay.set_font(_FAMILY, size=1)
         size = min(_MARK_SIZE, 0.9 * width / overlay.get_string_width(carrier))
         overlay.set_font(_FAMILY, size=size)
