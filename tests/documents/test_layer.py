@@ -16,7 +16,8 @@ import pytest
 from fpdf import FPDF
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import RectangleObject
 
 from backchannel.documents import (
     VisibleMark,
@@ -138,3 +139,21 @@ def test_a_stamped_page_copied_by_poppler_traces(stamped: bytes, tmp_path: Path)
     assert MARK not in text
     found = trace_excerpt(text, KEY, PEOPLE)
     assert (found.verdict, found.recipient) == (Verdict.IDENTIFIED, "bagheri")
+
+
+def test_a_rotated_and_cropped_page_gets_its_marks_where_the_reader_sees_them() -> None:
+    """A page shown turned a quarter and cropped: the visible line and the carrier land inside
+    the crop box, upright for the reader (the page's rotation moves into its content), and the
+    copy traces from the file and from what pypdf extracts."""
+    source = PdfWriter(clone_from=io.BytesIO(_uploaded(1)))
+    page = source.pages[0]
+    page.rotate(90)
+    page.cropbox = RectangleObject((20, 30, 500, 700))
+    buffer = io.BytesIO()
+    source.write(buffer)
+    copy = stamp(buffer.getvalue(), KEY, "oman-envoy", MARK_LINE)
+    shown = PdfReader(io.BytesIO(copy)).pages[0]
+    assert shown.rotation == 0
+    assert (float(shown.cropbox.width), float(shown.cropbox.height)) == (670.0, 480.0)
+    assert trace_pdf(copy, KEY, PEOPLE).recipient == "oman-envoy"
+    assert trace_excerpt(extracted_text(copy), KEY, PEOPLE).recipient == "oman-envoy"

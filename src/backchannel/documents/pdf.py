@@ -253,30 +253,32 @@ def opened(data: bytes) -> PdfReader:
 
 def stamp(pdf: bytes, key: bytes, recipient: str, visible: VisibleMark | None = None) -> bytes:
     """``recipient``'s stamped copy of an uploaded PDF: on every page the hidden carrier sentence
-    marked for it and, if given, the visible line; the copy's id in the metadata."""
-    reader = opened(pdf)
+    marked for it and, if given, the visible line; the copy's id in the metadata. Marks go inside
+    each page's crop box (what viewers show), upright as the page is shown."""
+    writer = PdfWriter(clone_from=opened(pdf))
     overlay = _document(unit="pt")
     boxes = []
-    for number, page in enumerate(reader.pages, start=1):
-        box = page.mediabox
-        width, height = float(box.width), float(box.height)
-        boxes.append((float(box.left), float(box.bottom)))
-        overlay.add_page(format=(width, height))
-        if visible is not None:
-            line = _pdf_marked(visible.line(), key, recipient)
-            _visible(overlay, line, width, height - 2.4 * _MARK_SIZE)
-        carrier = _pdf_marked(f"Page {number}. {CARRIER}", key, recipient)
-        overlay.set_font(_FAMILY, size=1)
-        size = min(_MARK_SIZE, 0.9 * width / overlay.get_string_width(carrier))
-        overlay.set_font(_FAMILY, size=size)
-        with _hidden(overlay):
-            overlay.text(0.05 * width, height - 0.5 * _MARK_SIZE, carrier)
-    layers = PdfReader(io.BytesIO(bytes(overlay.output())))
-    writer = PdfWriter(clone_from=reader)
     try:
+        for number, page in enumerate(writer.pages, start=1):
+            if page.rotation:  # so the marks' "up" is the reader's up
+                page.transfer_rotation_to_content()
+            box = page.cropbox
+            width, height = float(box.width), float(box.height)
+            boxes.append((float(box.left), float(box.bottom)))
+            overlay.add_page(format=(width, height))
+            if visible is not None:
+                line = _pdf_marked(visible.line(), key, recipient)
+                _visible(overlay, line, width, height - 2.4 * _MARK_SIZE)
+            carrier = _pdf_marked(f"Page {number}. {CARRIER}", key, recipient)
+            overlay.set_font(_FAMILY, size=1)
+            size = min(_MARK_SIZE, 0.9 * width / overlay.get_string_width(carrier))
+            overlay.set_font(_FAMILY, size=size)
+            with _hidden(overlay):
+                overlay.text(0.05 * width, height - 0.5 * _MARK_SIZE, carrier)
+        layers = PdfReader(io.BytesIO(bytes(overlay.output())))
         for page, layer, (left, bottom) in zip(writer.pages, layers.pages, boxes, strict=True):
             page.merge_transformed_page(layer, Transformation().translate(left, bottom))
-    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError, ZeroDivisionError) as exc:
         raise DocumentMalformed("This PDF is damaged and cannot be stamped.") from exc
     out = io.BytesIO()
     writer.write(out)
