@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fpdf import FPDF
+from fpdf.enums import TextMode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
@@ -157,3 +158,22 @@ def test_a_rotated_and_cropped_page_gets_its_marks_where_the_reader_sees_them() 
     assert (float(shown.cropbox.width), float(shown.cropbox.height)) == (670.0, 480.0)
     assert trace_pdf(copy, KEY, PEOPLE).recipient == "oman-envoy"
     assert trace_excerpt(extracted_text(copy), KEY, PEOPLE).recipient == "oman-envoy"
+
+
+def test_a_stamped_ocr_scan_traces_by_its_carrier() -> None:
+    """An OCR'd scan brings an invisible (mode 3) text layer of its own, never marked; the trace
+    keeps to the carrier's lines and still names the copy."""
+    scan = FPDF()
+    scan.add_page()
+    scan.set_font("helvetica", size=12)
+    scan.text_mode = TextMode.INVISIBLE
+    scan.multi_cell(
+        0,
+        8,
+        "Scanned memo. The delegation notes the proposal on shipping and asks "
+        "the mediator for the sequencing plan in writing, within the week.",
+    )
+    copy = stamp(bytes(scan.output()), KEY, "larijani")
+    assert "Scanned memo." in hidden_text(copy)
+    found = trace_pdf(copy, KEY, PEOPLE)
+    assert (found.verdict, found.recipient) == (Verdict.IDENTIFIED, "larijani")

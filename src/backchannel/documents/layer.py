@@ -28,10 +28,12 @@ _HEX = re.compile(rb"<([0-9A-Fa-f]*)>")
 _PAGE = re.compile(r"^Page \d+\.\s*")
 
 
-def _unicode_map(font: Any) -> dict[int, str]:
-    """A font's ToUnicode map as code → text: the bfchar and simple bfrange forms fpdf2 writes."""
+def _unicode_map(font: Any) -> dict[int, str] | None:
+    """A font's ToUnicode map as code → text: the bfchar and simple bfrange forms fpdf2 writes;
+    None for a one-byte font without one (read as Windows-1252, near enough for a trace), an
+    empty map for a two-byte font without one (unreadable)."""
     if "/ToUnicode" not in font:
-        return {}
+        return {} if font.get("/Subtype") == "/Type0" else None
     table: dict[int, str] = {}
     for kind, body in _SECTION.findall(font["/ToUnicode"].get_object().get_data()):
         values = [bytes.fromhex(v.decode("ascii")) for v in _HEX.findall(body)]
@@ -46,15 +48,18 @@ def _unicode_map(font: Any) -> dict[int, str]:
     return table
 
 
-def _decode(shown: Any, table: dict[int, str]) -> str:
+def _decode(shown: Any, table: dict[int, str] | None, width: int) -> str:
+    """Shown bytes as text: codes of ``width`` bytes (2 in a Type0 font, as fpdf2 writes)."""
     raw = shown.original_bytes if isinstance(shown, TextStringObject) else bytes(shown)
-    codes = (int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw) - 1, 2))
+    if table is None:
+        return raw.decode("cp1252", "replace")
+    codes = (int.from_bytes(raw[i : i + width], "big") for i in range(0, len(raw), width))
     return "".join(table.get(code, "") for code in codes)
 
 
 def _page_hidden(page: PageObject) -> list[str]:
     fonts = page.get("/Resources", {}).get("/Font", {})
-    tables: dict[str, dict[int, str]] = {}
+    tables: dict[str, dict[int, str] | None] = {}
     lines: list[str] = []
     mode, name = 0, ""
     saved: list[tuple[int, str]] = []
@@ -75,11 +80,15 @@ def _page_hidden(page: PageObject) -> list[str]:
             lines.append("".join(current))
             current = []
         elif operator in (b"Tj", b"TJ", b"'", b'"') and mode == _INVISIBLE:
+            font = fonts[name].get_object() if name in fonts else {}
             if name not in tables:
-                tables[name] = _unicode_map(fonts[name].get_object()) if name in fonts else {}
+                tables[name] = _unicode_map(font)
+            width = 2 if font.get("/Subtype") == "/Type0" else 1
             shown = operands[-1]
             parts = shown if operator == b"TJ" else [shown]
-            current += [_decode(p, tables[name]) for p in parts if not isinstance(p, int | float)]
+            current += [
+                _decode(p, tables[name], width) for p in parts if not isinstance(p, int | float)
+            ]
     return lines
 
 
@@ -105,10 +114,10 @@ def extracted_text(data: bytes) -> str:
 def trace_pdf(data: bytes, key: bytes, recipients: Iterable[str]) -> watermark.Trace:
     """Which recipient's copy the leaked PDF ``data`` is, from its text: the hidden layer when it
     has one, else everything pypdf extracts; the same verdict and chance as a text leak."""
+    # A stamped OCR'd scan has a mode-3 layer of its own, unmarked: trace_excerpt keeps to the
+    # carrier's lines when there are any.
     hidden = hidden_text(data)
-    if hidden.strip():
-        return watermark.trace(hidden, key, recipients)
-    return trace_excerpt(extracted_text(data), key, recipients)
+    return trace_excerpt(hidden if hidden.strip() else extracted_text(data), key, recipients)
 
 
 def _carried(line: str) -> bool:
