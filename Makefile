@@ -18,12 +18,16 @@ CHROMIUM    ?= /usr/bin/chromium
 AXE_VERSION := 4.14.1
 AXE         := $(VENV)/node/node_modules/axe-core/axe.min.js
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# PDF copies are set in Debian's DejaVu Sans (src/backchannel/documents/font.py says why that
+# font); the Arabic screenshot is rendered by Debian's pdftoppm.
+FONT        ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+PDFTOPPM    ?= /usr/bin/pdftoppm
 # uv writes the locks (make lock); it is not needed to install them.
 UV_VERSION  := 0.13.8
 LOCK        := UV_NO_CONFIG=1 $(BIN)/uv pip compile pyproject.toml requirements/build.in \
 	--generate-hashes --universal --python-version 3.11 --no-header --annotation-style line --quiet
 
-.PHONY: run test lint typecheck bench clean browser screenshots lock
+.PHONY: run test lint typecheck bench clean browser documents screenshots lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +56,7 @@ lock: | $(BIN)/python
 # The demo: a host on its embedded SQLite database in var/demo, the Muscat talks opened by three
 # device profiles (Oman mediating, the US and Iran), and each one's web app on 127.0.0.1; it prints
 # the three addresses (each holds its app's token). Ctrl-C stops it; each run starts afresh.
-run: $(RUN_STAMP)
+run: $(RUN_STAMP) $(FONT)
 	rm -rf var/demo
 	$(BIN)/backchannel demo scenarios/muscat-2024.toml --dir var/demo
 
@@ -68,6 +72,16 @@ $(AXE):
 
 browser: $(CHROMIUM) $(AXE)
 
+$(FONT):
+	$(SUDO) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends fonts-dejavu-core
+
+$(PDFTOPPM):
+	$(SUDO) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends poppler-utils
+
+documents: $(FONT) $(PDFTOPPM)
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -75,13 +89,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck browser
+test: lint typecheck browser documents
 	BACKCHANNEL_CHROMIUM=$(CHROMIUM) BACKCHANNEL_AXE=$(AXE) $(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
-# The README's screenshots: the browser tests, writing them to docs/screenshots/.
-screenshots: lint browser
+# The README's screenshots: the browser tests and the Arabic PDF copy, writing them to
+# docs/screenshots/.
+screenshots: lint browser documents
 	BACKCHANNEL_CHROMIUM=$(CHROMIUM) BACKCHANNEL_AXE=$(AXE) BACKCHANNEL_SCREENSHOTS=docs/screenshots \
-		$(BIN)/python -m pytest -q tests/ui/test_browser.py
+		$(BIN)/python -m pytest -q tests/ui/test_browser.py tests/documents/test_screenshot.py
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench

@@ -105,7 +105,9 @@ def test_pure_layers_do_no_io(path: Path) -> None:
             pytest.fail(f"{path.name} reads the clock (.{node.attr})")
 
 
-@pytest.mark.parametrize("module", ["backchannel", "backchannel.engine", "backchannel.errors"])
+@pytest.mark.parametrize(
+    "module", ["backchannel", "backchannel.documents", "backchannel.engine", "backchannel.errors"]
+)
 def test_public_names_exist(module: str) -> None:
     """Every name a package exports in __all__ exists, and __all__ is sorted."""
     imported = importlib.import_module(module)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from backchannel import documents
 from backchannel.cli import app
 from backchannel.cli.app import console
 from backchannel.client.simulation import temporary_host
@@ -205,3 +206,37 @@ def test_a_leaked_copy_names_the_member_it_was_issued_to(
     assert iran("text", "trace", "direct", str(leak), code=1)["verdict"] == "no-match"
     refused = us("text", "issue", "direct", "--to", "nobody", "--out", str(leak), code=2)
     assert refused["error"]["code"] == "input.invalid"
+
+
+def test_a_leaked_pdf_copy_names_the_member_it_was_issued_to(
+    people: dict[str, Person], tmp_path: Path
+) -> None:
+    """``issue --pdf`` writes a member's PDF copy, with or without the visible line; ``trace``
+    reads a PDF file (by its %PDF- header) and names the member, by the text and by the copy id in
+    the metadata; a damaged PDF is document.malformed (exit 2), and Iran's key traces nothing."""
+    us, iran = people["us"], people["iran"]
+    us("text", "draft", "direct", "art-pdf", "--text", LONG, "--title", "Permanence")
+    out = tmp_path / "araghchi.pdf"
+    issued = us("text", "issue", "direct", "--to", "araghchi", "--out", str(out), "--pdf")
+    assert (issued["format"], issued["marks"] > 0) == ("pdf", True)
+    pdf = out.read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    shown = documents.restored(documents.extracted_text(pdf)).replace(MARK, " ")
+    assert "Copy for araghchi (iran), " in shown and "UTC" in shown  # the visible line
+    assert "permanent peace" in shown
+
+    traced = us("text", "trace", "direct", str(out))
+    assert (traced["verdict"], traced["recipient"]) == ("identified", "araghchi")
+    assert (traced["format"], traced["metadata_holder"]) == ("pdf", "araghchi")
+    assert "identified: araghchi" in _human(us, "text", "trace", "direct", str(out))
+    assert iran("text", "trace", "direct", str(out), code=1)["verdict"] == "no-match"
+
+    hidden = tmp_path / "witkoff.pdf"
+    us("text", "issue", "direct", "--to", "witkoff", "--out", str(hidden), "--pdf", "--no-visible")
+    assert "UTC" not in documents.extracted_text(hidden.read_bytes())  # no visible line
+    assert us("text", "trace", "direct", str(hidden))["recipient"] == "witkoff"
+
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7\nnot really")
+    refused = us("text", "trace", "direct", str(broken), code=2)
+    assert refused["error"]["code"] == "document.malformed"

@@ -6,12 +6,13 @@ referendum, initials it and signs it, always naming the version it read (``--ver
 default: a party consents to words it has read, never to "whatever is current"). Every act is
 checked by this device's own engine first; a refusal prints the rule's code and sentence and exits
 2, having sent nothing. ``show`` prints the text as this device sees it after syncing. ``issue``
-writes a member's own marked copy and ``trace`` names the member a leaked copy came from
-(:mod:`backchannel.client.copies`).
+writes a member's own marked copy (UTF-8 text, or ``--pdf`` a PDF) and ``trace`` names the
+member a leaked copy came from, a text excerpt or a PDF file (:mod:`backchannel.client.copies`).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -203,30 +204,51 @@ _consent_command(
 def issue(
     alias: str = typer.Argument(..., help="The talks."),
     recipient: str = typer.Option(..., "--to", help="The member the copy is for."),
-    out: Path = typer.Option(..., "--out", help="Where to write the copy (UTF-8 text)."),
+    out: Path = typer.Option(..., "--out", help="Where to write the copy."),
+    pdf: bool = typer.Option(False, "--pdf", help="Write a PDF copy instead of UTF-8 text."),
+    visible: bool = typer.Option(
+        True,
+        "--visible/--no-visible",
+        help="PDF: print the member, its party and the time on every page (as the talks decide).",
+    ),
     profile: Path | None = ProfileOption,
     passphrase_file: Path | None = PassphraseOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Write a member's own copy of the text: marked in its spaces, so a leak can be traced."""
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
-        copy = copies.issue(unlocked, alias, recipient)
+        if pdf:
+            issued = datetime.now(UTC) if visible else None
+            content = copies.issue_pdf(unlocked, alias, recipient, issued)
+            marks = copies.issue(unlocked, alias, recipient).count(MARK)
+        else:
+            copy = copies.issue(unlocked, alias, recipient)
+            content, marks = copy.encode("utf-8"), copy.count(MARK)
     with failures(as_json=as_json):
         try:
-            out.write_text(copy, encoding="utf-8")
+            out.write_bytes(content)
         except OSError as exc:
             raise InputError(f"{out} cannot be written: {exc.strerror}") from exc
-    data = {"talks": alias, "recipient": recipient, "out": str(out), "marks": copy.count(MARK)}
+    data = {
+        "talks": alias,
+        "recipient": recipient,
+        "out": str(out),
+        "format": "pdf" if pdf else "text",
+        "marks": marks,
+    }
     if as_json:
         emit_json(data)
     else:
-        console.print(f"Copy for {recipient} written to {out} ({data['marks']} marked spaces).")
+        kind = "PDF copy" if pdf else "Copy"
+        console.print(f"{kind} for {recipient} written to {out} ({marks} marked spaces).")
 
 
 @text_app.command("trace")
 def trace(
     alias: str = typer.Argument(..., help="The talks."),
-    leaked: Path = typer.Argument(..., help="The leaked copy or excerpt (UTF-8 text)."),
+    leaked: Path = typer.Argument(
+        ..., help="The leaked copy or excerpt: UTF-8 text, or a PDF file (a copy or a stamped one)."
+    ),
     profile: Path | None = ProfileOption,
     passphrase_file: Path | None = PassphraseOption,
     as_json: bool = JsonOption,
@@ -234,11 +256,17 @@ def trace(
     """Which member's copy a leak comes from (exit 0 only when one member is identified)."""
     with failures(as_json=as_json):
         try:
-            words = leaked.read_text(encoding="utf-8")
+            content = leaked.read_bytes()
+            is_pdf = content.lstrip()[:5] == b"%PDF-"
+            words = "" if is_pdf else content.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{leaked} cannot be read as UTF-8 text") from exc
+            raise InputError(f"{leaked} cannot be read as UTF-8 text or a PDF") from exc
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
-        data = copies.trace_json(copies.trace(unlocked, alias, words))
+        if is_pdf:
+            found, holder = copies.trace_pdf(unlocked, alias, content)
+            data = {**copies.trace_json(found), "format": "pdf", "metadata_holder": holder}
+        else:
+            data = {**copies.trace_json(copies.trace(unlocked, alias, words)), "format": "text"}
     if as_json:
         emit_json(data)
     else:

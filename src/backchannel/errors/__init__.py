@@ -15,7 +15,8 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
     │   ├── EventMalformed                  event.malformed            400  (field, reason)
     │   ├── WireMalformed                   wire.malformed             400  (field, reason)
     │   ├── FormInvalid                     form.invalid               400  (field, reason)
-    │   └── MediaTypeUnsupported            input.media_type           415
+    │   ├── MediaTypeUnsupported            input.media_type           415
+    │   └── DocumentMalformed               document.malformed         400
     ├── RuleViolation  (the engine refused an event)                   409
     │   ├── UnknownEntity                   entity.unknown             404
     │   ├── DuplicateId                     id.duplicate               409
@@ -83,6 +84,7 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
     │   ├── EntryMalformed                  record.entry_malformed     400
     │   ├── LogRangeInvalid                 record.range_invalid       400  (index, size, range)
     │   └── BundleInvalid                   record.bundle_invalid      409
+    ├── FontMissing                         document.font_missing      500
     ├── AuthRequired                        auth.required              401
     ├── AuthInvalid                         auth.invalid               401
     │   └── TokenExpired                    auth.expired               401
@@ -157,8 +159,10 @@ from backchannel.errors.access import (
 )
 from backchannel.errors.base import (
     BackchannelError,
+    DocumentMalformed,
     EscrowInvalid,
     EventMalformed,
+    FontMissing,
     FormInvalid,
     InputError,
     MediaTypeUnsupported,
@@ -256,6 +260,7 @@ __all__ = [
     "DeviceRevoked",
     "DeviceUnknown",
     "DisclosureDiffers",
+    "DocumentMalformed",
     "DuplicateId",
     "EntryMalformed",
     "EscrowInvalid",
@@ -263,6 +268,7 @@ __all__ = [
     "EventMalformed",
     "EventNotCanonical",
     "EventOutOfOrder",
+    "FontMissing",
     "Forbidden",
     "FormInvalid",
     "HostRefused",

@@ -86,3 +86,18 @@ class MediaTypeUnsupported(InputError):
 
     code = "input.media_type"
     status = 415
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+class DocumentMalformed(InputError):
+    """A file given as a PDF cannot be read as one."""
+
+    code = "document.malformed"
+
+
+class FontMissing(BackchannelError):
+    """The font that PDF copies are set in is not installed on this machine."""
+
+    code = "document.font_missing"
