@@ -91,3 +91,37 @@ def test_bad_files_exit_2(tmp_path: Path) -> None:
     assert "parties[1].values.sequencing" in json.loads(result.stdout)["error"]["message"]
     result = run("analyze", str(EXAMPLES / "muscat.json"), "--from", "gaza_ceasefire=forever")
     assert result.returncode == 2 and "gaza_ceasefire" in result.stderr
+
+
+def test_a_points_file_is_adjusted_winner_without_being_told() -> None:
+    """The file says what it is: every party gives points, so Adjusted Winner, not a refusal."""
+    result = run("analyze", str(EXAMPLES / "adjusted-winner.json"), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["split"]["issue"] == "prisoner_release"
+
+
+def test_plot_with_adjusted_winner_is_refused_and_says_why(tmp_path: Path) -> None:
+    picture = tmp_path / "aw.png"
+    result = run("analyze", str(EXAMPLES / "adjusted-winner.json"), "--plot", str(picture))
+    assert result.returncode == 2
+    assert "no frontier to draw" in result.stderr and "leave out --plot" in result.stderr
+    assert not picture.exists()
+
+
+def test_the_human_output_says_where_the_plot_went(tmp_path: Path) -> None:
+    picture = tmp_path / "f.svg"
+    result = run("analyze", str(EXAMPLES / "muscat.json"), "--plot", str(picture))
+    assert result.returncode == 0, result.stderr
+    assert f"Plot written to {picture}" in result.stdout.replace("\n", "")
+    assert picture.stat().st_size > 0
+
+
+def test_three_parties_are_drawn_two_at_a_time_as_points(tmp_path: Path) -> None:
+    """One panel per pair, and no line joining frontier points (no curve in three dimensions)."""
+    picture = tmp_path / "three.svg"
+    assert (
+        run("analyze", str(EXAMPLES / "three-party.json"), "--plot", str(picture)).returncode == 0
+    )
+    svg = picture.read_text(encoding="utf-8")
+    assert "upstream and downstream" in svg and "downstream and midstream" in svg
+    assert "two at a time (points only)" in svg

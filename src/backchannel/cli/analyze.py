@@ -25,7 +25,12 @@ class Method(StrEnum):
 @app.command()
 def analyze(
     file: Path = typer.Argument(..., help="A problem file (JSON, see docs/analysis.md)."),
-    method: Method = typer.Option(Method.PARETO, "--method", help="pareto or adjusted-winner."),
+    method: Method | None = typer.Option(
+        None,
+        "--method",
+        help="pareto or adjusted-winner (default: adjusted-winner when every party gives "
+        "points, else pareto).",
+    ),
     plot: Path | None = typer.Option(None, "--plot", help="Draw the frontier to a .png or .svg."),
     from_package: str | None = typer.Option(
         None, "--from", help='A tentative agreement: JSON {"issue": "option"} or issue=option,...'
@@ -35,8 +40,15 @@ def analyze(
     """Pareto frontier, Nash, Kalai–Smorodinsky, egalitarian and max-joint-gain packages."""
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
+        method = method or _method_of(data)
         problem = an.parse(data, points=method is Method.ADJUSTED_WINNER)
         if method is Method.ADJUSTED_WINNER:
+            if plot is not None:
+                raise ProblemInvalid(
+                    "--plot",
+                    "Adjusted Winner divides issues between two parties and has no frontier to "
+                    "draw; leave out --plot (or analyse a problem with weights and reservations)",
+                )
             division = an.adjusted_winner(problem)
         else:
             agreement = _package(problem, from_package) if from_package else None
@@ -71,7 +83,21 @@ def analyze(
         emit_json(result)
     else:
         _print(result)
+        if plot is not None:
+            console.print(f"Plot written to {plot}")
     raise typer.Exit(EXIT_OK)
+
+
+def _method_of(data: Any) -> Method:
+    """Adjusted Winner when every party gives points and none gives weights: the file says it."""
+    parties = data.get("parties") if isinstance(data, dict) else None
+    if (
+        isinstance(parties, list)
+        and parties
+        and all(isinstance(p, dict) and "points" in p and "weights" not in p for p in parties)
+    ):
+        return Method.ADJUSTED_WINNER
+    return Method.PARETO
 
 
 def _package(problem: an.Problem, text: str) -> dict[str, str]:
