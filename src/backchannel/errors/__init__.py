@@ -15,6 +15,7 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
     │   ├── EventMalformed                  event.malformed            400  (field, reason)
     │   ├── WireMalformed                   wire.malformed             400  (field, reason)
     │   ├── FormInvalid                     form.invalid               400  (field, reason)
+    │   ├── DocumentInvalid                 document.invalid           400
     │   └── MediaTypeUnsupported            input.media_type           415
     ├── RuleViolation  (the engine refused an event)                   409
     │   ├── UnknownEntity                   entity.unknown             404
@@ -84,12 +85,14 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
     ├── OneTimeKeyClaimed                   keys.claimed               409
     ├── KeysExhausted                       keys.exhausted             404
     ├── InviteInvalid                       invite.invalid             404
+    ├── BlobIncomplete                      blob.incomplete            409
     ├── PayloadTooLarge                     input.too_large            413
     ├── RateLimited                         rate.limited               429  (retry_after)
     ├── StoreError                          store.error                503
     │   └── StoreConflict                   store.conflict             409
     ├── ClientError                         client.error               502
     │   ├── HostUnreachable                 client.host_unreachable    503
+    │   ├── DocumentCorrupt                 document.corrupt           502
     │   └── HostRefused                     client.host_refused        502
     └── ProfileError                        profile.error              400
         ├── ProfileMissing                  profile.missing            404
@@ -98,6 +101,7 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
         ├── TalksUnknown                    talks.unknown              404
         ├── InviteMalformed                 invite.malformed           400
         ├── PeerUnknown                     peer.unknown               404
+        ├── DocumentUnknown                 document.unknown           404
         ├── IntroductionRejected            directory.rejected         409
         └── VerificationTimedOut            verify.timeout             408
 """
@@ -105,7 +109,10 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
 from backchannel.errors.access import (
     AuthInvalid,
     AuthRequired,
+    BlobIncomplete,
     ClientError,
+    DocumentCorrupt,
+    DocumentUnknown,
     Forbidden,
     HostRefused,
     HostUnreachable,
@@ -136,6 +143,7 @@ from backchannel.errors.access import (
 )
 from backchannel.errors.base import (
     BackchannelError,
+    DocumentInvalid,
     EscrowInvalid,
     EventMalformed,
     FormInvalid,
@@ -209,6 +217,7 @@ __all__ = [
     "AuthInvalid",
     "AuthRequired",
     "BackchannelError",
+    "BlobIncomplete",
     "BundleInvalid",
     "CheckpointInvalid",
     "CheckpointMalformed",
@@ -220,6 +229,9 @@ __all__ = [
     "DecryptionFailed",
     "DeviceRevoked",
     "DeviceUnknown",
+    "DocumentCorrupt",
+    "DocumentInvalid",
+    "DocumentUnknown",
     "DuplicateId",
     "EntryMalformed",
     "EscrowInvalid",
