@@ -1,4 +1,4 @@
-"""The document stream: chunks round-trip; altered, reordered, dropped, foreign or cut streams fail."""
+"""The document stream: chunks round-trip; altered, reordered, dropped, foreign, cut: refused."""
 
 from __future__ import annotations
 
