@@ -12,6 +12,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -364,3 +365,53 @@ def test_tampering_host_is_caught(world: World, tmp_path: Path) -> None:
         world.host.disarm()
     oman("doc", "get", "muscat", "one", "--out", str(out))
     assert out.read_bytes() == first and not (tmp_path / "one.bin.bcpart").exists()
+
+
+def test_retention_stops_devices_opening_old_documents(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mediator's root sets a retention (nobody else may); past it, by the device's clock or
+    the record's, every device lists the document as expired and refuses to open it."""
+    import backchannel.cli.documents as documents_cli
+
+    oman, us = world.people["oman"], world.people["us"]
+    refused = us("doc", "retention", "muscat", "2", code=2)
+    assert refused["error"]["code"] == "mandate.insufficient"
+    assert oman("doc", "retention", "muscat", "2")["retention_days"] == 2
+    listed = us("doc", "list", "muscat")
+    assert listed["retention_days"] == 2 and not any(d["expired"] for d in listed["documents"])
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Later:
+            return cls.fromtimestamp(datetime.now(UTC).timestamp() + 3 * 86400, tz)
+
+    monkeypatch.setattr(documents_cli, "datetime", Later)
+    assert all(d["expired"] for d in us("doc", "list", "muscat")["documents"])
+    error = us("doc", "get", "muscat", "np1", "--out", str(tmp_path / "old.md"), code=2)
+    assert error["error"]["code"] == "document.expired" and not (tmp_path / "old.md").exists()
+
+
+def test_export_with_files_and_verify_them(world: World, tmp_path: Path) -> None:
+    """`record export --with-content --files` writes every readable document, verified; `record
+    verify --files` matches each against the bundle, and refuses an altered one."""
+    oman = world.people["oman"]
+    for name in ("annex-a.txt", "annex-b.txt"):
+        path = world.file(name, f"{name}: the sequencing of steps".encode())
+        oman("doc", "send", "muscat", "us-caucus", str(path), "--label", "carry-verbatim",
+             "--id", name.removesuffix(".txt"))  # fmt: skip
+    out, files = tmp_path / "muscat.bundle", tmp_path / "files"
+    oman("record", "export", "muscat", "--out", str(out), "--files", str(files), code=2)
+    written = oman(
+        "record", "export", "muscat", "--out", str(out), "--with-content", "--files", str(files)
+    )["files"]
+    assert {"annex-a", "annex-b"} <= {f["id"] for f in written}
+    verify = ["record", "verify", str(out), "--files", str(files), "--json"]
+    checked = runner.invoke(app, verify)
+    assert checked.exit_code == 0, checked.output
+    assert len(json.loads(checked.stdout)["files"]) == len(written)
+    victim = files / next(f["file"] for f in written if f["id"] == "annex-b")
+    victim.write_bytes(victim.read_bytes() + b"amended")
+    failed = runner.invoke(app, verify)
+    assert failed.exit_code != 0
+    assert json.loads(failed.stdout)["error"]["code"] == "record.bundle_invalid"

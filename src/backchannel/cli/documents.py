@@ -32,6 +32,7 @@ from backchannel.client.document import (
     Document,
     document_json,
     documents,
+    expired,
     find,
     versions,
 )
@@ -40,7 +41,7 @@ from backchannel.client.participant import Participant
 from backchannel.client.profile import Profile
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Label, RelayMode
-from backchannel.errors import DocumentInvalid
+from backchannel.errors import DocumentExpired, DocumentInvalid
 
 doc_app = typer.Typer(help="Send, list, fetch and compare documents.", no_args_is_help=True)
 app.add_typer(doc_app, name="doc")
@@ -228,19 +229,27 @@ def list_documents(
     with opened(profile, passphrase_file, as_json=as_json, offline=True) as unlocked:
         participant = unlocked.participant(alias)
         found = _readable(participant, room)
+        now = datetime.now(UTC)
+        rows = [{**document_json(d), "expired": expired(participant.view, d, now)} for d in found]
         if as_json:
-            emit_json({"talks": alias, "documents": [document_json(d) for d in found]})
+            emit_json(
+                {
+                    "talks": alias,
+                    "retention_days": participant.view.document_retention_days or None,
+                    "documents": rows,
+                }
+            )
             return
         table = Table("id", "room", "author", "label", "name", "size", "sha256")
-        for d in found:
+        for row in rows:
             table.add_row(
-                d.id,
-                d.room,
-                d.author,
-                d.label.value,
-                d.descriptor.name,
-                str(d.descriptor.size),
-                d.descriptor.sha256[:16],
+                row["id"],
+                row["room"],
+                row["author"],
+                row["label"],
+                row["name"] + (" (expired)" if row["expired"] else ""),
+                str(row["size"]),
+                row["sha256"][:16],
             )
         console.print(table)
 
@@ -259,6 +268,9 @@ def get(
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         participant = unlocked.participant(alias)
         d = find(_readable(participant), document)
+        if expired(participant.view, d, datetime.now(UTC)):
+            days = participant.view.document_retention_days
+            raise DocumentExpired(f"{document!r} is past the talks' {days}-day document retention")
         if out.exists() and not force:
             raise DocumentInvalid(f"{out} exists; give --force to replace it")
         if not out.parent.is_dir():
@@ -333,3 +345,27 @@ def _diffs(profile: Profile, participant: Participant, chain: list[Document]) ->
         )
         out.append("".join(lines))
     return out
+
+
+@doc_app.command("retention")
+def retention(
+    alias: str = typer.Argument(..., help="The talks."),
+    days: int = typer.Argument(..., min=1, max=3650, help="Days a document stays openable."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Set how many days after it was recorded devices stop opening a document (the mediator's
+    root authority; a signed, talks-wide act)."""
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        participant = unlocked.participant(alias)
+        own = participant.introduction
+        root = own.party if own is not None and own.root else participant.me
+        unlocked.act(participant, ev.SetRetention, days=days, actor=root)
+        data = {"talks": alias, "retention_days": days, "by": root}
+        if as_json:
+            emit_json(data)
+        else:
+            console.print(
+                f"Documents in {alias} now leave devices {days} days after they were sent."
+            )

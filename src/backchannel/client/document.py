@@ -9,6 +9,11 @@ author's exact descriptor — the file's hash — under the author's signature; 
 relay is the mediator's own descriptor, of its own file, linked to the source only in the
 mediator's record. The record commits to each message, so to each file's hash.
 
+Retention: once the talks set ``document_retention_days`` (``ev.SetRetention``), a document is
+:func:`expired` that many days after its place in the record — judged against the later of the
+record's own clock and the device's, so a device clock set back does not keep it longer — and
+devices no longer fetch or open it (``doc get`` refuses; ``doc list`` marks it).
+
 Versions: a descriptor may name the document it ``supersedes``. Only a link to a document by the
 same author counts (nobody supersedes another's paper); the chain is ordered by the record.
 """
@@ -18,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from backchannel import engine
@@ -147,6 +152,16 @@ def documents(view: engine.Talks, me: str, room: str | None = None) -> list[Docu
             Document(m.id, m.room, m.author, m.at, m.label, descriptor, m.relay, m.relayed_by)
         )
     return found
+
+
+def expired(view: engine.Talks, d: Document, now: datetime) -> bool:
+    """Whether the talks' retention has passed for ``d`` at ``now`` (or the record's clock, if
+    later)."""
+    days = view.document_retention_days
+    if not days:
+        return False
+    latest = now if view.clock is None else max(now, view.clock)
+    return latest - d.at >= timedelta(days=days)
 
 
 def find(docs: Sequence[Document], document: str) -> Document:

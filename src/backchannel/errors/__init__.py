@@ -102,6 +102,7 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
         ├── InviteMalformed                 invite.malformed           400
         ├── PeerUnknown                     peer.unknown               404
         ├── DocumentUnknown                 document.unknown           404
+        ├── DocumentExpired                 document.expired           410
         ├── IntroductionRejected            directory.rejected         409
         └── VerificationTimedOut            verify.timeout             408
 """
@@ -112,6 +113,7 @@ from backchannel.errors.access import (
     BlobIncomplete,
     ClientError,
     DocumentCorrupt,
+    DocumentExpired,
     DocumentUnknown,
     Forbidden,
     HostRefused,
@@ -230,6 +232,7 @@ __all__ = [
     "DeviceRevoked",
     "DeviceUnknown",
     "DocumentCorrupt",
+    "DocumentExpired",
     "DocumentInvalid",
     "DocumentUnknown",
     "DuplicateId",

@@ -240,6 +240,13 @@ class DocumentUnknown(ProfileError):
     status = 404
 
 
+class DocumentExpired(ProfileError):
+    """The talks' document retention has passed for this document: devices no longer open it."""
+
+    code = "document.expired"
+    status = 410
+
+
 class VerificationTimedOut(ProfileError):
     """The other device did not answer a key verification in time."""
 
