@@ -415,3 +415,19 @@ def test_export_with_files_and_verify_them(world: World, tmp_path: Path) -> None
     failed = runner.invoke(app, verify)
     assert failed.exit_code != 0
     assert json.loads(failed.stdout)["error"]["code"] == "record.bundle_invalid"
+
+
+def test_read_shows_documents_without_their_keys(world: World) -> None:
+    """`read` names a document and how to fetch it; its descriptor and key are not printed."""
+    us = world.people["us"]
+    path = world.file("brief.txt", b"for the US delegation")
+    us("doc", "send", "muscat", "us-caucus", str(path), "--label", "carry-verbatim")
+    with Profile.open(us.directory, PASSPHRASE) as other:
+        view = other.participant("muscat").view
+        keys = [
+            json.loads(m.text.split("\n", 1)[1])["key"]
+            for m in view.messages.values()
+            if m.text.startswith("backchannel/document/v1")
+        ]
+    shown = json.dumps(us("read", "muscat"))
+    assert keys and "[document]" in shown and not any(k in shown for k in keys)

@@ -18,6 +18,7 @@ from rich.text import Text
 from backchannel import engine
 from backchannel.cli.app import app, console, emit_json
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, dropped_json, opened
+from backchannel.client import document
 from backchannel.client.participant import Participant
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Label, RelayMode
@@ -240,7 +241,7 @@ def read(
                 {
                     "talks": alias,
                     "me": participant.me,
-                    "messages": [message_json(m) for m in messages],
+                    "messages": [_shown_json(m) for m in messages],
                     "dropped": dropped_json(participant),
                 }
             )
@@ -257,6 +258,24 @@ def read(
             if m.proposal:
                 head.append(" offer", style="bold magenta")
             console.print(head)
-            console.print(Text(f"    {m.text}"))
+            console.print(Text(f"    {_shown_text(m)}"))
         if participant.dropped:
             console.print(f"[red]{len(participant.dropped)} deliveries dropped[/] (see --json)")
+
+
+def _shown_text(m: engine.Message) -> str:
+    """A message's words; for a document, what it is and how to fetch it (never its key)."""
+    found = document.parse(m.text)
+    if found is None:
+        return m.text
+    return f"[document] {found.name} ({found.size} bytes): backchannel doc get … {m.id} --out FILE"
+
+
+def _shown_json(m: engine.Message) -> dict[str, object]:
+    """A message as ``read --json`` prints it; a document's descriptor (and key) left out."""
+    data: dict[str, object] = message_json(m)
+    found = document.parse(m.text)
+    if found is not None:
+        data["text"] = _shown_text(m)
+        data["document"] = {"name": found.name, "size": found.size, "sha256": found.sha256}
+    return data
