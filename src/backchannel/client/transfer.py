@@ -14,12 +14,14 @@ untouched and raises; the device never shows bytes it did not verify.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, ParamSpec, TypeVar
 
 from backchannel.client.document import Descriptor
 from backchannel.client.host import HostClient
@@ -32,6 +34,25 @@ MAX_DOCUMENT_BYTES = 128 * 1024 * 1024
 Progress = Callable[[int], None]
 #: Makes a recipient's copy of a downloaded file (e.g. a stamped PDF); identity by default.
 Stamp = Callable[[bytes, str], bytes]
+
+
+T = TypeVar("T")
+P = ParamSpec("P")
+#: How often a chunk request refused by the host's rate limit is tried again, a second apart.
+RATE_RETRIES = 30
+
+
+def _patiently(call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``call(*args)``, waiting out the host's rate limit: a document is many requests in a row,
+    more than the default burst, and each refused one succeeds a moment later."""
+    for attempt in range(RATE_RETRIES):
+        try:
+            return call(*args, **kwargs)
+        except HostRefused as exc:
+            if exc.detail.get("code") != "rate.limited" or attempt == RATE_RETRIES - 1:
+                raise
+            time.sleep(1.0)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def unstamped(data: bytes, recipient: str) -> bytes:
@@ -139,15 +160,15 @@ def upload(
     progress: Progress = _nothing,
 ) -> None:
     """Send the spool's chunks the host does not hold yet (all of them, the first time)."""
-    state = host.declare_blob(talks_id, blob, sealed.chunks, sealed.ciphertext_size)
+    state = _patiently(host.declare_blob, talks_id, blob, sealed.chunks, sealed.ciphertext_size)
     lengths = list(_chunk_lengths(sealed.size, sealed.chunk))
-    offsets = [sum(lengths[:i]) for i in range(len(lengths))]
+    offsets = [0, *itertools.accumulate(lengths)]
     progress(sum(lengths) - sum(lengths[i] for i in state.missing))
     with spool.open("rb") as f:
         for index in state.missing:
             f.seek(offsets[index])
             data = f.read(lengths[index])
-            state = host.put_chunk(talks_id, blob, index, data)
+            state = _patiently(host.put_chunk, talks_id, blob, index, data)
             progress(len(data))
     if not state.complete:
         raise HostRefused("the host did not keep every chunk of the document")
@@ -170,7 +191,7 @@ def download(
         index, have = _held(spool, lengths)
         progress(have)
         for i in range(index, len(lengths)):
-            data = host.get_chunk(talks_id, descriptor.blob, i)
+            data = _patiently(host.get_chunk, talks_id, descriptor.blob, i)
             if len(data) != lengths[i]:
                 spool.truncate(have)
                 raise DocumentCorrupt(
