@@ -258,17 +258,9 @@ def read(
             if m.proposal:
                 head.append(" offer", style="bold magenta")
             console.print(head)
-            console.print(Text(f"    {_shown_text(m)}"))
+            console.print(Text(f"    {document.shown(m.text, m.id)}"))
         if participant.dropped:
             console.print(f"[red]{len(participant.dropped)} deliveries dropped[/] (see --json)")
-
-
-def _shown_text(m: engine.Message) -> str:
-    """A message's words; for a document, what it is and how to fetch it (never its key)."""
-    found = document.parse(m.text)
-    if found is None:
-        return m.text
-    return f"[document] {found.name} ({found.size} bytes): backchannel doc get … {m.id} --out FILE"
 
 
 def _shown_json(m: engine.Message) -> dict[str, object]:
@@ -276,6 +268,6 @@ def _shown_json(m: engine.Message) -> dict[str, object]:
     data: dict[str, object] = message_json(m)
     found = document.parse(m.text)
     if found is not None:
-        data["text"] = _shown_text(m)
+        data["text"] = document.shown(m.text, m.id)
         data["document"] = {"name": found.name, "size": found.size, "sha256": found.sha256}
     return data

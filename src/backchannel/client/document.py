@@ -115,6 +115,17 @@ def parse(text: str) -> Descriptor | None:
     return found
 
 
+def shown(text: str, message: str) -> str:
+    """A message's text as a screen shows it: a document as its name, size and how to fetch it
+    (never its descriptor, whose key would be on the screen)."""
+    found = parse(text)
+    if found is None:
+        return text
+    return (
+        f"[document] {found.name} ({found.size} bytes): backchannel doc get … {message} --out FILE"
+    )
+
+
 def _str(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError("not a string")
