@@ -41,7 +41,7 @@ from backchannel.client.participant import Participant
 from backchannel.client.profile import Profile
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Label, RelayMode
-from backchannel.errors import DocumentExpired, DocumentInvalid
+from backchannel.errors import DocumentExpired, DocumentInvalid, DuplicateId
 
 doc_app = typer.Typer(help="Send, list, fetch and compare documents.", no_args_is_help=True)
 app.add_typer(doc_app, name="doc")
@@ -62,11 +62,28 @@ def _bar(total: int, what: str, *, quiet: bool) -> Iterator[transfer.Progress]:
         yield lambda moved: bar.advance(task, moved)
 
 
-def _precheck(participant: Participant, kind: type[ev.Event], **fields: Any) -> None:
-    """The engine's verdict on the act before any byte is uploaded (raises its refusal)."""
+def _precheck(
+    participant: Participant, kind: type[ev.Send | ev.Relay], message: str | None, **fields: Any
+) -> None:
+    """The engine's verdict on the act before any byte is uploaded (raises its refusal); a
+    fresh id stands in for one not chosen yet."""
     at = datetime.now(UTC).replace(microsecond=0)
-    probe = kind(at=at, actor=participant.me, device=participant.engine_device, **fields)
+    mid = message or f"probe-{secrets.token_hex(8)}"
+    probe = kind(
+        at=at, actor=participant.me, device=participant.engine_device, message=mid, **fields
+    )
     engine.apply(participant.tip(), probe)
+
+
+def _unsent(participant: Participant, mid: str, text: str) -> bool:
+    """Whether the document's message still has to be sent: False if a resumed send finds it
+    already recorded; DuplicateId if the id is another message's."""
+    held = participant.view.messages.get(mid)
+    if held is None:
+        return True
+    if held.text != text:
+        raise DuplicateId(f"{mid!r} is already another message's id")
+    return False
 
 
 def _upload(
@@ -143,13 +160,13 @@ def send(
                 raise DocumentInvalid(
                     f"{supersedes!r} is {older.author}'s; only its author sends a new version"
                 )
-        _precheck(participant, ev.Send, message="probe", room=room, text="-", label=label)
+        _precheck(participant, ev.Send, message, room=room, text="-", label=label)
         place = (alias, "send", room, label.value)
         entry, pending = _upload(
             unlocked, participant, file, place, supersedes, message, quiet=as_json
         )
         d = pending.descriptor
-        if pending.message not in participant.view.messages:
+        if _unsent(participant, pending.message, d.to_text()):
             unlocked.act(
                 participant,
                 ev.Send,
@@ -199,14 +216,14 @@ def relay(
         if mode is RelayMode.VERBATIM and file is not None:
             raise DocumentInvalid("a verbatim carry is the author's file: leave out --file")
         fields: dict[str, Any] = {"source": source, "room": room, "mode": mode}
-        _precheck(participant, ev.Relay, message="probe", text="-" if file else "", **fields)
+        _precheck(participant, ev.Relay, message, text="-" if file else "", **fields)
         mid = message or f"d-{secrets.token_hex(6)}"
         text, entry = "", None
         if file is not None:
             place = (alias, "relay", source, room, mode.value)
             entry, pending = _upload(unlocked, participant, file, place, None, mid, quiet=as_json)
             mid, text = pending.message, pending.descriptor.to_text()
-        if mid not in participant.view.messages:
+        if _unsent(participant, mid, text):
             unlocked.act(participant, ev.Relay, message=mid, text=text, **fields)
         if entry is not None:
             unlocked.outbox().done(entry)

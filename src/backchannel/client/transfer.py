@@ -3,12 +3,12 @@
 Upload: :func:`seal_file` encrypts the file (:mod:`backchannel.crypto.stream`) into a spool of
 ciphertext beside the profile, hashing plaintext and ciphertext on the way; :func:`upload`
 declares the blob and sends the chunks the host says it is missing, so calling it again after a
-cut resumes. Download: :func:`download` fetches ciphertext chunks into ``OUT.bcpart`` (kept, so a
-cut download resumes where it stopped); only when every chunk has its expected length and the
-whole ciphertext its expected SHA-256 does it decrypt — each chunk authenticated by the stream,
-the final tag required, the padding zero, the plaintext's SHA-256 the descriptor's — into a
-private temporary file that is renamed onto ``OUT`` last. A fault anywhere leaves ``OUT``
-untouched and raises; the device never shows bytes it did not verify.
+cut resumes. Download: :func:`download` fetches ciphertext chunks into ``OUT.<blob>.bcpart``
+(kept, so a cut download resumes where it stopped). Only when every chunk has its expected
+length and the whole ciphertext its expected SHA-256 does it decrypt — each chunk authenticated
+by the stream, the final tag required, the padding zero, the plaintext's SHA-256 the
+descriptor's — into a private temporary file renamed onto ``OUT`` last. A fault anywhere leaves
+``OUT`` untouched and raises; the device never shows bytes it did not verify.
 """
 
 from __future__ import annotations
@@ -185,7 +185,8 @@ def download(
     progress: Progress = _nothing,
 ) -> None:
     """Fetch, verify and open a document into ``out`` (resuming a cut download)."""
-    part = out.with_name(out.name + ".bcpart")
+    # Named for the blob too: a stale part of another document is never taken for this one's.
+    part = out.with_name(f"{out.name}.{descriptor.blob[:12]}.bcpart")
     lengths = list(_chunk_lengths(descriptor.size, descriptor.chunk))
     with part.open("ab+") as spool:
         index, have = _held(spool, lengths)
