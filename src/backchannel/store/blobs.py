@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any
 
 from backchannel.errors import Forbidden, InputError, NotFound, StoreConflict
@@ -132,9 +133,9 @@ class BlobQueries:
                 " VALUES (?, ?, ?, ?, ?)",
                 (talks_id, blob_id, index, len(data), data),
             )
-            updated = self._blob(cur, talks_id, blob_id)
-        assert updated is not None
-        return updated
+        return replace(
+            blob, held=tuple(sorted((*blob.held, index))), stored=blob.stored + len(data)
+        )
 
     def blob_chunk(self, talks_id: str, blob_id: str, index: int) -> bytes | None:
         """The bytes of one held chunk; None if not held."""
