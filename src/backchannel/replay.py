@@ -135,6 +135,8 @@ def describe(event: ev.Event) -> str:
             return event.target
         case ev.Join() | ev.Leave():
             return f"{event.member} ↔ {event.room}"
+        case ev.SetRetention():
+            return f"documents kept {event.days} days"
         case ev.RequestContact():
             via = f" via {event.via}" if event.via else " directly"
             return f"{event.to_party}{via}"

@@ -42,7 +42,7 @@ def test_the_derived_tables_say_what_the_rows_say() -> None:
     assert {a: r.level for a, r in ACTIONS.items()} == REQUIRED_LEVEL
     assert {a for a, r in ACTIONS.items() if r.root_only} == ROOT_ONLY
     assert {a for a, r in ACTIONS.items() if r.talks_wide} == TALKS_WIDE
-    assert {Action.ADD_PARTY, Action.ADD_MEMBER, Action.CONFIRM} == ROOT_ONLY
+    assert {Action.ADD_PARTY, Action.ADD_MEMBER, Action.CONFIRM, Action.SET_RETENTION} == ROOT_ONLY
 
 
 def test_every_consent_names_its_stage_and_its_words() -> None:

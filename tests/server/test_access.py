@@ -20,6 +20,8 @@ from backchannel.server.auth import b64
 from tests.server.conftest import Dev, LiveHost, admit, create_talks, send
 
 ADMITTED = ("creator", "sibling", "other")
+#: The creator's complete one-chunk blob in the world's talks.
+BLOB = "blob-world"
 ACTIVE = (*ADMITTED, "outsider")
 ROLES = (*ACTIVE, "revoked", "none", "expired", "invalid")
 
@@ -63,6 +65,11 @@ def world(live_host: LiveHost) -> Iterator[World]:
                 {"key_id": f"k{batch}-{i}", "key": b64(secrets.token_bytes(32))} for i in range(100)
             ]
             client.post("/v1/keys/one-time", json={"keys": keys}, headers=creator.auth)
+        blob = f"/v1/talks/{talks}/blobs/{BLOB}"
+        declared = client.put(blob, json={"chunks": 1, "size": 4}, headers=creator.auth)
+        assert declared.status_code == 201, declared.text
+        stored = client.put(blob + "/chunks/0", json={"data": b64(b"ciph")}, headers=creator.auth)
+        assert stored.json()["complete"], stored.text
         headers = {role: dev.auth for role, dev in devices.items()}
         headers["none"] = {}
         headers["expired"] = expired.auth
@@ -119,6 +126,8 @@ def _inclusion_of_a_fresh_leaf(world: World, client: httpx.Client) -> Request:
 
 
 _OUTSIDER = {"outsider": (403, "access.forbidden")}
+#: Only the uploading device (the creator) writes its blob.
+_UPLOADER_ONLY = {role: (403, "access.forbidden") for role in ("sibling", "other", "outsider")}
 
 #: Per route: how to build the request, the status active roles get, and per-role exceptions.
 ROWS: dict[str, tuple[Build, int, dict[str, tuple[int, str]]]] = {
@@ -171,6 +180,30 @@ ROWS: dict[str, tuple[Build, int, dict[str, tuple[int, str]]]] = {
         lambda w, c: ("GET", "/v1/talks/no-such-talks/log/checkpoint", None),
         404,
         {},
+    ),
+    "declare_blob": (
+        lambda w, c: (
+            "PUT",
+            f"/v1/talks/{w.talks}/blobs/b-{secrets.token_hex(6)}",
+            {"chunks": 1, "size": 4},
+        ),
+        201,
+        _OUTSIDER,
+    ),
+    "get_blob": (lambda w, c: ("GET", f"/v1/talks/{w.talks}/blobs/{BLOB}", None), 200, _OUTSIDER),
+    "get_chunk": (
+        lambda w, c: ("GET", f"/v1/talks/{w.talks}/blobs/{BLOB}/chunks/0", None),
+        200,
+        _OUTSIDER,
+    ),
+    "put_chunk": (
+        lambda w, c: (
+            "PUT",
+            f"/v1/talks/{w.talks}/blobs/{BLOB}/chunks/0",
+            {"data": b64(b"ciph")},
+        ),
+        200,
+        _UPLOADER_ONLY,
     ),
     "claim_key": (
         lambda w, c: ("POST", "/v1/keys/claim", {"device_id": w.creator.device_id}),

@@ -9,6 +9,7 @@ def test_store_exports() -> None:
     """Callers get the Protocol, the value types and ``open_store`` — not the engines."""
     assert sorted(store.__all__) == [
         "Append",
+        "Blob",
         "ChallengeOutcome",
         "Delivery",
         "Device",

@@ -9,6 +9,7 @@ from backchannel.cli import (
     analyze,  # noqa: F401
     demo,  # noqa: F401
     devices,  # noqa: F401
+    documents,  # noqa: F401
     match,  # noqa: F401
     messages,  # noqa: F401
     profile,  # noqa: F401

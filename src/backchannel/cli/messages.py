@@ -20,7 +20,7 @@ from rich.text import Text
 from backchannel import engine
 from backchannel.cli.app import app, console, emit_json, err_console
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, dropped_json, opened
-from backchannel.client import cautions
+from backchannel.client import cautions, document
 from backchannel.client.participant import Participant
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Label, RelayMode
@@ -266,7 +266,7 @@ def read(
                 {
                     "talks": alias,
                     "me": participant.me,
-                    "messages": [message_json(m) for m in messages],
+                    "messages": [_shown_json(m) for m in messages],
                     "dropped": dropped_json(participant),
                 }
             )
@@ -284,6 +284,16 @@ def read(
             if m.proposal:
                 head.append(" offer", style="bold magenta")
             console.print(head)
-            console.print(Text(f"    {m.text}"))
+            console.print(Text(f"    {document.shown(m.text, m.id)}"))
         if participant.dropped:
             console.print(f"[red]{len(participant.dropped)} deliveries dropped[/] (see --json)")
+
+
+def _shown_json(m: engine.Message) -> dict[str, object]:
+    """A message as ``read --json`` prints it; a document's descriptor (and key) left out."""
+    data: dict[str, object] = message_json(m)
+    found = document.parse(m.text)
+    if found is not None:
+        data["text"] = document.shown(m.text, m.id)
+        data["document"] = {"name": found.name, "size": found.size, "sha256": found.sha256}
+    return data

@@ -21,7 +21,8 @@ from rich.text import Text
 from backchannel.cli.app import EXIT_FAILED, app, console, emit_json
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, failures, opened
 from backchannel.client import bundle
-from backchannel.errors import BundleInvalid
+from backchannel.client.enclosures import check_files, export_files
+from backchannel.errors import BundleInvalid, InputError
 
 record_app = typer.Typer(help="The tamper-evident record of each talks.", no_args_is_help=True)
 app.add_typer(record_app, name="record")
@@ -94,16 +95,29 @@ def export(
     with_content: bool = typer.Option(
         False, "--with-content", help="Open the messages too (formal acts always are)."
     ),
+    files: Path | None = typer.Option(
+        None, "--files", help="With --with-content: also write the documents (verified) here."
+    ),
     profile: Path | None = ProfileOption,
     passphrase_file: Path | None = PassphraseOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Write one self-contained, offline-verifiable bundle of what this device can prove."""
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
-        data = bundle.export(unlocked.participant(alias), with_content=with_content)
+        if files is not None and not with_content:
+            raise InputError("--files needs --with-content (the bundle must open the documents)")
+        participant = unlocked.participant(alias)
+        data = bundle.export(participant, with_content=with_content)
         verified = bundle.verify(data)  # never hand out a file that would not verify
+        written = [] if files is None else export_files(unlocked.host, participant, files)
     write(out, data)
-    summary = {"out": str(out), "entries": verified.size, "opened": len(verified.acts)}
+    summary: dict[str, Any] = {
+        "out": str(out),
+        "entries": verified.size,
+        "opened": len(verified.acts),
+    }
+    if files is not None:
+        summary["files"] = written
     if as_json:
         emit_json(summary)
     else:
@@ -116,6 +130,9 @@ def export(
 @record_app.command("verify")
 def verify(
     file: Path = typer.Argument(..., help="A bundle written by `record export`."),
+    files: Path | None = typer.Option(
+        None, "--files", help="Also check the documents written beside it (`export --files`)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Check a bundle offline: signatures, proofs, cosignatures, mandates; exit 0 if all hold."""
@@ -125,7 +142,12 @@ def verify(
         except OSError as exc:
             raise BundleInvalid(f"{file} cannot be read: {exc.strerror}") from exc
         verified = bundle.loads(raw)
-    show(verified.to_json(), as_json=as_json)
+        result = verified.to_json()
+        if files is not None:
+            if verified.view is None or not files.is_dir():
+                raise BundleInvalid(f"{files} is not a directory of this bundle's documents")
+            result["files"] = check_files(verified.view, files)
+    show(result, as_json=as_json)
 
 
 def write(path: Path, data: dict[str, Any]) -> None:
@@ -172,3 +194,7 @@ def show(data: dict[str, Any], *, as_json: bool) -> None:
             str(act["index"]), act["at"], act["actor"], act["party"], Text(what), chain or ""
         )
     console.print(table)
+    if "files" in data:
+        console.print(
+            f"{len(data['files'])} document file(s) match the hashes the record commits to"
+        )

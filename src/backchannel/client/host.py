@@ -46,6 +46,22 @@ class Delivery:
     ciphertext: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class BlobState:
+    """What the host holds of a blob: its declared chunk count and size, and what is missing."""
+
+    chunks: int
+    size: int
+    missing: tuple[int, ...]
+    complete: bool
+
+
+def _blob_state(data: dict[str, Any]) -> BlobState:
+    return BlobState(
+        int(data["chunks"]), int(data["size"]), tuple(data["missing"]), bool(data["complete"])
+    )
+
+
 def _error_classes() -> dict[str, type[errors.BackchannelError]]:
     found: dict[str, type[errors.BackchannelError]] = {}
     pending: list[type[errors.BackchannelError]] = [errors.BackchannelError]
@@ -275,6 +291,31 @@ class HostClient:
         return int(self._call("POST", "/v1/sync/ack", {"positions": positions})["acked"])
 
     # --- plumbing -----------------------------------------------------------------------------
+
+    # --- blobs (documents' ciphertext) -------------------------------------------------------
+
+    def declare_blob(self, talks_id: str, blob_id: str, chunks: int, size: int) -> BlobState:
+        """Declare a blob (again, to resume: the answer names the chunks still missing)."""
+        body = {"chunks": chunks, "size": size}
+        return _blob_state(self._call("PUT", f"/v1/talks/{talks_id}/blobs/{blob_id}", body))
+
+    def blob_state(self, talks_id: str, blob_id: str) -> BlobState:
+        """Which chunks of a blob the host holds."""
+        return _blob_state(self._call("GET", f"/v1/talks/{talks_id}/blobs/{blob_id}"))
+
+    def put_chunk(self, talks_id: str, blob_id: str, index: int, data: bytes) -> BlobState:
+        """Upload one chunk of this device's blob."""
+        path = f"/v1/talks/{talks_id}/blobs/{blob_id}/chunks/{index}"
+        return _blob_state(self._call("PUT", path, {"data": b64(data)}))
+
+    def get_chunk(self, talks_id: str, blob_id: str, index: int) -> bytes:
+        """One chunk of a complete blob, as the host returns it (the caller verifies it)."""
+        path = f"/v1/talks/{talks_id}/blobs/{blob_id}/chunks/{index}"
+        data = self._call("GET", path)
+        try:
+            return unb64(data["data"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise errors.DocumentCorrupt("the host's chunk is malformed") from exc
 
     def _call(
         self,

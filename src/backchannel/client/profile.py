@@ -26,6 +26,7 @@ from backchannel.client.files import ProfileFiles, Secrets, derive
 from backchannel.client.host import HostClient
 from backchannel.client.invites import Invite, Link
 from backchannel.client.joining import Declaration
+from backchannel.client.outbox import Outbox
 from backchannel.client.participant import Participant
 from backchannel.crypto import Device, Identity, Sessions, TagKey, fingerprint, verify_device
 from backchannel.engine import events as ev
@@ -46,6 +47,8 @@ from backchannel.errors import (
 WATERMARK_PURPOSE = b"bc-watermark-v1"
 #: What the device's recipient-tag key is derived for.
 TAG_PURPOSE = b"bc-tag-key-v1"
+#: What the key sealing documents on their way out (resumable uploads) is derived for.
+OUTBOX_PURPOSE = b"bc-doc-outbox-v1"
 
 
 class Profile:
@@ -179,6 +182,10 @@ class Profile:
         """The secret that marks this device's copies of a talks' documents (and traces them):
         derived from the local key, so it never leaves the profile and needs no storage."""
         return derive(self._local_key, WATERMARK_PURPOSE, self.participant(alias).talks_host_id)
+
+    def outbox(self) -> Outbox:
+        """The documents this profile is sending (sealed notes and ciphertext spools)."""
+        return Outbox(self.path / "outbox", derive(self._local_key, OUTBOX_PURPOSE))
 
     def participant(self, alias: str) -> Participant:
         """The talks this profile knows as ``alias``."""

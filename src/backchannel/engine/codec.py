@@ -49,6 +49,7 @@ EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
         ev.InitialArticle,
         ev.SignArticle,
         ev.RequestContact,
+        ev.SetRetention,
     )
 }
 

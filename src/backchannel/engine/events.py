@@ -242,6 +242,15 @@ ArticleConsent = AgreeArticle | InitialArticle | SignArticle
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SetRetention(Event):
+    """Devices stop opening the talks' documents ``days`` after each was recorded (the
+    mediator's root authority sets it; without a mediator, any party's root)."""
+
+    days: int
+    action: ClassVar[Action] = Action.SET_RETENTION
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RequestContact(Event):
     """The actor asks ``to_party`` to open talks, directly (``via`` None) or through a mediator."""
 

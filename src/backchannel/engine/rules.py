@@ -35,6 +35,9 @@
   version in order (:data:`ARTICLE_NEEDS`): ad referendum (``accept``) once no bracket is left,
   initialled (``accept``) once every party agreed, signed (``sign``) once every party initialled.
   A new version starts its consents afresh; an article every party signed is final.
+- **Document retention** (``set_retention``) is the mediator's root authority's act (any party
+  root's in talks without a mediator), talks-wide: devices stop opening a document that many days
+  after its place in the record.
 """
 
 from __future__ import annotations
@@ -119,6 +122,7 @@ class Action(StrEnum):
     REVOKE_DEVICE = "revoke_device"
     JOIN = "join"
     LEAVE = "leave"
+    SET_RETENTION = "set_retention"  # how long devices keep documents (see client/document.py)
     # Set-up actions: what a scenario's [[parties]], [[members]] and [[rooms]] tables become.
     ADD_PARTY = "add_party"
     ADD_MEMBER = "add_member"
@@ -191,6 +195,7 @@ ACTIONS: Mapping[Action, ActionRule] = {
     Action.JOIN: ActionRule(_O, formal=True),
     Action.LEAVE: ActionRule(_O, formal=True),
     Action.REQUEST_CONTACT: ActionRule(_S, formal=True),
+    Action.SET_RETENTION: ActionRule(_O, root_only=True, formal=True, talks_wide=True),
     Action.SEND: ActionRule(_S, content=True),
     Action.PROPOSE: ActionRule(_P, content=True),
     Action.RELAY: ActionRule(_S, content=True),

@@ -212,6 +212,8 @@ class Talks:
     last: Entry | None = None
     #: The record's time at the last accepted event (see rules.CLOCK_TOLERANCE), None before.
     clock: datetime | None = None
+    #: Days after which devices stop opening a document (0: kept; ev.SetRetention sets it).
+    document_retention_days: int = 0
 
     @property
     def contacts(self) -> tuple[ContactRequest, ...]:

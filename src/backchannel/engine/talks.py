@@ -230,6 +230,18 @@ def _request_contact(talks: Talks, e: ev.RequestContact, c: Checked) -> Talks:
     return evolve(talks, requests=checks.with_item(talks.requests, e.request, request))
 
 
+def _set_retention(talks: Talks, e: ev.SetRetention, c: Checked) -> Talks:
+    mediator = talks.mediator
+    if mediator is not None and e.actor != mediator.id:
+        raise MandateInsufficient("only the mediator's root authority sets document retention")
+    if e.days > MAX_RETENTION_DAYS:
+        raise MandateInsufficient(f"document retention is at most {MAX_RETENTION_DAYS} days")
+    return replace(talks, document_retention_days=e.days)
+
+
+#: The longest document retention a talks may set (ten years).
+MAX_RETENTION_DAYS = 3650
+
 _Handler = Callable[[Talks, Any, Checked], Talks]
 
 #: The one handler of each event class: its action's own rules (totality: tests/engine).
@@ -255,4 +267,5 @@ HANDLERS: Mapping[type[ev.Event], _Handler] = {
     ev.InitialArticle: text.consent,
     ev.SignArticle: text.consent,
     ev.RequestContact: _request_contact,
+    ev.SetRetention: _set_retention,
 }

@@ -17,6 +17,8 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
     │   ├── FormInvalid                     form.invalid               400  (field, reason)
     │   ├── MediaTypeUnsupported            input.media_type           415
     │   └── DocumentMalformed               document.malformed         400
+    │   ├── DocumentInvalid                 document.invalid           400
+    │   └── MediaTypeUnsupported            input.media_type           415
     ├── RuleViolation  (the engine refused an event)                   409
     │   ├── UnknownEntity                   entity.unknown             404
     │   ├── DuplicateId                     id.duplicate               409
@@ -99,12 +101,14 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
     ├── OneTimeKeyClaimed                   keys.claimed               409
     ├── KeysExhausted                       keys.exhausted             404
     ├── InviteInvalid                       invite.invalid             404
+    ├── BlobIncomplete                      blob.incomplete            409
     ├── PayloadTooLarge                     input.too_large            413
     ├── RateLimited                         rate.limited               429  (retry_after)
     ├── StoreError                          store.error                503
     │   └── StoreConflict                   store.conflict             409
     ├── ClientError                         client.error               502
     │   ├── HostUnreachable                 client.host_unreachable    503
+    │   ├── DocumentCorrupt                 document.corrupt           502
     │   └── HostRefused                     client.host_refused        502
     └── ProfileError                        profile.error              400
         ├── ProfileMissing                  profile.missing            404
@@ -113,6 +117,8 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
         ├── TalksUnknown                    talks.unknown              404
         ├── InviteMalformed                 invite.malformed           400
         ├── PeerUnknown                     peer.unknown               404
+        ├── DocumentUnknown                 document.unknown           404
+        ├── DocumentExpired                 document.expired           410
         ├── IntroductionRejected            directory.rejected         409
         ├── VerificationTimedOut            verify.timeout             408
         └── PassphraseError                 passphrase.error           400
@@ -124,7 +130,11 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
 from backchannel.errors.access import (
     AuthInvalid,
     AuthRequired,
+    BlobIncomplete,
     ClientError,
+    DocumentCorrupt,
+    DocumentExpired,
+    DocumentUnknown,
     Forbidden,
     HostRefused,
     HostUnreachable,
@@ -159,6 +169,7 @@ from backchannel.errors.access import (
 )
 from backchannel.errors.base import (
     BackchannelError,
+    DocumentInvalid,
     DocumentMalformed,
     EscrowInvalid,
     EventMalformed,
@@ -247,6 +258,7 @@ __all__ = [
     "AuthInvalid",
     "AuthRequired",
     "BackchannelError",
+    "BlobIncomplete",
     "BundleInvalid",
     "CheckpointInvalid",
     "CheckpointMalformed",
@@ -260,7 +272,11 @@ __all__ = [
     "DeviceRevoked",
     "DeviceUnknown",
     "DisclosureDiffers",
+    "DocumentCorrupt",
+    "DocumentExpired",
+    "DocumentInvalid",
     "DocumentMalformed",
+    "DocumentUnknown",
     "DuplicateId",
     "EntryMalformed",
     "EscrowInvalid",

@@ -101,6 +101,13 @@ class InviteInvalid(BackchannelError):
     status = 404
 
 
+class BlobIncomplete(BackchannelError):
+    """A document's blob is read before every one of its chunks was uploaded."""
+
+    code = "blob.incomplete"
+    status = 409
+
+
 class PayloadTooLarge(BackchannelError):
     """The request body or one of its fields is over the host's limit."""
 
@@ -151,6 +158,14 @@ class HostUnreachable(ClientError):
 
     code = "client.host_unreachable"
     status = 503
+
+
+class DocumentCorrupt(ClientError):
+    """The host returned bytes that are not the document the message names (another blob, a
+    missing or altered chunk): nothing was written."""
+
+    code = "document.corrupt"
+    status = 502
 
 
 class HostRefused(ClientError):
@@ -216,6 +231,20 @@ class IntroductionRejected(ProfileError):
 
     code = "directory.rejected"
     status = 409
+
+
+class DocumentUnknown(ProfileError):
+    """No document with this id in the talks, as this device may read it."""
+
+    code = "document.unknown"
+    status = 404
+
+
+class DocumentExpired(ProfileError):
+    """The talks' document retention has passed for this document: devices no longer open it."""
+
+    code = "document.expired"
+    status = 410
 
 
 class VerificationTimedOut(ProfileError):

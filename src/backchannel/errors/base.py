@@ -81,6 +81,12 @@ class FormInvalid(_FieldError):
     code = "form.invalid"
 
 
+class DocumentInvalid(InputError):
+    """A file cannot be sent as a document (missing, unreadable, or over the size limit)."""
+
+    code = "document.invalid"
+
+
 class MediaTypeUnsupported(InputError):
     """A request body is not of the one media type the route reads (JSON)."""
 

@@ -296,6 +296,36 @@ def operations(limits: Limits) -> dict[str, Operation]:
                 Param("limit", "query", Integer(1, limits.max_sync_limit)),
             ),
         ),
+        **_blob_operations(limits, talks_id, talks_read),
         "health": Operation(_object({"status": {"const": "ok"}}), {}),
         "openapi": Operation({"type": "object"}, {}),
+    }
+
+
+def _blob_operations(
+    limits: Limits, talks_id: Param, talks_read: Mapping[int, tuple[str, ...]]
+) -> dict[str, Operation]:
+    """The blob routes' contracts (documents' ciphertext in chunks)."""
+    ident = Id(limits.max_id_length)
+    blob_id = Param("blob_id", "path", ident)
+    index = Param("index", "path", Integer(0, 1_000_000))
+    state = _object(
+        {
+            "blob_id": ident.json_schema(),
+            "chunks": {"type": "integer", "minimum": 1},
+            "size": {"type": "integer", "minimum": 1},
+            "stored": _INT,
+            "missing": {"type": "array", "items": _INT},
+            "complete": {"type": "boolean"},
+        }
+    )
+    chunk = _object({"index": _INT, "data": Binary(max_size=limits.max_chunk_bytes).json_schema()})
+    write = _merge(talks_read, BODY, {409: ("store.conflict",)})
+    return {
+        "declare_blob": Operation(state, write, (talks_id, blob_id)),
+        "get_blob": Operation(state, talks_read, (talks_id, blob_id)),
+        "put_chunk": Operation(state, write, (talks_id, blob_id, index)),
+        "get_chunk": Operation(
+            chunk, _merge(talks_read, {409: ("blob.incomplete",)}), (talks_id, blob_id, index)
+        ),
     }

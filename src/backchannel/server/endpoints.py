@@ -1,6 +1,7 @@
 """The route table: every HTTP route the host serves, with what the OpenAPI document says of it.
 
-:data:`ENDPOINTS` lists method, path, handler (in :mod:`backchannel.server.routes`), summary,
+:data:`ENDPOINTS` lists method, path, handler (in :mod:`backchannel.server.routes`, or
+:mod:`backchannel.server.blobs` for documents' chunks), summary,
 body declaration (a :class:`~backchannel.server.schema.Schemas` field), authentication and success
 status; :func:`routes` builds the Starlette routes from it, one per path (dispatching on the
 method) so that a 405 names every method the path serves in ``Allow``. The WebSocket route has a
@@ -16,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from backchannel.errors import UpgradeRequired
-from backchannel.server import routes
+from backchannel.server import blobs, routes
 from backchannel.server.problems import problem_response
 from backchannel.server.routes import Handler
 
@@ -204,6 +205,42 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         200,
     ),
     Endpoint("POST", "/v1/sync/ack", routes.ack, "Acknowledge deliveries", "ack", "bearer", 200),
+    Endpoint(
+        "PUT",
+        "/v1/talks/{talks_id}/blobs/{blob_id}",
+        blobs.declare_blob,
+        "Declare a document's blob (chunk count, size)",
+        "declare_blob",
+        "bearer",
+        201,
+    ),
+    Endpoint(
+        "GET",
+        "/v1/talks/{talks_id}/blobs/{blob_id}",
+        blobs.get_blob,
+        "A blob's state: the chunks still missing",
+        None,
+        "bearer",
+        200,
+    ),
+    Endpoint(
+        "PUT",
+        "/v1/talks/{talks_id}/blobs/{blob_id}/chunks/{index}",
+        blobs.put_chunk,
+        "Upload one chunk of the caller's blob",
+        "put_chunk",
+        "bearer",
+        200,
+    ),
+    Endpoint(
+        "GET",
+        "/v1/talks/{talks_id}/blobs/{blob_id}/chunks/{index}",
+        blobs.get_chunk,
+        "One chunk of a complete blob",
+        None,
+        "bearer",
+        200,
+    ),
 )
 
 

@@ -21,9 +21,12 @@ import anyio.to_thread
 from backchannel.errors import (
     AuthInvalid,
     AuthRequired,
+    BlobIncomplete,
     Forbidden,
+    InputError,
     KeysExhausted,
     NotFound,
+    PayloadTooLarge,
     ReplayDetected,
     SignatureInvalid,
     StoreConflict,
@@ -37,6 +40,7 @@ from backchannel.server.limits import Limits
 from backchannel.server.log import RecordService, SignedHead
 from backchannel.store import (
     Append,
+    Blob,
     Delivery,
     Device,
     Invite,
@@ -370,6 +374,52 @@ class Host:
             if entry is not None:
                 await self._run(self.record.refresh, talks_id)
         return result
+
+    # --- blobs (documents' ciphertext) ---
+
+    async def declare_blob(
+        self, device: Device, talks_id: str, blob_id: str, chunks: int, size: int
+    ) -> Blob:
+        """Declare a blob of the device's in a talks it was admitted to (idempotent)."""
+        await self._admitted_talks(device, talks_id)
+        if size > self.limits.max_blob_bytes:
+            raise PayloadTooLarge(
+                f"A document's blob is at most {self.limits.max_blob_bytes} bytes."
+            )
+        if not chunks <= size <= chunks * self.limits.max_chunk_bytes:
+            raise InputError(
+                "size: must be between one and max_chunk_bytes bytes per chunk",
+                detail={"field": "size"},
+            )
+        blob = Blob(talks_id, blob_id, device.device_id, chunks, size, self.now_ms())
+        return await self._run(self.store.declare_blob, blob)
+
+    async def blob(self, device: Device, talks_id: str, blob_id: str) -> Blob:
+        """A blob's state (which chunks it holds), for a device of its talks."""
+        await self._admitted_talks(device, talks_id)
+        blob = await self._run(self.store.get_blob, talks_id, blob_id)
+        if blob is None:
+            raise NotFound("No such blob.", detail={"blob_id": blob_id})
+        return blob
+
+    async def put_chunk(
+        self, device: Device, talks_id: str, blob_id: str, index: int, data: bytes
+    ) -> Blob:
+        """Store one chunk of the device's own blob."""
+        await self._admitted_talks(device, talks_id)
+        return await self._run(
+            self.store.put_blob_chunk, talks_id, blob_id, device.device_id, index, data
+        )
+
+    async def chunk(self, device: Device, talks_id: str, blob_id: str, index: int) -> bytes:
+        """One chunk of a complete blob, for a device of its talks."""
+        blob = await self.blob(device, talks_id, blob_id)
+        if not blob.complete:
+            raise BlobIncomplete("This document's upload is not complete yet.")
+        data = await self._run(self.store.blob_chunk, talks_id, blob_id, index)
+        if data is None:
+            raise NotFound("No such chunk.", detail={"index": index})
+        return data
 
     # --- the record ---
 

@@ -41,6 +41,10 @@ class Limits:
     purge_every_s: float = 300.0
     #: Most bearer tokens recognised from memory (for the rate limiter) at once.
     max_cached_tokens: int = 10_000
+    #: Largest document ciphertext (one blob): a 128 MiB file padded, plus chunk overhead.
+    max_blob_bytes: int = 160 * 1024 * 1024
+    #: Largest chunk of a blob (the client's 1 MiB chunk plus its authentication bytes).
+    max_chunk_bytes: int = 1024 * 1024 + 64
 
 
 @dataclass(slots=True)

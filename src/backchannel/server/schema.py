@@ -313,6 +313,8 @@ class Schemas:
     send: Object
     ack: Object
     empty: Object
+    declare_blob: Object
+    put_chunk: Object
 
     @classmethod
     def from_limits(cls, limits: Limits) -> Schemas:
@@ -377,4 +379,11 @@ class Schemas:
             ),
             ack=Object({"positions": Array(Integer(1, 2**62), limits.max_acks)}),
             empty=Object({}),
+            declare_blob=Object(
+                {
+                    "chunks": Integer(1, 1_000_000),
+                    "size": Integer(1, limits.max_blob_bytes),
+                }
+            ),
+            put_chunk=Object({"data": Binary(max_size=limits.max_chunk_bytes)}),
         )

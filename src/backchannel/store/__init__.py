@@ -12,6 +12,7 @@ from pathlib import Path
 from backchannel.errors import InputError
 from backchannel.store.base import (
     Append,
+    Blob,
     ChallengeOutcome,
     Delivery,
     Device,
@@ -25,6 +26,7 @@ from backchannel.store.base import (
 
 __all__ = [
     "Append",
+    "Blob",
     "ChallengeOutcome",
     "Delivery",
     "Device",

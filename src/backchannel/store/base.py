@@ -117,6 +117,32 @@ class Token:
     expires_at: int
 
 
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """A document's ciphertext as the host holds it: declared chunk count and size, and the
+    indexes (and total bytes) of the chunks stored so far."""
+
+    talks_id: str
+    blob_id: str
+    owner_device: str
+    chunks: int
+    size: int
+    created_at: int
+    held: tuple[int, ...] = ()
+    stored: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """Whether every declared chunk is held, adding up to the declared size."""
+        return len(self.held) == self.chunks and self.stored == self.size
+
+    @property
+    def missing(self) -> list[int]:
+        """The indexes still to upload, in order (what a resumed upload sends)."""
+        held = set(self.held)
+        return [i for i in range(self.chunks) if i not in held]
+
+
 class Store(Protocol):
     """Persistence for the host. Implemented by SQLite and PostgreSQL; tested on both."""
 
@@ -292,6 +318,28 @@ class Store(Protocol):
 
     def latest_checkpoint(self, talks_id: str) -> tuple[int, str] | None:
         """The largest stored checkpoint as ``(size, note)``; None if none."""
+        ...
+
+    # --- blobs (documents' ciphertext) ---
+
+    def declare_blob(self, blob: Blob) -> Blob:
+        """Declare a blob (its owner, chunk count and size); the same declaration again returns
+        its current state; StoreConflict if the id is taken otherwise in that talks."""
+        ...
+
+    def get_blob(self, talks_id: str, blob_id: str) -> Blob | None:
+        """The blob and which chunks it holds; None if undeclared."""
+        ...
+
+    def put_blob_chunk(
+        self, talks_id: str, blob_id: str, device_id: str, index: int, data: bytes
+    ) -> Blob:
+        """Store a chunk of the device's own blob, once (the same bytes again are accepted;
+        other bytes are StoreConflict); NotFound, Forbidden or InputError change nothing."""
+        ...
+
+    def blob_chunk(self, talks_id: str, blob_id: str, index: int) -> bytes | None:
+        """A held chunk's bytes; None if not held."""
         ...
 
     # --- authentication ---

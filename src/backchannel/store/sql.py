@@ -27,6 +27,7 @@ from backchannel.store.base import (
     Talks,
     Token,
 )
+from backchannel.store.blobs import BlobQueries
 from backchannel.store.dialect import Dialect
 from backchannel.store.keys import KeyQueries
 from backchannel.store.log import Cursor, LogQueries
@@ -52,6 +53,8 @@ TABLES = (
     "record_leaves",
     "record_nodes",
     "record_checkpoints",
+    "blobs",
+    "blob_chunks",
 )
 
 _DEVICE_COLUMNS = (
@@ -107,11 +110,12 @@ def _event(row: Sequence[Any]) -> Event:
     return Event(row[0], row[1], row[2], row[3], row[4], row[5], leaf, row[7])
 
 
-class SqlStore(KeyQueries, LogQueries):
+class SqlStore(KeyQueries, LogQueries, BlobQueries):
     """The queries of the store; subclasses provide ``_transaction`` and the dialect.
 
     The record's queries (the per-talks Merkle log) come from :class:`LogQueries`, the keys'
-    and who may see a device from :class:`KeyQueries`.
+    and who may see a device from :class:`KeyQueries`, documents' blobs from
+    :class:`BlobQueries`.
     """
 
     dialect: Dialect

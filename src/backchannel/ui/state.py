@@ -13,6 +13,7 @@ from typing import Any
 
 from backchannel import engine
 from backchannel.client.demo import scenario_times
+from backchannel.client.document import shown
 from backchannel.client.participant import Participant
 from backchannel.client.profile import Profile
 from backchannel.engine.rules import RELAY_MODES, RelayMode, Role
@@ -92,6 +93,8 @@ def _message(view: engine.Talks, m: engine.Message, me: str, mediating: bool) ->
     carriable = mediating and m.relay is None and m.author != me
     return {
         **message_json(m),
+        # A document shows as its name and size: its descriptor holds its key.
+        "text": shown(m.text, m.id),
         "party": _party_of(view, m.author),
         "mine": m.author == me,
         "gist_by_mediator": m.relay is RelayMode.GIST,
