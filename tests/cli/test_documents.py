@@ -89,7 +89,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             oman(
                 "room", "create", "muscat", f"{party}-caucus", "--kind", "caucus", "--party", party
             )
-            oman("room", "join", "muscat", f"{party}-caucus")
         us("room", "join", "muscat", "us-caucus")
         iran("room", "join", "muscat", "iran-caucus")
         files = scratch / "files"

@@ -23,10 +23,11 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
+from backchannel import documents as pdf_copies
 from backchannel import engine
-from backchannel.cli.app import app, console, emit_json, err_console
+from backchannel.cli.app import EXIT_FAILED, app, console, emit_json, err_console
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, opened
-from backchannel.client import transfer
+from backchannel.client import copies, transfer
 from backchannel.client.document import (
     Descriptor,
     Document,
@@ -40,6 +41,7 @@ from backchannel.client.outbox import Pending
 from backchannel.client.participant import Participant
 from backchannel.client.profile import Profile
 from backchannel.engine import events as ev
+from backchannel.engine import watermark
 from backchannel.engine.rules import Label, RelayMode
 from backchannel.errors import DocumentExpired, DocumentInvalid, DuplicateId
 
@@ -277,11 +279,17 @@ def get(
     document: str = typer.Argument(..., help="The document."),
     out: Path = typer.Option(..., "--out", help="Where to write the file."),
     force: bool = typer.Option(False, "--force", help="Replace --out if it exists."),
+    visible: bool = typer.Option(
+        True, "--visible/--no-visible", help="A PDF copy shows who it was issued to, and when."
+    ),
     profile: Path | None = ProfileOption,
     passphrase_file: Path | None = PassphraseOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Fetch a document, check it against what its author sent, and write it (only then)."""
+    """Fetch a document, check it against what its author sent, and write it (only then).
+
+    A PDF is written as this member's own stamped copy: marks in its text layer that name the
+    copy when a leaked file or excerpt is traced (``doc trace``), and a visible line."""
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         participant = unlocked.participant(alias)
         d = find(_readable(participant), document)
@@ -300,14 +308,84 @@ def get(
                 d.descriptor,
                 out,
                 recipient=participant.me,
-                stamp=transfer.stamp_for(d.descriptor),
+                stamp=transfer.stamp_for(d.descriptor, _visible(participant, visible)),
                 progress=progress,
             )
-        data = {**document_json(d), "talks": alias, "out": str(out), "verified": True}
+        data = {
+            **document_json(d),
+            "talks": alias,
+            "out": str(out),
+            "verified": True,
+            "stamped_for": participant.me if transfer.is_pdf(d.descriptor) else None,
+        }
         if as_json:
             emit_json(data)
         else:
             console.print(f"Wrote {out} ({d.descriptor.size} bytes, SHA-256 checked).")
+            if data["stamped_for"]:
+                console.print(f"It is {participant.me}'s own stamped copy: a leak of it names it.")
+
+
+def _visible(participant: Participant, shown: bool) -> pdf_copies.VisibleMark | None:
+    """The visible line of this member's PDF copy: name, party, the time it is issued."""
+    if not shown:
+        return None
+    view = participant.view
+    member = view.members.get(participant.me)
+    party = view.parties.get(member.party) if member is not None else None
+    return pdf_copies.VisibleMark(
+        member=(member.name if member is not None else "") or participant.me,
+        party=(party.name or party.id) if party is not None else "",
+        time=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+@doc_app.command("trace")
+def trace(
+    alias: str = typer.Argument(..., help="The talks."),
+    document: str = typer.Argument(..., help="The document the leak is a copy of."),
+    leaked: Path = typer.Argument(..., help="The leaked PDF, or a text file with an excerpt."),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Name the member whose copy a leaked PDF (or pasted excerpt of it) came from, with the
+    chance that another copy would match as well; exit 0 only when one is identified."""
+    with opened(profile, passphrase_file, as_json=as_json, offline=True) as unlocked:
+        participant = unlocked.participant(alias)
+        d = find(_readable(participant), document)
+        try:
+            raw = leaked.read_bytes()
+        except OSError as exc:
+            raise DocumentInvalid(f"cannot read {leaked}: {exc.strerror}") from exc
+        key = transfer.mark_key(d.descriptor)
+        readers = sorted(participant.view.members)
+        if raw.startswith(b"%PDF-"):
+            found = pdf_copies.trace_pdf(raw, key, readers)
+            holder = pdf_copies.holder(raw, key, readers)
+        else:
+            found = pdf_copies.trace_excerpt(raw.decode("utf-8", errors="replace"), key, readers)
+            holder = None
+        data = {**copies.trace_json(found), "document": d.id, "metadata_holder": holder}
+        if as_json:
+            emit_json(data)
+        else:
+            _print_trace(data)
+        if found.verdict is not watermark.Verdict.IDENTIFIED:
+            raise typer.Exit(EXIT_FAILED)
+
+
+def _print_trace(data: dict[str, Any]) -> None:
+    if data["verdict"] == "identified":
+        console.print(
+            f"[bold]Identified[/]: the copy issued to [bold]{data['recipient']}[/] "
+            f"({data['spaces']} spaces compared, {data['marks']} marks; the chance that another "
+            f"copy matches as well is {data['chance']:.2g})"
+        )
+    else:
+        console.print(f"[yellow]{data['verdict']}[/]: no single copy is named")
+    if data["metadata_holder"]:
+        console.print(f"The file's metadata names the copy of {data['metadata_holder']}.")
 
 
 @doc_app.command("versions")

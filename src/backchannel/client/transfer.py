@@ -23,9 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, ParamSpec, TypeVar
 
+from nacl.encoding import RawEncoder
+from nacl.hash import blake2b
+
+from backchannel import documents
 from backchannel.client.document import Descriptor
 from backchannel.client.host import HostClient
 from backchannel.crypto import stream
+from backchannel.documents import VisibleMark
 from backchannel.errors import DecryptionFailed, DocumentCorrupt, DocumentInvalid, HostRefused
 
 #: The largest file sent as a document (the host's blob limit holds it padded).
@@ -91,10 +96,29 @@ def ciphertext_size_of(descriptor: Descriptor) -> int:
     return stream.ciphertext_size(descriptor.size, descriptor.chunk)
 
 
-def stamp_for(descriptor: Descriptor) -> Stamp:
-    """How a recipient's copy of this document is made: the seam where per-recipient stamping
-    (of PDFs) plugs in; every document is copied as it is for now."""
-    return unstamped
+def is_pdf(descriptor: Descriptor) -> bool:
+    """Whether the document is a PDF, and so gets per-recipient stamped copies."""
+    return descriptor.media_type == "application/pdf" or descriptor.name.lower().endswith(".pdf")
+
+
+def mark_key(descriptor: Descriptor) -> bytes:
+    """The key a document's copies are marked under: derived from its own key (BLAKE2b keyed,
+    through libsodium), so every device the document reached can trace a leaked copy of it and
+    no one else can; the document key itself never marks anything."""
+    return blake2b(b"", key=descriptor.key, person=b"bc-doc-mark-v1", encoder=RawEncoder)
+
+
+def stamp_for(descriptor: Descriptor, visible: VisibleMark | None = None) -> Stamp:
+    """How a recipient's copy of this document is made: a PDF is stamped for the recipient (the
+    hidden marks always, the visible line when given); any other file is copied as it is."""
+    if not is_pdf(descriptor):
+        return unstamped
+    key = mark_key(descriptor)
+
+    def stamped(data: bytes, recipient: str) -> bytes:
+        return documents.stamp(data, key, recipient, visible)
+
+    return stamped
 
 
 def _chunk_lengths(size: int, chunk: int) -> Iterator[int]:
