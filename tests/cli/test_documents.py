@@ -33,6 +33,8 @@ from tests.cli.tamper import TamperingHost
 
 PASSPHRASE = "correct horse battery staple"
 runner = CliRunner()
+# Later tests read what earlier ones sent (np1 and np2): one worker runs them all, in order.
+pytestmark = pytest.mark.xdist_group("documents-cli")
 
 
 @dataclass
