@@ -104,6 +104,13 @@ def create_app(profile: Profile, token: str, *, poll_seconds: int = 20) -> Starl
             )
         return response
 
+    async def favicon(request: Request) -> Response:
+        # Browsers ask for /favicon.ico whatever the page says: the same icon, not a 404.
+        icon = resources.files("backchannel.ui").joinpath("static", "favicon.svg").read_bytes()
+        return Response(
+            icon, media_type="image/svg+xml", headers={"cache-control": "max-age=86400"}
+        )
+
     async def state(request: Request) -> Response:
         return _json(await _in_thread(session.state))
 
@@ -128,6 +135,7 @@ def create_app(profile: Profile, token: str, *, poll_seconds: int = 20) -> Starl
 
     routes = [
         Route("/", page, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         Route("/api/state", state, methods=["GET"]),
         Route("/api/send", send, methods=["POST"]),
         Route("/api/relay", relay, methods=["POST"]),

@@ -44,7 +44,7 @@ LOCAL_NAMES = ("127.0.0.1", "localhost")
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 #: ``Sec-Fetch-Site`` values that mean "the app's own page" (or the user typing the address).
 OWN_SITES = frozenset({"same-origin", "none"})
-#: Paths served without the token: the page shell and its static files hold no secret.
+#: Paths served without the token: the page shell, its icon and static files hold no secret.
 PUBLIC = ("/static/",)
 
 
@@ -97,7 +97,7 @@ class TokenGate:
             media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
             if media != "application/json":
                 raise MediaTypeUnsupported("The local app reads only application/json bodies.")
-        if path == "/" or path.startswith(PUBLIC):
+        if path in ("/", "/favicon.ico") or path.startswith(PUBLIC):
             return
         site = headers.get("sec-fetch-site")
         if site is not None and site not in OWN_SITES:

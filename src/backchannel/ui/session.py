@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from backchannel.client import cautions
 from backchannel.client.profile import Profile
 from backchannel.client.sync import SyncLoop
 from backchannel.engine import events as ev
@@ -49,6 +50,7 @@ class DeviceSession:
         message = _message_id()
         with self.sync.lock:
             participant = self.profile.participant(form.talks)
+            warnings = cautions.before_send(participant.view, form.room)
             self.profile.act(
                 participant,
                 ev.Send,
@@ -60,13 +62,19 @@ class DeviceSession:
             )
             self._host_ok()
         self.feed.publish(Notice("changed", {"talks": [form.talks]}))
-        return {"talks": form.talks, "message": message, "room": form.room}
+        return {
+            "talks": form.talks,
+            "message": message,
+            "room": form.room,
+            "warnings": [w.to_json() for w in warnings],
+        }
 
     def relay(self, form: RelayForm) -> dict[str, Any]:
         """Carry a message into another room; the rule's error if its label forbids it."""
         message = _message_id()
         with self.sync.lock:
             participant = self.profile.participant(form.talks)
+            warnings = cautions.before_relay(participant.view, form.room)
             self.profile.act(
                 participant,
                 ev.Relay,
@@ -79,7 +87,13 @@ class DeviceSession:
             )
             self._host_ok()
         self.feed.publish(Notice("changed", {"talks": [form.talks]}))
-        return {"talks": form.talks, "message": message, "source": form.source, "room": form.room}
+        return {
+            "talks": form.talks,
+            "message": message,
+            "source": form.source,
+            "room": form.room,
+            "warnings": [w.to_json() for w in warnings],
+        }
 
     def contact(self, form: ContactForm) -> dict[str, Any]:
         """Ask another party to open talks, directly or through the mediator (a signed act)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from backchannel import engine
+from backchannel.client import cautions
 from backchannel.client.demo import scenario_times
 from backchannel.client.document import shown
 from backchannel.client.participant import Participant
@@ -63,6 +64,8 @@ def talks_json(
                 "party": room.party,
                 "name": room.name or room.id,
                 "members": sorted(room.members),
+                # No mediator in the room: the page does not offer "mediator only" there.
+                "mediator_in_room": cautions.mediator_in_room(view, room.id),
                 "messages": [
                     {**_message(view, m, me, mediating), "scenario_at": times.get(m.id)}
                     for m in readable

@@ -68,6 +68,11 @@
     "client.host_unreachable": "The host cannot be reached. Nothing was sent; try again.",
     "network": "The app does not answer. Nothing was sent; try again.",
   };
+  // What an allowed act will not do, by the caution's stable code (client/cautions.py).
+  const CAUTIONS = {
+    "send.no_mediator_in_room": "No mediator is in this room yet: the mediator will never read this message.",
+    "relay.no_party_member": "No member of this room's party is in it now: nobody of that party will read this relay.",
+  };
   const DRAFTS = window.sessionStorage;
   const dateFormat = new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeStyle: "short" });
 
@@ -109,6 +114,7 @@
       throw { code: "network", detail: "" };
     }
     const data = await response.json().catch(() => ({}));
+    if (response.status === 403 && data.code === "ui.token_missing") noToken();
     if (!response.ok) throw { code: data.code || "backchannel.error", detail: data.detail || "" };
     return data;
   }
@@ -205,6 +211,23 @@
       status.hostDown = !JSON.parse(data).ok;
       showBanner();
     }
+  }
+
+  /** Show what an act that went through will not do (its cautions), where its errors go. */
+  function cautioned(where, result) {
+    const said = (result.warnings || []).map((w) => t(CAUTIONS[w.code] || w.message));
+    if (said.length === 0) return;
+    where.textContent = said.join(" ");
+    where.classList.add("caution");
+    where.hidden = false;
+  }
+
+  /** Opened without its access token: say how to open it, in the page's language. */
+  function noToken() {
+    main.replaceChildren(
+      el("p", { class: "no-token", role: "alert", text: t("This page needs its access token. Open the address that 'backchannel ui' (or 'make run') printed: it ends in ?token=…") }),
+    );
+    document.getElementById("main").removeAttribute("aria-busy");
   }
 
   function showBanner() {
@@ -455,7 +478,8 @@
     text.value = DRAFTS.getItem(draftKey) || "";
     text.addEventListener("input", () => DRAFTS.setItem(draftKey, text.value));
     const labels = el("fieldset", { class: "labels" }, el("legend", { text: t("Carry label (choose one)") }));
-    for (const label of Object.keys(LABELS)) {
+    // "Mediator only" where no mediator is in the room would be read by nobody who may carry it.
+    for (const label of Object.keys(LABELS).filter((l) => l !== "mediator-only" || room.mediator_in_room)) {
       const id = base + "-" + label;
       labels.append(
         el(
@@ -488,11 +512,12 @@
       if (!chosen) return fail(error, t("Choose a carry label: none is chosen for you."));
       submit.disabled = true;
       try {
-        await api("/api/send", { talks: talks.alias, room: room.id, text: text.value, label: chosen.value, lang: lang.value });
+        const sent = await api("/api/send", { talks: talks.alias, room: room.id, text: text.value, label: chosen.value, lang: lang.value });
         text.value = "";
         DRAFTS.removeItem(draftKey);
         chosen.checked = false;
         await refresh();
+        cautioned(error, sent);
       } catch (problem) {
         fail(error, refusal(problem)); // the typed text stays where it is
       } finally {
@@ -562,9 +587,10 @@
     if (pending.mode === "gist" && !relay.text.value.trim()) return fail(relay.error, t("A gist needs your own words, not the original."));
     relay.submit.disabled = true;
     try {
-      await api("/api/relay", { ...pending, room: relay.room.value, text: pending.mode === "gist" ? relay.text.value : "" });
+      const carried = await api("/api/relay", { ...pending, room: relay.room.value, text: pending.mode === "gist" ? relay.text.value : "" });
       closeRelay();
       await refresh();
+      cautioned(banner, carried); // until the next change re-renders the page
     } catch (problem) {
       fail(relay.error, refusal(problem)); // the words stay in the editor
     } finally {
