@@ -216,3 +216,31 @@ def test_two_different_passphrases_create_nothing(tmp_path: Path, host: str) -> 
     )  # fmt: skip
     assert "Repeat" in said and "passphrase.mismatch" in said
     assert not (tmp_path / "p" / "keystore.bcks").exists()
+
+
+def test_help_is_wrapped_at_the_terminals_width_not_the_sources() -> None:
+    result = runner.invoke(app, ["doc", "get", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "marks in its text layer that name the copy when a leaked file" in result.stdout
+    assert "``" not in result.stdout
+
+
+def test_status_prints_the_root_as_verify_does_and_timestamps_are_whole(
+    two_rooms: dict[str, Person], tmp_path: Path
+) -> None:
+    oman = two_rooms["oman"]
+    status = oman("record", "status", "t")
+    assert bytes.fromhex(status["root_hex"]).hex() == status["root_hex"]
+    code, out, _ = human("record", "status", "t", "--profile", str(oman.directory))
+    assert code == 0 and f"root {status['root_hex']}" in out.replace("\n", "")
+    bundle = tmp_path / "t.bundle"
+    oman("record", "export", "t", "--out", str(bundle))
+    verified = runner.invoke(app, ["record", "verify", str(bundle)], env={"COLUMNS": "80"})
+    root = verified.stdout.split("root ", 1)[1][:16]
+    assert verified.exit_code == 0 and status["root_hex"].startswith(root)
+    result = runner.invoke(
+        app, ["record", "timeline", "t", "--profile", str(oman.directory)],
+        env={**ENV, "COLUMNS": "80"},
+    )  # fmt: skip
+    stamps = [a["at"] for a in oman("record", "timeline", "t")["timeline"]]
+    assert stamps and all(stamp in result.stdout for stamp in stamps)

@@ -22,6 +22,8 @@ from backchannel.cli import (
     ui,  # noqa: F401
     verify,  # noqa: F401
 )
-from backchannel.cli.app import app, main
+from backchannel.cli.app import app, main, reflow
+
+reflow(app)
 
 __all__ = ["app", "main"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 import sys
 from importlib import metadata
 from typing import Any, NoReturn
@@ -78,3 +80,21 @@ def fail(error: BackchannelError, *, as_json: bool, exit_code: int = EXIT_INVALI
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+def unwrapped(doc: str) -> str:
+    """A docstring as help text: each paragraph one line (the terminal wraps it at its own
+    width, not at the source's), and ``code`` shown as `code`."""
+    paragraphs = re.split(r"\n\s*\n", inspect.cleandoc(doc))
+    joined = (" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+    return "\n\n".join(p.replace("``", "`") for p in joined)
+
+
+def reflow(typer_app: typer.Typer) -> None:
+    """Give every command of ``typer_app`` (and of its groups) its docstring unwrapped as help."""
+    for command in typer_app.registered_commands:
+        if command.help is None and command.callback is not None and command.callback.__doc__:
+            command.help = unwrapped(command.callback.__doc__)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            reflow(group.typer_instance)

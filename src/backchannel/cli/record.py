@@ -11,11 +11,12 @@ verifies) and prints its timeline; ``timeline`` does both in memory for the devi
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from backchannel.cli.app import EXIT_FAILED, app, console, emit_json
@@ -44,11 +45,13 @@ def status(
             unlocked.save()
         witness = participant.witness
         data = {"talks": alias, **participant.status_json()}
+        # The root as `record verify` prints it (hex), beside the host's own base64.
+        data["root_hex"] = None if data["root"] is None else base64.b64decode(data["root"]).hex()
     if as_json:
         emit_json(data)
     else:
         console.print(
-            f"[bold]{alias}[/]: record of {data['tree_size']} entries, root {data['root']}"
+            f"[bold]{alias}[/]: record of {data['tree_size']} entries, root {data['root_hex']}"
         )
         state = data["state"]
         console.print(
@@ -174,7 +177,9 @@ def show(data: dict[str, Any], *, as_json: bool) -> None:
             f"[bold]Initiator:[/] {first['member'] or first['party'] + ' (root)'} of "
             f"{first['party']} asked {first['to_party']} {via}, at {first['at']}"
         )
-    table = Table("#", "at", "actor", "party", "act", "mandate")
+    # A timestamp is never cut or wrapped, whatever the terminal's width.
+    at = Column("at", no_wrap=True, min_width=25)
+    table = Table("#", at, "actor", "party", "act", "mandate")
     for act in data["timeline"]:
         mandate = act["mandate"]
         chain = (
