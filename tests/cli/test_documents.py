@@ -373,6 +373,7 @@ def test_retention_stops_devices_opening_old_documents(
     """The mediator's root sets a retention (nobody else may); past it, by the device's clock or
     the record's, every device lists the document as expired and refuses to open it."""
     import backchannel.cli.documents as documents_cli
+    from backchannel.client import dispatch
 
     oman, us = world.people["oman"], world.people["us"]
     # Its own document (xdist may run this test on another worker than the ones that send).
@@ -390,6 +391,7 @@ def test_retention_stops_devices_opening_old_documents(
             return cls.fromtimestamp(datetime.now(UTC).timestamp() + 3 * 86400, tz)
 
     monkeypatch.setattr(documents_cli, "datetime", Later)
+    monkeypatch.setattr(dispatch, "datetime", Later)  # where doc get judges it
     assert all(d["expired"] for d in us("doc", "list", "muscat")["documents"])
     error = us("doc", "get", "muscat", "kept", "--out", str(tmp_path / "old.md"), code=2)
     assert error["error"]["code"] == "document.expired" and not (tmp_path / "old.md").exists()

@@ -10,7 +10,6 @@ when ``doc get`` runs again. ``doc get`` writes the file only once every check p
 from __future__ import annotations
 
 import difflib
-import mimetypes
 import secrets
 import tempfile
 from collections.abc import Iterator
@@ -20,19 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
-from backchannel import documents as pdf_copies
-from backchannel import engine
 from backchannel.cli.app import EXIT_FAILED, app, console, emit_json, err_console
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, opened
-from backchannel.client import copies, transfer
+from backchannel.client import dispatch, transfer
 from backchannel.client.document import (
-    Descriptor,
     Document,
     document_json,
-    documents,
     expired,
     find,
     versions,
@@ -43,7 +39,7 @@ from backchannel.client.profile import Profile
 from backchannel.engine import events as ev
 from backchannel.engine import watermark
 from backchannel.engine.rules import Label, RelayMode
-from backchannel.errors import DocumentExpired, DocumentInvalid, DuplicateId
+from backchannel.errors import DocumentInvalid
 
 doc_app = typer.Typer(help="Send, list, fetch and compare documents.", no_args_is_help=True)
 app.add_typer(doc_app, name="doc")
@@ -64,28 +60,8 @@ def _bar(total: int, what: str, *, quiet: bool) -> Iterator[transfer.Progress]:
         yield lambda moved: bar.advance(task, moved)
 
 
-def _precheck(
-    participant: Participant, kind: type[ev.Send | ev.Relay], message: str | None, **fields: Any
-) -> None:
-    """The engine's verdict on the act before any byte is uploaded (raises its refusal); a
-    fresh id stands in for one not chosen yet."""
-    at = datetime.now(UTC).replace(microsecond=0)
-    mid = message or f"probe-{secrets.token_hex(8)}"
-    probe = kind(
-        at=at, actor=participant.me, device=participant.engine_device, message=mid, **fields
-    )
-    engine.apply(participant.tip(), probe)
-
-
-def _unsent(participant: Participant, mid: str, text: str) -> bool:
-    """Whether the document's message still has to be sent: False if a resumed send finds it
-    already recorded; DuplicateId if the id is another message's."""
-    held = participant.view.messages.get(mid)
-    if held is None:
-        return True
-    if held.text != text:
-        raise DuplicateId(f"{mid!r} is already another message's id")
-    return False
+def _readable(participant: Participant, room: str | None = None) -> list[Document]:
+    return dispatch.readable(participant, room)
 
 
 def _upload(
@@ -98,43 +74,11 @@ def _upload(
     *,
     quiet: bool,
 ) -> tuple[str, Pending]:
-    """Seal (or, after a cut, resume) and upload ``path``: its outbox entry and what to send."""
-    if not path.is_file():
-        raise DocumentInvalid(f"no such file: {path}")
-    if path.stat().st_size > transfer.MAX_DOCUMENT_BYTES:
-        raise DocumentInvalid(
-            f"{path.name} is {path.stat().st_size} bytes; a document is at most "
-            f"{transfer.MAX_DOCUMENT_BYTES}"
-        )
-    outbox = profile.outbox()
-    entry = outbox.entry(transfer.file_sha256(path), *place, supersedes or "")
-    spool = outbox.spool(entry)
-    pending = outbox.load(entry)
-    if pending is None:
-        sealed = transfer.seal_file(path, spool)
-        descriptor = Descriptor(
-            name=path.name,
-            size=sealed.size,
-            media_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
-            sha256=sealed.sha256,
-            blob=secrets.token_hex(16),
-            ciphertext_sha256=sealed.ciphertext_sha256,
-            key=sealed.key,
-            header=sealed.header,
-            chunk=sealed.chunk,
-            supersedes=supersedes,
-        )
-        pending = Pending(message or f"d-{secrets.token_hex(6)}", descriptor)
-        outbox.save(entry, pending)
-    d = pending.descriptor
-    sealed = transfer.Sealed(d.size, d.sha256, d.ciphertext_sha256, d.key, d.header, d.chunk)
-    with _bar(sealed.ciphertext_size, f"sending {d.name}", quiet=quiet) as progress:
-        transfer.upload(profile.host, participant.talks_host_id, d.blob, sealed, spool, progress)
-    return entry, pending
-
-
-def _readable(participant: Participant, room: str | None = None) -> list[Document]:
-    return documents(participant.view, participant.me, room)
+    """:func:`dispatch.upload` with a progress bar."""
+    with _bar(
+        path.stat().st_size if path.is_file() else 0, f"sending {path.name}", quiet=quiet
+    ) as progress:
+        return dispatch.upload(profile, participant, path, place, supersedes, message, progress)
 
 
 @doc_app.command("send")
@@ -155,43 +99,17 @@ def send(
 ) -> None:
     """Send a file to a room as a document, encrypted on this device, with a carry label."""
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
-        participant = unlocked.participant(alias)
-        if supersedes is not None:
-            older = find(_readable(participant), supersedes)
-            if older.author != participant.me:
-                raise DocumentInvalid(
-                    f"{supersedes!r} is {older.author}'s; only its author sends a new version"
-                )
-        _precheck(participant, ev.Send, message, room=room, text="-", label=label)
-        place = (alias, "send", room, label.value)
-        entry, pending = _upload(
-            unlocked, participant, file, place, supersedes, message, quiet=as_json
-        )
-        d = pending.descriptor
-        if _unsent(participant, pending.message, d.to_text()):
-            unlocked.act(
-                participant,
-                ev.Send,
-                message=pending.message,
-                room=room,
-                text=d.to_text(),
-                label=label,
+        size = file.stat().st_size if file.is_file() else 0
+        with _bar(size, f"sending {file.name}", quiet=as_json) as progress:
+            data = dispatch.send(
+                unlocked, alias, room, file, label, progress, supersedes=supersedes, message=message
             )
-        unlocked.outbox().done(entry)
-        data = {
-            "talks": alias,
-            "document": pending.message,
-            "room": room,
-            "label": label.value,
-            "name": d.name,
-            "size": d.size,
-            "sha256": d.sha256,
-            "supersedes": supersedes,
-        }
         if as_json:
             emit_json(data)
         else:
-            console.print(f"Sent {d.name} to {room} as {pending.message} [{label.value}].")
+            console.print(
+                f"Sent {data['name']} to {room} as {data['document']} {escape(f'[{label.value}]')}."
+            )
 
 
 @doc_app.command("relay")
@@ -218,14 +136,14 @@ def relay(
         if mode is RelayMode.VERBATIM and file is not None:
             raise DocumentInvalid("a verbatim carry is the author's file: leave out --file")
         fields: dict[str, Any] = {"source": source, "room": room, "mode": mode}
-        _precheck(participant, ev.Relay, message, text="-" if file else "", **fields)
+        dispatch.precheck(participant, ev.Relay, message, text="-" if file else "", **fields)
         mid = message or f"d-{secrets.token_hex(6)}"
         text, entry = "", None
         if file is not None:
             place = (alias, "relay", source, room, mode.value)
             entry, pending = _upload(unlocked, participant, file, place, None, mid, quiet=as_json)
             mid, text = pending.message, pending.descriptor.to_text()
-        if _unsent(participant, mid, text):
+        if dispatch.unsent(participant, mid, text):
             unlocked.act(participant, ev.Relay, message=mid, text=text, **fields)
         if entry is not None:
             unlocked.outbox().done(entry)
@@ -292,25 +210,14 @@ def get(
     copy when a leaked file or excerpt is traced (``doc trace``), and a visible line."""
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         participant = unlocked.participant(alias)
-        d = find(_readable(participant), document)
-        if expired(participant.view, d, datetime.now(UTC)):
-            days = participant.view.document_retention_days
-            raise DocumentExpired(f"{document!r} is past the talks' {days}-day document retention")
+        found = find(_readable(participant), document)
         if out.exists() and not force:
             raise DocumentInvalid(f"{out} exists; give --force to replace it")
         if not out.parent.is_dir():
             raise DocumentInvalid(f"no such directory: {out.parent}")
-        total = transfer.ciphertext_size_of(d.descriptor)
-        with _bar(total, f"fetching {d.descriptor.name}", quiet=as_json) as progress:
-            transfer.download(
-                unlocked.host,
-                participant.talks_host_id,
-                d.descriptor,
-                out,
-                recipient=participant.me,
-                stamp=transfer.stamp_for(d.descriptor, _visible(participant, visible)),
-                progress=progress,
-            )
+        total = transfer.ciphertext_size_of(found.descriptor)
+        with _bar(total, f"fetching {found.descriptor.name}", quiet=as_json) as progress:
+            d = dispatch.fetch(unlocked, alias, document, out, progress, visible=visible)
         data = {
             **document_json(d),
             "talks": alias,
@@ -326,20 +233,6 @@ def get(
                 console.print(f"It is {participant.me}'s own stamped copy: a leak of it names it.")
 
 
-def _visible(participant: Participant, shown: bool) -> pdf_copies.VisibleMark | None:
-    """The visible line of this member's PDF copy: name, party, the time it is issued."""
-    if not shown:
-        return None
-    view = participant.view
-    member = view.members.get(participant.me)
-    party = view.parties.get(member.party) if member is not None else None
-    return pdf_copies.VisibleMark(
-        member=(member.name if member is not None else "") or participant.me,
-        party=(party.name or party.id) if party is not None else "",
-        time=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-    )
-
-
 @doc_app.command("trace")
 def trace(
     alias: str = typer.Argument(..., help="The talks."),
@@ -352,26 +245,16 @@ def trace(
     """Name the member whose copy a leaked PDF (or pasted excerpt of it) came from, with the
     chance that another copy would match as well; exit 0 only when one is identified."""
     with opened(profile, passphrase_file, as_json=as_json, offline=True) as unlocked:
-        participant = unlocked.participant(alias)
-        d = find(_readable(participant), document)
         try:
             raw = leaked.read_bytes()
         except OSError as exc:
             raise DocumentInvalid(f"cannot read {leaked}: {exc.strerror}") from exc
-        key = transfer.mark_key(d.descriptor)
-        readers = sorted(participant.view.members)
-        if raw.startswith(b"%PDF-"):
-            found = pdf_copies.trace_pdf(raw, key, readers)
-            holder = pdf_copies.holder(raw, key, readers)
-        else:
-            found = pdf_copies.trace_excerpt(raw.decode("utf-8", errors="replace"), key, readers)
-            holder = None
-        data = {**copies.trace_json(found), "document": d.id, "metadata_holder": holder}
+        data = dispatch.trace(unlocked, alias, document, raw)
         if as_json:
             emit_json(data)
         else:
             _print_trace(data)
-        if found.verdict is not watermark.Verdict.IDENTIFIED:
+        if data["verdict"] != watermark.Verdict.IDENTIFIED.value:
             raise typer.Exit(EXIT_FAILED)
 
 
