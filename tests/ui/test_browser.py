@@ -318,7 +318,7 @@ def test_the_mediator_drafts_the_text_and_a_party_sees_why_it_cannot_agree(
         assert download.suggested_filename == "muscat-text-bagheri.txt"
         copy = Path(download.path()).read_text(encoding="utf-8")
         assert "\u00a0" in copy and "once a ceasefire in Gaza" in copy.replace("\u00a0", " ")
-        expect(copies.locator("p.done")).to_contain_text("bagheri")
+        expect(copies.locator("p.done")).to_contain_text("Ali Bagheri Kani")  # its name, not its id
         copies.get_by_label("Leaked text").fill(copy)
         copies.get_by_role("button", name="Trace a leak").click()
         found = copies.locator(".trace-result")
