@@ -66,6 +66,19 @@ def test_shipped_scenarios_load() -> None:
         assert scenario.steps and scenario.talks.rooms and scenario.talks.members
 
 
+def test_names_in_arabic_and_persian_load() -> None:
+    """name_ar / name_fa of parties, members and rooms, and title_ar / title_fa of the talks, are
+    the engine's names in other languages; a name without them has none."""
+    muscat = load(MUSCAT)
+    oman = muscat.talks.parties["oman"]
+    assert oman.names.in_lang("ar", oman.name) == "سلطنة عُمان"
+    assert oman.names.in_lang("fa", oman.name) == "عمان"
+    assert muscat.talks.members["bagheri"].names.in_lang("fa", "") == "علی باقری کنی"
+    assert muscat.talks.rooms["iran-caucus"].names.in_lang("ar", "") == "الغرفة الإيرانية، مع عُمان"
+    assert muscat.title_names.in_lang("fa", "").startswith("مذاکرات غیرمستقیم مسقط")
+    assert not loads(MINIMAL).talks.parties["a"].names
+
+
 def test_minimal_scenario_loads() -> None:
     """The minimal file here is valid (the bad-file cases below are edits of it)."""
     scenario = loads(MINIMAL)
@@ -97,6 +110,10 @@ def test_minimal_scenario_loads() -> None:
         ('text = "hello"', 'text = "hello', 'text = "hello', "not valid TOML"),
         ('role = "mediator"', 'role = "judge"', 'role = "judge"', "role"),
         ('id = "hello"', 'id = "has space"', 'id = "has space"', "not an id"),
+        ('id = "a"\n', 'id = "a"\nname_fa = ""\n', 'name_fa = ""', "name in fa must be non-empty"),
+        ('id = "a1"\n', 'id = "a1"\nname_fa = 7\n', "name_fa = 7", "name_fa must be a string"),
+        ('id = "t"\n', 'id = "t"\ntitle_fa = "  "\n', 'title_fa = "  "', "talks.title_fa"),
+        ('id = "a"\n', 'id = "a"\nname_de = "A"\n', 'name_de = "A"', "unknown field"),
     ],
 )
 def test_bad_files_name_the_line_and_reason(

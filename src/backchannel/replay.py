@@ -249,15 +249,18 @@ def _talks_json(scenario: Scenario, talks: engine.Talks) -> dict[str, Any]:
     return {
         "id": talks.id,
         "title": talks.title,
+        "title_names": scenario.title_names.to_json(),
         "file": scenario.path,
         "parties": [
-            {"id": p.id, "name": p.name, "role": p.role.value} for p in talks.parties.values()
+            {"id": p.id, "name": p.name, "names": p.names.to_json(), "role": p.role.value}
+            for p in talks.parties.values()
         ],
         "members": [
             {
                 "id": m.id,
                 "party": m.party,
                 "name": m.name,
+                "names": m.names.to_json(),
                 "mandate": _level_at(talks, m.id, end),
             }
             for m in talks.members.values()

@@ -18,6 +18,7 @@ from typing import Any
 
 from backchannel import engine
 from backchannel.engine import events as ev
+from backchannel.engine.names import NO_NAMES, Names
 from backchannel.engine.rules import Label, Level, RelayMode, Role, RoomKind
 from backchannel.errors import RuleViolation, ScenarioInvalid
 
@@ -48,6 +49,11 @@ class Scenario:
     outcome: str = ""
     info: Mapping[str, Any] = field(default_factory=dict)
     setup: tuple[ev.Event, ...] = ()
+    title_names: Names = NO_NAMES  # the talks' title in other languages (title_ar, title_fa)
+
+
+#: The languages a scenario may name things in besides its default: ``name_ar``, ``title_fa``…
+NAME_LANGUAGES = ("ar", "fa")
 
 
 def load(path: str | Path) -> Scenario:
@@ -269,6 +275,22 @@ class _Loader:
         except ValueError as exc:
             raise self.fail(f"{label} {exc}", table, index, key) from None
 
+    def names(self, entry: Mapping[str, Any], key: str, where: tuple[str, int]) -> Names:
+        """The ``{key}_ar``, ``{key}_fa``… of ``entry``: its name or title in other languages."""
+        found: dict[str, str] = {}
+        for lang in NAME_LANGUAGES:
+            value = self.field(entry, f"{key}_{lang}", _text, where, required=False)
+            if value is None:
+                continue
+            try:
+                found.update(Names.of({lang: value}).to_json())
+            except ValueError as exc:
+                table, index = where
+                label = f"{table}[{index}]" if table != "talks" else "talks"
+                where_key = f"{key}_{lang}"
+                raise self.fail(f"{label}.{where_key}: {exc}", table, index, where_key) from None
+        return Names.of(found)
+
     def tables(self, name: str, required: bool = True) -> list[dict[str, Any]]:
         value = self.data.get(name, [])
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
@@ -300,6 +322,7 @@ class _Loader:
         talks_id = self.field(info, "id", _ident, ("talks", 0))
         start = self.field(info, "start", _when, ("talks", 0))
         talks = engine.Talks(id=talks_id, title=str(info.get("title", "")))
+        title_names = self.names(info, "title", ("talks", 0))
         setup: list[ev.Event] = []
 
         def setup_apply(event: ev.Event, table: str, index: int, key: str | None = None) -> None:
@@ -312,12 +335,14 @@ class _Loader:
 
         for i, entry in enumerate(self.tables("parties")):
             where = ("parties", i)
-            self.known_keys(entry, frozenset({"id", "name", "role", "name_ar"}), where)
+            self.known_keys(entry, frozenset({"id", "name", "role", "name_ar", "name_fa"}), where)
             party = self.field(entry, "id", _ident, where)
             role = self.field(entry, "role", _ROLE, where, required=False) or Role.PARTY
             name = self.field(entry, "name", _text, where, required=False) or ""
+            names = self.names(entry, "name", where)
             setup_apply(
-                ev.AddParty(at=start, actor=party, party=party, role=role, name=name), *where
+                ev.AddParty(at=start, actor=party, party=party, role=role, name=name, names=names),
+                *where,
             )
 
         for i, entry in enumerate(self.tables("members")):
@@ -327,6 +352,7 @@ class _Loader:
                 "party",
                 "name",
                 "name_ar",
+                "name_fa",
                 "mandate",
                 "granted_by",
                 "expires",
@@ -352,6 +378,7 @@ class _Loader:
                     member=member,
                     party=party,
                     name=name,
+                    names=self.names(entry, "name", where),
                     first_device=device_ids[0],
                     fingerprint=fingerprint_of(device_ids[0]),
                 ),
@@ -388,7 +415,7 @@ class _Loader:
 
         for i, entry in enumerate(self.tables("rooms")):
             where = ("rooms", i)
-            allowed = {"id", "kind", "party", "name", "name_ar", "members", "created_by"}
+            allowed = {"id", "kind", "party", "name", "name_ar", "name_fa", "members", "created_by"}
             self.known_keys(entry, frozenset(allowed), where)
             room = self.field(entry, "id", _ident, where)
             kind = self.field(entry, "kind", _KIND, where)
@@ -399,7 +426,13 @@ class _Loader:
             name = self.field(entry, "name", _text, where, required=False) or ""
             setup_apply(
                 ev.CreateRoom(
-                    at=start, actor=creator, room=room, kind=kind, party=party, name=name
+                    at=start,
+                    actor=creator,
+                    room=room,
+                    kind=kind,
+                    party=party,
+                    name=name,
+                    names=self.names(entry, "name", where),
                 ),
                 *where,
             )
@@ -425,6 +458,7 @@ class _Loader:
             outcome=outcome if isinstance(outcome, str) else "",
             info=info,
             setup=tuple(setup),
+            title_names=title_names,
         )
 
     @staticmethod

@@ -94,6 +94,19 @@ def _look(process: subprocess.Popen[str], directory: Path) -> dict[str, Any]:
     }
     (oman,) = states["oman"]["talks"]
     assert oman["role"] == "mediator" and oman["title"].startswith("Muscat")
+    # The scenario's Arabic and Persian names travel with the replay, to every party's state.
+    for state in states.values():
+        (talks,) = state["talks"]
+        assert talks["title_names"]["ar"].startswith("محادثات مسقط")
+        parties = {p["id"]: p["names"] for p in talks["parties"]}
+        assert parties["oman"] == {"ar": "سلطنة عُمان", "fa": "عمان"}
+        assert parties["iran"]["ar"] == "إيران" and parties["us"]["fa"] == "ایالات متحده"
+        members = {m["id"]: m for m in talks["members"]}
+        assert members["bagheri"]["names"]["ar"] == "علي باقري كني"
+        assert members["bagheri"]["name"].startswith("Ali Bagheri Kani")
+    (iran,) = states["iran"]["talks"]
+    rooms = {r["id"]: r["names"] for r in iran["rooms"]}
+    assert rooms["iran-caucus"]["fa"] == "اتاق ایران، با عمان"
     # What Oman carried verbatim reached Iran; what Iran said for Oman alone reached nobody.
     assert US_DEMAND in texts["iran"]
     assert IRAN_ASIDE in texts["oman"]

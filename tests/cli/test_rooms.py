@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from backchannel.cli import app
+from backchannel.client.profile import Profile
 from backchannel.client.simulation import temporary_host
 
 PASSPHRASE = "correct horse battery staple"
@@ -252,3 +253,26 @@ def test_the_record_names_who_asked_first_from_an_exported_file(
     error = json.loads(refused.stdout)["error"]
     assert error["code"] == "record.bundle_invalid"
     assert "entry" in error["message"]
+
+
+def test_names_in_other_languages_are_lang_equals_text(host: str, tmp_path: Path) -> None:
+    """``--title-in`` / ``--party-name-in`` / ``--name-in`` take LANG=TEXT; anything else is a
+    usage error (exit 2) naming the option, and nothing is created."""
+    person = Person(tmp_path / "oman")
+    person("profile", "create", "--host", host, "--kdf", "interactive")
+    env = {"BACKCHANNEL_PASSPHRASE": PASSPHRASE, "BACKCHANNEL_PROFILE": str(person.directory)}
+    for bad, why in (("arabic", "LANG=TEXT"), ("AR=عُمان", "not a language tag"), ("ar=", "empty")):
+        result = runner.invoke(
+            app,
+            ["talks", "create", "t", "--party", "oman", "--title-in", bad],
+            env=env,
+        )
+        assert result.exit_code == 2, result.output
+        assert "--title-in" in result.output and why in result.output
+    person("talks", "create", "t", "--party", "oman", "--party-name-in", "ar=سلطنة عُمان")
+    room = ["room", "create", "t", "r", "--kind", "delegation", "--party", "oman"]
+    person(*room, "--name-in", "fa=اتاق")
+    with Profile.open(person.directory, PASSPHRASE) as profile:
+        view = profile.talks["t"].view
+        assert view.parties["oman"].names.in_lang("ar", "") == "سلطنة عُمان"
+        assert view.rooms["r"].names.in_lang("fa", "") == "اتاق"

@@ -16,12 +16,14 @@ from backchannel.client.directory import Introduction
 from backchannel.client.files import STATE
 from backchannel.client.host import TOP_UP_TARGET
 from backchannel.client.invites import Invite
+from backchannel.client.joining import Declaration
 from backchannel.client.profile import Profile
 from backchannel.client.simulation import temporary_host
 from backchannel.client.sync import SyncLoop
 from backchannel.client.wire import EventItem, Outgoing
 from backchannel.engine import events as ev
-from backchannel.engine.rules import Label, RelayMode, RoomKind
+from backchannel.engine.names import NO_NAMES, Names
+from backchannel.engine.rules import Label, Level, RelayMode, RoomKind
 from backchannel.errors import (
     InviteMalformed,
     KeystoreLocked,
@@ -315,3 +317,52 @@ def test_a_gist_relay_decrypts_to_the_gist_only(tmp_path: Path, host: str) -> No
         assert source.encode() not in plaintext and aside.encode() not in plaintext
         assert b'"src"' not in plaintext and b'"aside"' not in plaintext
     assert us.talks["t"].view.messages["g"].source is None
+
+
+def test_names_travel_with_the_invite_and_the_declarations(tmp_path: Path, host: str) -> None:
+    """The convener's title in other languages reaches the invited device in the invite (and
+    survives a reopen); each side's party and member names, in each language, reach everyone's
+    view through the declarations; an invite without title_names still decodes."""
+    oman = make(tmp_path, host, "oman")
+    title_ar = Names.of({"ar": "محادثات مسقط", "fa": "مذاکرات مسقط"})
+    oman.create_talks(
+        "t",
+        party="oman",
+        member="envoy",
+        mediator=True,
+        title="Muscat talks",
+        title_names=title_ar,
+        party_name="Sultanate of Oman",
+        party_names=Names.of({"ar": "سلطنة عُمان"}),
+    )
+    invite = Invite.decode(oman.invite("t", "iran").encode())
+    assert invite.title_names == title_ar
+    older = {k: v for k, v in invite.to_json().items() if k != "title_names"}
+    assert Invite.from_json(older).title_names == NO_NAMES
+    iran = make(tmp_path, host, "iran")
+    iran.join(
+        invite,
+        member="bagheri",
+        party_name="Iran",
+        party_names=Names.of({"ar": "إيران", "fa": "ایران"}),
+        member_name="Ali Bagheri Kani",
+        member_names=Names.of({"fa": "علی باقری کنی"}),
+    )
+    for _ in range(3):
+        oman.sync()
+        iran.sync()
+    for profile in (oman, iran):
+        view = profile.talks["t"].view
+        assert view.parties["oman"].names.in_lang("ar", "") == "سلطنة عُمان"
+        assert view.parties["iran"].names.in_lang("fa", "") == "ایران"
+        assert view.members["bagheri"].name == "Ali Bagheri Kani"
+        assert view.members["bagheri"].names.in_lang("fa", "") == "علی باقری کنی"
+    iran.close()
+    assert reopen(tmp_path / "iran").title_names["t"] == title_ar
+
+
+def test_a_declaration_saved_before_names_still_reads() -> None:
+    """A profile written before names stores five fields per declaration: it reads, unnamed."""
+    old = Declaration.from_json(["iran", "bagheri", "propose", False, "Iran"])
+    assert old == Declaration("iran", "bagheri", Level.PROPOSE, False, "Iran")
+    assert Declaration.from_json(old.to_json()) == old

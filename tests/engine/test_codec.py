@@ -11,12 +11,18 @@ from hypothesis import strategies as st
 
 from backchannel.engine import codec
 from backchannel.engine import events as ev
+from backchannel.engine.names import NO_NAMES, Names
 from backchannel.engine.rules import Label, Level, RelayMode, Role, RoomKind
 from backchannel.errors import EventMalformed
 from backchannel.record.leaf import canonical_event
 
 ids = st.from_regex(r"[a-z][a-z0-9.-]{0,20}", fullmatch=True)
 texts = st.text(max_size=60)
+names = st.dictionaries(
+    st.sampled_from(["ar", "fa", "en-GB", "zh-Hant"]),
+    st.text(min_size=1, max_size=30).filter(str.strip),
+    max_size=4,
+).map(Names.of)
 times = st.datetimes(
     min_value=datetime(2000, 1, 1),
     max_value=datetime(2100, 1, 1),
@@ -36,6 +42,7 @@ FIELD_STRATEGIES = {
     "via": st.none() | ids,
     "text": texts,
     "name": texts,
+    "names": names,
     "lang": st.sampled_from(["", "en", "ar", "fa"]),
     "version": st.integers(min_value=1, max_value=2**53 - 1),
 }
@@ -135,3 +142,58 @@ def test_missing_field_is_refused() -> None:
         codec.decode(broken)
     with pytest.raises(EventMalformed):
         codec.decode(["not", "an", "object"])  # type: ignore[arg-type]
+
+
+@given(st.sampled_from([ev.AddParty, ev.AddMember, ev.CreateRoom]).flatmap(event_strategy))
+def test_no_names_encode_as_before_the_field(event: ev.Event) -> None:
+    """An event without names in other languages encodes with no ``names`` key at all (its
+    signature and record leaf are unchanged); with some, they encode as a tag → name object."""
+    encoded = codec.encode(event)
+    assert isinstance(event, ev.AddParty | ev.AddMember | ev.CreateRoom)
+    given_names = event.names
+    if given_names:
+        assert encoded["names"] == given_names.to_json()
+    else:
+        assert "names" not in encoded
+        plain = dataclasses.replace(event, names=NO_NAMES)
+        assert codec.encode(plain) == encoded
+
+
+def test_an_old_add_party_encodes_byte_for_byte_as_before() -> None:
+    """A party added without names keeps the canonical bytes it had before ``names`` existed."""
+    at = datetime(2024, 1, 10, 9, tzinfo=UTC)
+    event = ev.AddParty(at=at, actor="iran", party="iran", role=Role.PARTY, name="Iran")
+    assert canonical_event(codec.encode(event)) == (
+        b'{"action":"add_party","actor":"iran","at":"2024-01-10T09:00:00+00:00",'
+        b'"device":null,"name":"Iran","party":"iran","role":"party"}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("names", "reason"),
+    [
+        ("ایران", "must be an object"),
+        ({"AR": "إيران"}, "not a language tag"),
+        ({"ar": ""}, "non-empty"),
+        ({"ar": 3}, "non-empty"),
+        ({"ar": "x" * 201}, "longer than 200"),
+        ({f"a{chr(97 + i)}": "x" for i in range(17)}, "more than 16"),
+        (None, "must be an object"),
+    ],
+)
+def test_malformed_names_are_refused(names: object, reason: str) -> None:
+    """``names`` must be a small object of language tag to non-empty, bounded name."""
+    at = datetime(2024, 1, 10, 9, tzinfo=UTC)
+    encoded = dict(codec.encode(ev.AddParty(at=at, actor="iran", party="iran", name="Iran")))
+    encoded["names"] = names  # type: ignore[assignment]
+    with pytest.raises(EventMalformed, match=reason) as caught:
+        codec.decode(encoded)
+    assert caught.value.field == "names"
+
+
+def test_a_name_falls_back_to_the_default() -> None:
+    """in_lang picks the language, then its primary language, then the default name."""
+    found = Names.of({"ar": "إيران", "fa": "ایران"})
+    assert found.in_lang("ar", "Iran") == "إيران"
+    assert found.in_lang("fa-IR", "Iran") == "ایران"
+    assert found.in_lang("en", "Iran") == "Iran"

@@ -25,6 +25,8 @@ from backchannel.client.simulation import temporary_host
 from backchannel.ui import create_app, new_token, serving
 
 PASSPHRASE = "correct horse battery staple"
+TITLE = "Muscat proximity talks, January 2024"
+TITLE_AR = "محادثات مسقط غير المباشرة، يناير 2024"
 runner = CliRunner()
 
 
@@ -73,16 +75,32 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="package")
 def people(host: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Person]:
-    """Oman convenes and mediates; the US and Iran join; a caucus with each; nobody spoke yet."""
+    """Oman convenes and mediates; the US and Iran join; a caucus with each; nobody spoke yet.
+    The talks, parties and Iran's member are named in English and Arabic; Iran's profile has no
+    name of its own (its page calls the device after its member)."""
     root = tmp_path_factory.mktemp("ui-profiles")
     found = {name: Person(root / name) for name in ("oman", "us", "iran")}
     for name, person in found.items():
-        person("profile", "create", "--host", host, "--name", name, "--kdf", "interactive")
+        named = [] if name == "iran" else ["--name", name]
+        person("profile", "create", "--host", host, *named, "--kdf", "interactive")
     oman, us, iran = found["oman"], found["us"], found["iran"]
-    oman("talks", "create", "muscat", "--party", "oman", "--member", "envoy", "--mediator")
-    for party, person, member in (("us", us, "mcgurk"), ("iran", iran, "bagheri")):
+    oman(
+        "talks", "create", "muscat", "--party", "oman", "--member", "envoy", "--mediator",
+        "--title", TITLE, "--title-in", f"ar={TITLE_AR}",
+        "--party-name", "Sultanate of Oman", "--party-name-in", "ar=سلطنة عُمان",
+        "--member-name", "Omani official", "--member-name-in", "ar=مسؤول عُماني",
+    )  # fmt: skip
+    joining = {
+        "us": ("mcgurk", "United States", "ar=الولايات المتحدة", "Brett McGurk", "ar=بريت ماكغورك"),
+        "iran": ("bagheri", "Iran", "ar=إيران", "Ali Bagheri Kani", "ar=علي باقري كني"),
+    }
+    for party, (member, name, name_ar, member_name, member_ar) in joining.items():
         code = oman("talks", "invite", "muscat", "--party", party)["invite"]
-        person("talks", "join", code, "--member", member, "--level", "propose")
+        found[party](
+            "talks", "join", code, "--member", member, "--level", "propose",
+            "--party-name", name, "--party-name-in", name_ar,
+            "--member-name", member_name, "--member-name-in", member_ar,
+        )  # fmt: skip
     for person in found.values():
         person("talks", "list")  # sync: introductions and declarations travel
     for party in ("us", "iran"):

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Response, expect, sync_playwright
 
-from tests.ui.conftest import App
+from tests.ui.conftest import TITLE_AR, App
 
 pytestmark = pytest.mark.xdist_group("ui")
 
@@ -203,6 +203,36 @@ def test_the_arabic_page_reads_right_to_left(browser: Browser, apps: dict[str, A
         view.close()
 
 
+def test_the_arabic_view_says_names_in_arabic_and_never_ids(
+    browser: Browser, apps: dict[str, App]
+) -> None:
+    """Iran's Arabic page titles the talks, names its member and party, and calls its unnamed
+    device after its member in Arabic; its Record page says who acted by name ("the root
+    authority of Sultanate of Oman", "Ali Bagheri Kani of Iran"), in Arabic, not by id."""
+    view = View(browser, apps["iran"], "ar")
+    try:
+        page = view.page
+        expect(page.locator("section.talks h2")).to_contain_text(TITLE_AR)
+        expect(page.locator("section.talks p.who")).to_contain_text("علي باقري كني")
+        expect(page.locator("section.talks p.who")).to_contain_text("إيران")
+        expect(page.locator("#whoami")).to_contain_text("علي باقري كني")
+        expect(page.locator("#whoami")).not_to_contain_text("—")
+        expect(page.locator("section.room h3").first).to_contain_text("إيران")
+        page.locator('#nav a[data-page="record"]').click()
+        record = page.locator("#page-record")
+        expect(record.locator("table.timeline").first).to_be_visible()
+        expect(record.locator("section.record h3")).to_contain_text(TITLE_AR)
+        actors = record.locator("table.timeline tbody th")
+        expect(actors.filter(has_text="السلطة الأصلية لـسلطنة عُمان").first).to_be_visible()
+        expect(actors.filter(has_text="علي باقري كني من إيران").first).to_be_visible()
+        said = " ".join(actors.all_inner_texts()) + record.locator("table.timeline").inner_text()
+        for an_id in ("oman", "iran", "bagheri", "mcgurk", "envoy"):
+            assert an_id not in said, an_id
+        view.shoot("iran-ar-record.png")
+    finally:
+        view.close()
+
+
 def test_a_lost_connection_shows_a_banner_and_keeps_the_typed_text(
     browser: Browser, apps: dict[str, App]
 ) -> None:
@@ -288,7 +318,7 @@ def test_the_mediator_drafts_the_text_and_a_party_sees_why_it_cannot_agree(
         assert download.suggested_filename == "muscat-text-bagheri.txt"
         copy = Path(download.path()).read_text(encoding="utf-8")
         assert "\u00a0" in copy and "once a ceasefire in Gaza" in copy.replace("\u00a0", " ")
-        expect(copies.locator("p.done")).to_contain_text("bagheri")
+        expect(copies.locator("p.done")).to_contain_text("Ali Bagheri Kani")  # its name, not its id
         copies.get_by_label("Leaked text").fill(copy)
         copies.get_by_role("button", name="Trace a leak").click()
         found = copies.locator(".trace-result")

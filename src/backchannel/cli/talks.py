@@ -27,6 +27,7 @@ from backchannel.client.participant import Participant
 from backchannel.client.profile import Profile
 from backchannel.crypto import fingerprint
 from backchannel.engine import events as ev
+from backchannel.engine.names import Names
 from backchannel.engine.rules import Level, RoomKind
 
 talks_app = typer.Typer(help="Convene, join and list talks.", no_args_is_help=True)
@@ -35,6 +36,27 @@ app.add_typer(talks_app, name="talks")
 app.add_typer(room_app, name="room")
 
 LEVELS = {level.label: level for level in Level}
+_IN = "LANG=TEXT, repeatable: the same in another language (e.g. ar=سلطنة عُمان)."
+
+
+def _names(given: list[str] | None, option: str) -> Names:
+    """``LANG=TEXT`` options as names in other languages; a bad one is a usage error."""
+    found: dict[str, str] = {}
+    for item in given or []:
+        lang, sep, text = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"{item!r} is not LANG=TEXT", param_hint=option)
+        found[lang.strip()] = text.strip()
+    try:
+        return Names.of(found)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
+TitleIn: Any = typer.Option(None, "--title-in", help=_IN)
+PartyNameIn: Any = typer.Option(None, "--party-name-in", help=_IN)
+MemberNameIn: Any = typer.Option(None, "--member-name-in", help=_IN)
+RoomNameIn: Any = typer.Option(None, "--name-in", help=_IN)
 
 
 def _level(text: str) -> Level:
@@ -51,15 +73,33 @@ def create(
     level: str = typer.Option("sign", "--level", help="The mandate your member holds."),
     mediator: bool = typer.Option(False, "--mediator", help="Your party mediates."),
     title: str = typer.Option("", "--title", help="The talks' title, shown to those invited."),
+    title_in: list[str] | None = TitleIn,
+    party_name: str = typer.Option("", "--party-name", help="Your party's name."),
+    party_name_in: list[str] | None = PartyNameIn,
+    member_name: str = typer.Option("", "--member-name", help="Your member's name."),
+    member_name_in: list[str] | None = MemberNameIn,
     profile: Path | None = ProfileOption,
     passphrase_file: Path | None = PassphraseOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Convene talks: this device declares its party (as its root authority) and member."""
     held = _level(level)
+    names = {
+        "title_names": _names(title_in, "--title-in"),
+        "party_names": _names(party_name_in, "--party-name-in"),
+        "member_names": _names(member_name_in, "--member-name-in"),
+    }
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         participant = unlocked.create_talks(
-            alias, party=party, member=member, level=held, mediator=mediator, title=title
+            alias,
+            party=party,
+            member=member,
+            level=held,
+            mediator=mediator,
+            title=title,
+            party_name=party_name,
+            member_name=member_name,
+            **names,
         )
         _print_talks(unlocked, alias, participant, as_json=as_json)
 
@@ -104,6 +144,10 @@ def join(
     name: str = typer.Option(
         "", "--name", help="With no profile yet: a name for the one this creates."
     ),
+    party_name: str = typer.Option("", "--party-name", help="Your party's name."),
+    party_name_in: list[str] | None = PartyNameIn,
+    member_name: str = typer.Option("", "--member-name", help="Your member's name."),
+    member_name_in: list[str] | None = MemberNameIn,
     kdf: str = KdfOption,
     profile: Path | None = ProfileOption,
     passphrase_file: Path | None = PassphraseOption,
@@ -114,6 +158,8 @@ def join(
     With no profile in the directory yet, one is created on the invite's host (the invite names
     it), with a new passphrase."""
     held = _level(level)
+    party_names = _names(party_name_in, "--party-name-in")
+    member_names = _names(member_name_in, "--member-name-in")
     with failures(as_json=as_json):
         received = Invite.decode(code)
         where = profile_dir(profile)
@@ -125,7 +171,16 @@ def join(
             if not as_json:
                 err_console.print(f"Created a profile in {where} on {received.host}.")
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
-        participant = unlocked.join(received, alias=alias, member=member, level=held)
+        participant = unlocked.join(
+            received,
+            alias=alias,
+            member=member,
+            level=held,
+            party_name=party_name,
+            party_names=party_names,
+            member_name=member_name,
+            member_names=member_names,
+        )
         sponsor = fingerprint(received.sponsor.certificate.identity)
         local = alias or received.talks_id
         if as_json:
@@ -176,6 +231,7 @@ def room_create(
         None, "--party", help="The party a caucus or delegation room belongs to."
     ),
     name: str = typer.Option("", "--name", help="The room's name."),
+    name_in: list[str] | None = RoomNameIn,
     join: bool = typer.Option(
         True, "--join/--no-join", help="Join the room you create (default: yes, if you may)."
     ),
@@ -184,9 +240,11 @@ def room_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Create a room (the engine checks who may) and join it."""
+    names = _names(name_in, "--name-in")
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         participant = unlocked.participant(alias)
-        unlocked.act(participant, ev.CreateRoom, room=room, kind=kind, party=party, name=name)
+        fields = {"room": room, "kind": kind, "party": party, "name": name, "names": names}
+        unlocked.act(participant, ev.CreateRoom, **fields)
         # The creator joins what it creates when it may: a mediator who opens a caucus is in it
         # before the party speaks there (else it would never read what is said first).
         joined = join and participant.me in participant.view.members

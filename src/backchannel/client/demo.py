@@ -123,6 +123,10 @@ def build(
             mediator=convener.role is Role.MEDIATOR,
             title=title,
             party_name=convener.name,
+            title_names=scenario.title_names,
+            party_names=convener.names,
+            member_name=first[convener.party].name,
+            member_names=first[convener.party].names,
         )
         tell(f"{convener.party} convenes {alias}")
         for party in ordered[1:]:
@@ -132,6 +136,9 @@ def build(
                 member=member_of[party.party],
                 level=level[party.party],
                 party_name=party.name,
+                party_names=party.names,
+                member_name=first[party.party].name,
+                member_names=first[party.party].names,
             )
             _sync(opened)
             tell(f"{party.party} joins {alias}")

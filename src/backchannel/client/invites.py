@@ -23,6 +23,7 @@ from backchannel.client.admission import Admission, Purpose
 from backchannel.client.directory import Introduction
 from backchannel.crypto import keystore
 from backchannel.crypto.signed import b64, canonical_json, unb64
+from backchannel.engine.names import NO_NAMES, Names
 from backchannel.errors import BackchannelError, InviteMalformed, KeystoreLocked
 
 INVITE_PREFIX = "bc1:"
@@ -41,6 +42,7 @@ class Invite:
     admission: Admission
     secret: bytes
     sponsor: Introduction
+    title_names: Names = NO_NAMES  # the title in other languages; absent from older invites
 
     @property
     def party(self) -> str:
@@ -58,6 +60,7 @@ class Invite:
             "talks": self.talks_host_id,
             "talks_id": self.talks_id,
             "title": self.title,
+            **({"title_names": self.title_names.to_json()} if self.title_names else {}),
             "v": 2,
         }
 
@@ -81,6 +84,7 @@ class Invite:
                 admission=Admission.from_json(data["admission"]),
                 secret=unb64(data["secret"]),
                 sponsor=Introduction.from_json(data["sponsor"]),
+                title_names=Names.from_json(data.get("title_names", {})),
             )
         except InviteMalformed:
             raise

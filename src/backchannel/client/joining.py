@@ -31,6 +31,7 @@ from backchannel.client.wire import Greet, Introduce, Item, Outgoing
 from backchannel.crypto import fingerprint
 from backchannel.crypto.signed import b64
 from backchannel.engine import events as ev
+from backchannel.engine.names import NO_NAMES, Names
 from backchannel.engine.rules import Level, Role
 from backchannel.errors import IntroductionRejected
 
@@ -47,16 +48,30 @@ class Declaration:
     level: Level
     mediator: bool = False
     name: str = ""
+    names: Names = NO_NAMES  # the party's name in other languages
+    member_name: str = ""
+    member_names: Names = NO_NAMES
 
     def to_json(self) -> list[Any]:
         """As the profile stores it."""
-        return [self.party, self.member, self.level.label, self.mediator, self.name]
+        head = [self.party, self.member, self.level.label, self.mediator, self.name]
+        return [*head, self.names.to_json(), self.member_name, self.member_names.to_json()]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Declaration:
-        """A declaration from :meth:`to_json`."""
-        party, member, level, mediator, name = data
-        return cls(party, member, Level.parse(level), mediator, name)
+        """A declaration from :meth:`to_json` (a profile saved before names has five fields)."""
+        party, member, level, mediator, name = data[:5]
+        names, member_name, member_names = data[5:] if len(data) > 5 else ({}, "", {})
+        return cls(
+            party,
+            member,
+            Level.parse(level),
+            mediator,
+            name,
+            Names.from_json(names),
+            member_name,
+            Names.from_json(member_names),
+        )
 
 
 @dataclass
@@ -207,13 +222,13 @@ class Joining:
     def _declare(self, d: Declaration) -> None:
         seat = self.seat
         role = Role.MEDIATOR if d.mediator else Role.PARTY
-        self._due.acts.append(
-            (ev.AddParty, {"actor": d.party, "party": d.party, "role": role, "name": d.name})
-        )
+        party = {"actor": d.party, "party": d.party, "role": role, "name": d.name}
+        self._due.acts.append((ev.AddParty, {**party, "names": d.names}))
         if d.member is None or seat.introduction is None:
             return
-        fields = {"actor": d.party, "member": d.member, "party": d.party}
+        fields = {"actor": d.party, "member": d.member, "party": d.party, "name": d.member_name}
         device = {
+            "names": d.member_names,
             "first_device": seat.device_id,
             "fingerprint": fingerprint(seat.introduction.certificate.ed25519),
         }

@@ -30,6 +30,7 @@ from backchannel.client.outbox import Outbox
 from backchannel.client.participant import Participant
 from backchannel.crypto import Device, Identity, Sessions, TagKey, fingerprint, verify_device
 from backchannel.engine import events as ev
+from backchannel.engine.names import NO_NAMES, Names
 from backchannel.engine.rules import Level
 from backchannel.errors import (
     BackchannelError,
@@ -73,6 +74,7 @@ class Profile:
         self.driver = Driver(self.host, self.sessions, save=self.save)
         self.talks: dict[str, Participant] = {}
         self.titles: dict[str, str] = {}
+        self.title_names: dict[str, Names] = {}  # each talks' title in other languages
         self._local_key = found.local_key
 
     # --- opening and closing -----------------------------------------------------------------
@@ -123,6 +125,7 @@ class Profile:
             profile.driver.stray = int(state.get("stray", 0))
             for alias, talks in state["talks"].items():
                 profile.titles[alias] = talks["title"]
+                profile.title_names[alias] = Names.from_json(talks.get("title_names", {}))
                 profile.talks[alias] = Participant.restore(
                     talks["participant"],
                     identity=profile.identity,
@@ -143,7 +146,11 @@ class Profile:
             "sessions": self.sessions.pickle(self._local_key),
             "stray": self.driver.stray,
             "talks": {
-                alias: {"title": self.titles.get(alias, ""), "participant": p.snapshot()}
+                alias: {
+                    "title": self.titles.get(alias, ""),
+                    "title_names": self.title_names.get(alias, NO_NAMES).to_json(),
+                    "participant": p.snapshot(),
+                }
                 for alias, p in self.talks.items()
             },
         }
@@ -209,13 +216,21 @@ class Profile:
         mediator: bool = False,
         title: str = "",
         party_name: str = "",
+        title_names: Names = NO_NAMES,
+        party_names: Names = NO_NAMES,
+        member_name: str = "",
+        member_names: Names = NO_NAMES,
     ) -> Participant:
-        """Convene new talks: declare this device's party (and member) in them."""
+        """Convene new talks: declare this device's party (and member) in them, each named by
+        default and in other languages (``*_names``)."""
         self._fresh_alias(alias)
         talks_host_id = self.host.create_talks()
         participant = self._participant(alias, talks_host_id, alias, party, member, root=True)
         self.titles[alias] = title
-        participant.joining.declaration = Declaration(party, member, level, mediator, party_name)
+        self.title_names[alias] = title_names
+        participant.joining.declaration = Declaration(
+            party, member, level, mediator, party_name, party_names, member_name, member_names
+        )
         self._follow_up(participant)
         self.save()
         return participant
@@ -266,6 +281,7 @@ class Profile:
             talks_host_id=participant.talks_host_id,
             talks_id=participant.view.id,
             title=self.titles.get(alias, ""),
+            title_names=self.title_names.get(alias, NO_NAMES),
             admission=admission,
             secret=secret,
             sponsor=participant.introduction,
@@ -279,6 +295,9 @@ class Profile:
         member: str | None = None,
         level: Level = Level.SIGN,
         party_name: str = "",
+        party_names: Names = NO_NAMES,
+        member_name: str = "",
+        member_names: Names = NO_NAMES,
     ) -> Participant:
         """Join talks with an invite: as the root of the invited party (and its ``member``), as
         the invited member, or as another device of the linked member. The device introduces
@@ -330,8 +349,17 @@ class Profile:
             alias, talks_host_id, invite.talks_id, party, member, root=root, sponsor=invite.sponsor
         )
         if admission.purpose is Purpose.PARTY:
-            participant.joining.declaration = Declaration(party, member, level, name=party_name)
+            participant.joining.declaration = Declaration(
+                party,
+                member,
+                level,
+                name=party_name,
+                names=party_names,
+                member_name=member_name,
+                member_names=member_names,
+            )
         self.titles[alias] = invite.title
+        self.title_names[alias] = invite.title_names
         self.driver.send(participant, participant.introduce_to(sponsor.host_device, invite.secret))
         self.save()
         return participant

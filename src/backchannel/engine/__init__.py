@@ -10,6 +10,7 @@ from backchannel.engine import codec, events, text, watermark
 from backchannel.engine.checks import Checked, authorise
 from backchannel.engine.mandate import Lapse, Standing, holders, standing
 from backchannel.engine.messages import origin
+from backchannel.engine.names import Names
 from backchannel.engine.rules import (
     Action,
     ArticleStatus,
@@ -66,6 +67,7 @@ __all__ = [
     "MandateGrant",
     "Member",
     "Message",
+    "Names",
     "Party",
     "RelayMode",
     "Role",

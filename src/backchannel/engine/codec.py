@@ -1,11 +1,13 @@
 """Events as plain JSON-able dicts, and back: the one encoding the wire and the record share.
 
 ``encode`` writes every field of an event, with its ``action``; times become ISO 8601 strings with
-their offset, levels and labels their names, version numbers stay integers. ``decode`` is strict
-— unknown actions, missing or extra fields, wrong types and times without an offset are refused
-with :class:`EventMalformed` naming the field — because its input comes from other devices and
-must not be trusted. The output
-of ``encode`` is accepted by :func:`backchannel.record.leaf.canonical_event`.
+their offset, levels and labels their names, version numbers stay integers. ``names`` (a name in
+other languages) is an object of tag to name, and is left out when there are none, so an event
+without them encodes — and is signed and logged — exactly as before the field existed.
+``decode`` is strict — unknown actions, missing or extra fields, wrong types and times without
+an offset are refused with :class:`EventMalformed` naming the field — because its input comes
+from other devices and must not be trusted. The output of ``encode`` is accepted by
+:func:`backchannel.record.leaf.canonical_event`.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from enum import Enum
 from typing import Any
 
 from backchannel.engine import events as ev
+from backchannel.engine.names import Names
 from backchannel.engine.rules import Action, Label, Level, RelayMode, Role, RoomKind
 from backchannel.errors import EventMalformed
 
-Encoded = dict[str, str | bool | int | None]
+Encoded = dict[str, str | bool | int | dict[str, str] | None]
 
 #: Every event class, by the action it performs.
 EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
@@ -69,6 +72,11 @@ def _decoder(hint: Any) -> _Decoder:
     parse = _PARSERS.get(kind)
 
     def decode_value(name: str, raw: Any) -> Any:
+        if kind is Names:
+            try:
+                return Names.from_json(raw)
+            except ValueError as exc:
+                raise EventMalformed(name, str(exc)) from None
         if raw is None:
             if nullable:
                 return None
@@ -109,7 +117,12 @@ def encode(event: ev.Event) -> Encoded:
     """The event as a flat dict of strings, booleans and None, with its ``action``."""
     out: Encoded = {"action": event.action.value}
     for name in _FIELD_NAMES[type(event)]:
-        out[name] = _encode_value(getattr(event, name))
+        value = getattr(event, name)
+        if isinstance(value, Names):
+            if value:  # none: omitted, so older events keep their exact encoding
+                out[name] = value.to_json()
+            continue
+        out[name] = _encode_value(value)
     return out
 
 

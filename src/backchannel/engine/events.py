@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from backchannel.engine.names import NO_NAMES, Names
 from backchannel.engine.rules import Action, Label, Level, RelayMode, Role, RoomKind
 
 
@@ -32,6 +33,7 @@ class AddParty(Event):
     party: str
     role: Role = Role.PARTY
     name: str = ""
+    names: Names = NO_NAMES  # the name in other languages (omitted from the encoding if none)
     action: ClassVar[Action] = Action.ADD_PARTY
 
 
@@ -42,6 +44,7 @@ class AddMember(Event):
     member: str
     party: str
     name: str = ""
+    names: Names = NO_NAMES
     first_device: str
     fingerprint: str
     action: ClassVar[Action] = Action.ADD_MEMBER
@@ -55,6 +58,7 @@ class CreateRoom(Event):
     kind: RoomKind
     party: str | None = None
     name: str = ""
+    names: Names = NO_NAMES
     action: ClassVar[Action] = Action.CREATE_ROOM
 
 

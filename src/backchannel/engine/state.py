@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
+from backchannel.engine.names import NO_NAMES, Names
 from backchannel.engine.rules import (
     Action,
     ArticleStatus,
@@ -31,6 +32,7 @@ class Party:
     id: str
     role: Role
     name: str = ""
+    names: Names = NO_NAMES
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,7 @@ class Member:
     id: str
     party: str
     name: str = ""
+    names: Names = NO_NAMES
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ class Room:
     kind: RoomKind
     party: str | None
     name: str = ""
+    names: Names = NO_NAMES
     members: frozenset[str] = frozenset()
 
 

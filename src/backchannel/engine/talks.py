@@ -78,7 +78,7 @@ def _add_party(talks: Talks, e: ev.AddParty, c: Checked) -> Talks:
     checks.fresh(talks, e.party, wide=True)
     if e.role is Role.MEDIATOR and talks.mediator is not None:
         raise PartyInvalid(f"{talks.mediator.id!r} is already the mediator of these talks")
-    party = Party(id=e.party, role=e.role, name=e.name)
+    party = Party(id=e.party, role=e.role, name=e.name, names=e.names)
     return evolve(talks, parties=checks.with_item(talks.parties, e.party, party))
 
 
@@ -90,7 +90,7 @@ def _add_member(talks: Talks, e: ev.AddMember, c: Checked) -> Talks:
     checks.fresh(talks, e.first_device, wide=True)
     if e.first_device == e.member:
         raise DuplicateId("a device needs an id of its own")
-    member = Member(id=e.member, party=e.party, name=e.name)
+    member = Member(id=e.member, party=e.party, name=e.name, names=e.names)
     device = Device(id=e.first_device, member=e.member, fingerprint=e.fingerprint)
     return replace(
         talks,
@@ -108,7 +108,7 @@ def _create_room(talks: Talks, e: ev.CreateRoom, c: Checked) -> Talks:
     creator = talks.parties[checks.actor_party(talks, e.actor)]
     if not may_be_in_room(e.kind, e.party, creator.id, creator.role):
         raise RoomComposition(f"{creator.id} may not create a {e.kind.value} room of {e.party}")
-    room = Room(id=e.room, kind=e.kind, party=e.party, name=e.name)
+    room = Room(id=e.room, kind=e.kind, party=e.party, name=e.name, names=e.names)
     return evolve(talks, rooms=checks.with_item(talks.rooms, e.room, room))
 
 

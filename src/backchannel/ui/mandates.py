@@ -34,6 +34,7 @@ from backchannel import engine
 from backchannel.client.participant import Participant
 from backchannel.client.profile import Profile
 from backchannel.engine import events as ev
+from backchannel.engine.names import NO_NAMES
 from backchannel.engine.rules import Level
 from backchannel.errors import FormInvalid
 from backchannel.ui.api import form_action, talks_view
@@ -287,6 +288,7 @@ def talks_mandates(
     return {
         "alias": alias,
         "title": profile.titles.get(alias, ""),
+        "title_names": profile.title_names.get(alias, NO_NAMES).to_json(),
         "me": me,
         "party": party,
         "root": rooted,
@@ -298,6 +300,7 @@ def talks_mandates(
             {
                 "id": p.id,
                 "name": p.name or p.id,
+                "names": p.names.to_json(),
                 "role": p.role.value,
                 "mine": p.id == party,
                 "root_devices": [d for d in devices if d["party"] == p.id and d["member"] is None],
@@ -322,6 +325,7 @@ def _member(
     return {
         "id": member.id,
         "name": member.name,
+        "names": member.names.to_json(),
         "level": None if standing.level is None else standing.level.label,
         "lapse": None if standing.lapse is None else standing.lapse.value,
         "grants": [

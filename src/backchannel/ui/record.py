@@ -30,6 +30,7 @@ from backchannel.client import bundle
 from backchannel.client.participant import Participant
 from backchannel.client.profile import Profile
 from backchannel.client.witness import witness_key
+from backchannel.engine.names import NO_NAMES, Names
 from backchannel.errors import BackchannelError, FormInvalid
 from backchannel.record.checkpoint import NoteKey, check_cosignature, open_checkpoint
 from backchannel.ui.api import blocking, talks_view
@@ -111,8 +112,16 @@ def talks_record(profile: Profile, alias: str) -> dict[str, Any]:
     except BackchannelError as exc:
         problem = exc.to_dict()
     proven = not any(a.code in _CONSISTENCY for a in witness.alarms[before:])
+    view = participant.view
     return {
         "alias": alias,
+        # Who the timeline's ids are, so the page can say it in its language (see names.js).
+        "title": profile.titles.get(alias, ""),
+        "title_names": profile.title_names.get(alias, NO_NAMES).to_json(),
+        "names": {
+            "parties": {p.id: _named(p.name, p.names) for p in view.parties.values()},
+            "members": {m.id: _named(m.name, m.names) for m in view.members.values()},
+        },
         "status": {
             **participant.status_json(),
             "root_hex": None if witness.root is None else witness.root.hex(),
@@ -126,6 +135,10 @@ def talks_record(profile: Profile, alias: str) -> dict[str, Any]:
         "timeline": timeline,
         "problem": problem,
     }
+
+
+def _named(name: str, names: Names) -> dict[str, Any]:
+    return {"name": name, "names": names.to_json()}
 
 
 def _cosigners(participant: Participant) -> list[dict[str, Any]]:

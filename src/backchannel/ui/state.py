@@ -5,6 +5,9 @@ sees exactly what the CLI's ``read`` prints and nothing more: a gist relay reach
 any link to its source, and a room the device's member is not in is not listed at all. The relay
 modes a message allows come from the carry-label table (:data:`rules.RELAY_MODES`); the page only
 uses them to disable buttons — the engine checks every relay again when it is asked.
+
+Each party, member, room and the talks' title comes with its ``names`` in other languages (the
+scenario's or the convener's): the page shows the one in its own language, else ``name``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from backchannel.client.demo import scenario_times
 from backchannel.client.document import shown
 from backchannel.client.participant import Participant
 from backchannel.client.profile import Profile
+from backchannel.engine.names import NO_NAMES
 from backchannel.engine.rules import RELAY_MODES, RelayMode, Role
 from backchannel.replay import message_json
 
@@ -27,7 +31,10 @@ def state_json(profile: Profile) -> dict[str, Any]:
     return {
         "profile": {"name": profile.name, "fingerprint": profile.fingerprint},
         "talks": [
-            talks_json(alias, profile.titles.get(alias, ""), participant, times.get(alias, {}))
+            {
+                **talks_json(alias, profile.titles.get(alias, ""), participant, times.get(alias)),
+                "title_names": profile.title_names.get(alias, NO_NAMES).to_json(),
+            }
             for alias, participant in sorted(profile.talks.items())
         ],
     }
@@ -54,8 +61,12 @@ def talks_json(
         "party": party,
         "role": Role.MEDIATOR.value if mediating else Role.PARTY.value,
         "parties": [
-            {"id": p.id, "role": p.role.value, "name": p.name or p.id}
+            {"id": p.id, "role": p.role.value, "name": p.name or p.id, "names": p.names.to_json()}
             for p in sorted(view.parties.values(), key=lambda p: p.id)
+        ],
+        "members": [
+            {"id": m.id, "party": m.party, "name": m.name or m.id, "names": m.names.to_json()}
+            for m in sorted(view.members.values(), key=lambda m: m.id)
         ],
         "rooms": [
             {
@@ -63,6 +74,7 @@ def talks_json(
                 "kind": room.kind.value,
                 "party": room.party,
                 "name": room.name or room.id,
+                "names": room.names.to_json(),
                 "members": sorted(room.members),
                 # No mediator in the room: the page does not offer "mediator only" there.
                 "mediator_in_room": cautions.mediator_in_room(view, room.id),

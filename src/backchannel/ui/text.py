@@ -43,6 +43,7 @@ from backchannel import engine
 from backchannel.client import copies
 from backchannel.client.participant import Participant
 from backchannel.engine import events as ev
+from backchannel.engine.names import NO_NAMES
 from backchannel.errors import FormInvalid, RuleViolation
 from backchannel.replay import text_json
 from backchannel.ui.api import MAX_BODY, blocking, form_action, read_body, talks_view
@@ -237,7 +238,10 @@ def text_page_json(session: DeviceSession, alias: str | None = None) -> dict[str
         aliases = sorted(profile.talks) if alias is None else [alias]
         return {
             "talks": [
-                talks_text(name, profile.titles.get(name, ""), profile.participant(name))
+                {
+                    **talks_text(name, profile.titles.get(name, ""), profile.participant(name)),
+                    "title_names": profile.title_names.get(name, NO_NAMES).to_json(),
+                }
                 for name in aliases
             ]
         }
@@ -274,8 +278,9 @@ def talks_text(alias: str, title: str, participant: Participant) -> dict[str, An
         "party": _party_of(view, me),
         "mediator": None if mediator is None else mediator.id,
         "parties": {p.id: p.name or p.id for p in view.parties.values()},
+        "party_names": {p.id: p.names.to_json() for p in view.parties.values()},
         "members": [
-            {"id": m.id, "name": m.name or m.id, "party": m.party}
+            {"id": m.id, "name": m.name or m.id, "names": m.names.to_json(), "party": m.party}
             for m in sorted(view.members.values(), key=lambda m: m.id)
         ],
         "pen": pen_refused is None,

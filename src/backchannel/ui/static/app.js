@@ -29,6 +29,7 @@
   const STRINGS = JSON.parse(document.getElementById("strings").textContent);
   const LANGUAGES = JSON.parse(document.getElementById("languages").textContent);
   const LANG = document.documentElement.lang || "en";
+  const NAMES = window.backchannelNames;
 
   /** The translation of an English sentence, with {name} placeholders filled in. */
   function t(text, vars) {
@@ -245,10 +246,10 @@
     status.hostDown = !state.host.ok;
     status.connectionLost = false;
     showBanner();
-    document.getElementById("whoami").textContent = t("Device of {name} · fingerprint {fingerprint}", {
-      name: state.profile.name || "—",
-      fingerprint: state.profile.fingerprint,
-    });
+    for (const talks of state.talks) NAMES.localise(talks);
+    const name = NAMES.deviceName(state);
+    const vars = { name, fingerprint: state.profile.fingerprint };
+    document.getElementById("whoami").textContent = name ? t("Device of {name} · fingerprint {fingerprint}", vars) : t("This device · fingerprint {fingerprint}", vars);
     const wanted = new Set();
     if (state.talks.length === 0) {
       main.replaceChildren(el("p", { class: "empty", text: t("This device is in no talks yet.") }));
@@ -287,7 +288,8 @@
   }
 
   function renderTalks(section, talks) {
-    section.querySelector("p.who").textContent = t("You are {me}, of {party}.", { me: talks.me, party: talks.party || "—" });
+    const me = NAMES.nameOf(talks.members, talks.me);
+    section.querySelector("p.who").textContent = t("You are {me}, of {party}.", { me, party: talks.party ? partyName(talks, talks.party) : "—" });
     const dropped = section.querySelector("p.dropped");
     dropped.hidden = talks.dropped === 0;
     dropped.textContent = t("{n} deliveries were refused by this device.", { n: talks.dropped });
@@ -379,8 +381,8 @@
           el("span", {
             class: "author",
             text: c.via
-              ? t("{who} of {party} asked {to} through {via}", { who: c.member || c.party, party: partyName(talks, c.party), to: partyName(talks, c.to), via: partyName(talks, c.via) })
-              : t("{who} of {party} asked {to} directly", { who: c.member || c.party, party: partyName(talks, c.party), to: partyName(talks, c.to) }),
+              ? t("{who} of {party} asked {to} through {via}", { who: c.member ? NAMES.nameOf(talks.members, c.member) : t("the root authority"), party: partyName(talks, c.party), to: partyName(talks, c.to), via: partyName(talks, c.via) })
+              : t("{who} of {party} asked {to} directly", { who: c.member ? NAMES.nameOf(talks.members, c.member) : t("the root authority"), party: partyName(talks, c.party), to: partyName(talks, c.to) }),
           }),
           ...times(c),
         ),
@@ -651,6 +653,7 @@
       root.querySelector(":scope > p.error").hidden = true;
       const wanted = new Set();
       for (const talks of data.talks) {
+        NAMES.localise(talks);
         wanted.add(talks.alias);
         let entry = sections.get(talks.alias);
         if (!entry) {

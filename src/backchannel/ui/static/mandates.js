@@ -123,7 +123,8 @@
   function grantList(party, grants) {
     const list = el("ul", { class: "grants" });
     for (const g of grants) {
-      const vars = { level: level(g.level), grantor: g.grantor, party: party.name, at: when(g.at) };
+      const grantor = window.backchannelNames.nameOf(party.members, g.grantor); // a member of the party
+      const vars = { level: level(g.level), grantor, party: party.name, at: when(g.at) };
       const by = g.grantor ? t("{level}, granted by {grantor} on {at}", vars) : t("{level}, granted by the root authority of {party} on {at}", vars);
       const until = g.expires ? t("until {date}", { date: when(g.expires) }) : t("no expiry");
       list.append(

@@ -8,6 +8,12 @@
 
 (() => {
   const { t, el, api, request, refusal, fail, dateFormat } = window.backchannel;
+  const { pick, nameOf } = window.backchannelNames;
+  // The record names ids; the page says the party's and member's names in its language.
+  const party = (talks, id) => nameOf(talks.names.parties, id);
+  const member = (talks, id) => nameOf(talks.names.members, id);
+  const actor = (talks, memberId, partyId) =>
+    memberId ? t("{member} of {party}", { member: member(talks, memberId), party: party(talks, partyId) }) : t("the root authority of {party}", { party: party(talks, partyId) });
 
   const ACTIONS = {
     request_contact: () => t("asked for contact"),
@@ -62,14 +68,15 @@
   const explain = (problem) =>
     problem.code === "record.bundle_invalid" ? t("This device's copy of the record does not verify.") + " [" + problem.code + "]" : refusal(problem);
 
-  function talksSection(alias) {
+  function talksSection(talks) {
+    const alias = talks.alias;
     const id = "record-" + alias.replace(/[^A-Za-z0-9_-]/g, "_");
     const status = el("div", { class: "record-status" });
     const timeline = el("div", { class: "record-timeline" });
     const section = el(
       "section",
       { class: "record", "data-talks": alias, "aria-labelledby": id + "-h" },
-      el("h3", { id: id + "-h", text: t("Record of {talks}", { talks: alias }) }),
+      el("h3", { id: id + "-h", text: t("Record of {talks}", { talks: pick(talks.title_names, talks.title) || alias }) }),
       status,
       exportControls(alias),
       timeline,
@@ -98,7 +105,7 @@
     row(t("Events proven"), t("{verified} of the {held} events this device holds are proven in it", { verified: s.verified_events, held: s.held_events }));
     const cosigners = el("ul", { class: "cosigners" });
     for (const c of s.cosigned_by) {
-      cosigners.append(el("li", { text: t("{who} of {party} vouched for {size} entries on {at}", { who: c.member || t("the root authority"), party: c.party, size: c.size, at: when(c.at) }) }));
+      cosigners.append(el("li", { text: t("{who} of {party} vouched for {size} entries on {at}", { who: c.member ? member(talks, c.member) : t("the root authority"), party: party(talks, c.party), size: c.size, at: when(c.at) }) }));
     }
     if (s.cosigned_by.length === 0) cosigners.append(el("li", { class: "muted", text: t("no other device's cosigned head yet") }));
     row(t("Cosigned by"), cosigners);
@@ -113,7 +120,7 @@
     );
     const same = el("ul", { class: "compared" });
     for (const c of state.compared) {
-      same.append(el("li", { text: t("{who} of {party} after {size} entries", { who: c.member || t("the root authority"), party: c.party, size: c.size }) }));
+      same.append(el("li", { text: t("{who} of {party} after {size} entries", { who: c.member ? member(talks, c.member) : t("the root authority"), party: party(talks, c.party), size: c.size }) }));
     }
     if (state.compared.length === 0) same.append(el("li", { class: "muted", text: t("not compared with another device yet") }));
     row(t("Same state as"), same);
@@ -141,8 +148,8 @@
     out.push(el("p", { class: "muted", text: t("Verified offline from this device's copy: {size} entries, {opened} opened, {sealed} sealed; cosigned by {n} devices.", { size: v.size, opened: v.opened, sealed: v.sealed, n: v.cosigned_by.length }) }));
     const first = v.initiator;
     if (first) {
-      const who = first.member ? t("{member} of {party}", { member: first.member, party: first.party }) : t("the root authority of {party}", { party: first.party });
-      const vars = { who, to: first.to_party, via: first.via, at: when(first.at) };
+      const who = actor(talks, first.member, first.party);
+      const vars = { who, to: party(talks, first.to_party), via: party(talks, first.via), at: when(first.at) };
       out.push(el("p", { class: "initiator" }, el("strong", { text: t("Who asked first:") }), " ", first.via ? t("{who} asked {to} through {via}, on {at}", vars) : t("{who} asked {to} directly, on {at}", vars)));
     } else {
       out.push(el("p", { class: "initiator muted", text: t("No contact request is in the part of the record this device can open.") }));
@@ -164,19 +171,19 @@
         { "data-index": act.index, "data-action": act.action },
         el("td", { text: String(act.index) }),
         el("td", {}, el("time", { datetime: act.at, text: when(act.at) })),
-        el("th", { scope: "row", text: act.actor === act.party ? t("the root authority of {party}", { party: act.party }) : t("{member} of {party}", { member: act.actor, party: act.party }) }),
+        el("th", { scope: "row", text: actor(talks, act.actor === act.party ? null : act.actor, act.party) }),
         el("td", { text: what }),
-        el("td", {}, chain(act)),
+        el("td", {}, chain(talks, act)),
       );
     });
     out.push(el("table", { class: "timeline" }, el("caption", { text: t("Every act this device can open, in record order") }), el("thead", {}, head), el("tbody", {}, ...rows)));
     return out;
   }
 
-  function chain(act) {
+  function chain(talks, act) {
     if (act.mandate === "root" || act.mandate === null) return el("span", { text: act.mandate === "root" ? t("its own, as root authority") : "—" });
-    const steps = [t("the root authority of {party}", { party: act.party })];
-    for (const link of act.mandate) steps.push(t("{member} ({level})", { member: link.member, level: LEVELS[link.level] ? LEVELS[link.level]() : link.level }));
+    const steps = [t("the root authority of {party}", { party: party(talks, act.party) })];
+    for (const link of act.mandate) steps.push(t("{member} ({level})", { member: member(talks, link.member), level: LEVELS[link.level] ? LEVELS[link.level]() : link.level }));
     // Arrows are not mirrored by the bidi algorithm: point them the way the page reads, between
     // isolated steps (a Latin name on each side would otherwise pull the arrow into its run).
     const arrow = document.documentElement.dir === "rtl" ? " ← " : " → ";
@@ -242,7 +249,7 @@
     title: t("Record"),
     intro: t("Every device checks the host's record of the talks; the host cannot rewrite, drop or reorder it, or show devices different histories, without an alarm here."),
     endpoint: "/api/record",
-    build: (talks) => talksSection(talks.alias),
+    build: (talks) => talksSection(talks),
     update,
   });
 })();
