@@ -49,6 +49,11 @@ EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
         ev.InitialArticle,
         ev.SignArticle,
         ev.RequestContact,
+        ev.Deposit,
+        ev.Amend,
+        ev.Withdraw,
+        ev.DepositNotice,
+        ev.AnnounceMatch,
     )
 }
 
