@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -22,23 +21,11 @@ SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def commitment_text(file: str, commitment_id: str) -> str:
-    """One commitment of an escrow file, with the actions it names, as a deposit carries it."""
+    """One commitment of a scenario's escrow file, as a deposit carries it."""
     data = json.loads((SCENARIOS / file).read_text(encoding="utf-8"))
-    (chosen,) = [c for c in data["commitments"] if c["id"] == commitment_id]
-    named = set(chosen.get("gives", [])) | set(chosen.get("not_before", []))
-    named |= {t["action"] for t in chosen.get("terms", [])}
-    named |= _condition_actions(chosen.get("requires"))
-    actions = [a for a in data["actions"] if a["id"] in named]
-    return json.dumps({"actions": actions, "commitments": [chosen]})
-
-
-def _condition_actions(raw: Any) -> set[str]:
-    if raw is None:
-        return set()
-    if isinstance(raw, str):
-        return {raw}
-    ((_, parts),) = raw.items()
-    return set().union(*(_condition_actions(p) for p in parts))
+    text = deposit.commitment_text(data, commitment_id)
+    assert text is not None
+    return text
 
 
 IRAN = "iran-halving-if-ceasefire"

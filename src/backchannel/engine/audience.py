@@ -96,14 +96,19 @@ def _deposit_parties(talks: Talks, event: ev.Deposit | ev.Amend) -> set[str]:
 
 def _deposit(talks: Talks, event: ev.Deposit | ev.Amend) -> dict[str, ev.Event]:
     readers = set(_members_of(talks, _deposit_parties(talks, event)))
-    notice = ev.DepositNotice(
+    notice = _notice(event)
+    return {m: event if m in readers else notice for m in sorted(talks.members)}
+
+
+def _notice(event: ev.Deposit | ev.Amend) -> ev.DepositNotice:
+    """The deposit as devices outside its audience receive it: no commitment."""
+    return ev.DepositNotice(
         at=event.at,
         actor=event.actor,
         device=event.device,
         deposit=event.deposit,
         amended=isinstance(event, ev.Amend),
     )
-    return {m: event if m in readers else notice for m in sorted(talks.members)}
 
 
 def _match_parties(talks: Talks, event: ev.AnnounceMatch) -> set[str]:
@@ -160,6 +165,15 @@ def party_receives(talks: Talks, party: str, event: ev.Event) -> bool:
         case ev.AnnounceMatch():
             return party in _match_parties(talks, event)
     return True
+
+
+def party_form(talks: Talks, party: str, event: ev.Event) -> ev.Event | None:
+    """The form of ``event`` a device of ``party``'s root authority receives, if any: the event
+    where the party receives it (:func:`party_receives`), a deposit's notice where it does not
+    read the deposit, else None."""
+    if isinstance(event, ev.Deposit | ev.Amend) and party not in _deposit_parties(talks, event):
+        return _notice(event)
+    return event if party_receives(talks, party, event) else None
 
 
 def backlog(history: Iterable[ev.Event], talks: Talks, member: str) -> list[ev.Event]:

@@ -238,3 +238,48 @@ def announce(talks: Talks, e: ev.AnnounceMatch, c: Checked) -> Talks:
 def _plain(value: Mapping[str, Any]) -> dict[str, Any]:
     """``value`` as JSON would give it back (tuples as lists, keys as strings)."""
     return dict(json.loads(json.dumps(dict(value))))
+
+
+def commitment_text(document: Mapping[str, Any], commitment_id: str) -> str | None:
+    """One commitment of an escrow document (already decoded JSON), with the actions it names,
+    as a deposit carries it; None if the document holds no such commitment."""
+    commitments = document.get("commitments")
+    actions = document.get("actions")
+    if not isinstance(commitments, list) or not isinstance(actions, list):
+        return None
+    chosen = next(
+        (c for c in commitments if isinstance(c, dict) and c.get("id") == commitment_id), None
+    )
+    if chosen is None:
+        return None
+    named = _named(chosen.get("requires"))
+    for key in ("gives", "not_before"):
+        named.update(a for a in chosen.get(key, []) if isinstance(a, str))
+    named.update(t.get("action") for t in chosen.get("terms", []) if isinstance(t, dict))
+    kept = [a for a in actions if isinstance(a, dict) and a.get("id") in named]
+    return json.dumps({"actions": kept, "commitments": [chosen]}, ensure_ascii=False)
+
+
+def _named(condition: Any) -> set[Any]:
+    """The action ids a condition names, however nested."""
+    if isinstance(condition, str):
+        return {condition}
+    if isinstance(condition, dict):
+        return set().union(*(_named(p) for parts in condition.values() for p in parts))
+    return set()
+
+
+def completed(talks: Talks, event: ev.AnnounceMatch) -> ev.AnnounceMatch:
+    """``event`` with what this view's matcher finds filled in where it is left empty: the
+    deposits (if none are named), the settled terms and the plan. A scenario names a match
+    by its id, and the mediator's device computes the rest."""
+    result = found(talks)
+    if result is None:
+        return event
+    text = {key: json.dumps(value, sort_keys=True) for key, value in result.items()}
+    return replace(
+        event,
+        deposits=event.deposits or text["deposits"],
+        settled=event.settled or text["settled"],
+        plan=event.plan or text["plan"],
+    )
