@@ -513,7 +513,7 @@ class _Loader:
         if action in {"deposit", "amend"}:
             values["commitment"] = self._commitment(entry, values["deposit"], where)
         if action == "announce_match":
-            values.update(self._announced(entry, where), settled="", plan="")
+            values.update(self._announced(entry, where), settled="", plan="", revealed="")
         if action in {"join", "leave", "add_device"}:
             values.setdefault("member", values["actor"])
         if action == "add_device":

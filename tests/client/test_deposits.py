@@ -72,7 +72,8 @@ def test_an_unmatched_commitment_reaches_no_other_party_nor_the_host(tmp_path: P
 
 def test_the_reciprocal_variant_matches_through_the_host(tmp_path: Path) -> None:
     """Deposited through the talks, the reciprocal pair matches: the mediator's announcement is
-    accepted by every device, with one simultaneous stage verified by Oman."""
+    accepted by every device, with one simultaneous stage verified by Oman, and reveals each
+    side's commitment to the other."""
     stacked, _ = through_host(RECIPROCAL, tmp_path)
     data = stacked.to_json()
     assert data["outcome"]["as_written"], data["outcome"]["unexpected"]
@@ -90,3 +91,5 @@ def test_the_reciprocal_variant_matches_through_the_host(tmp_path: Path) -> None
         view = participant.view
         assert view.matches["muscat-match"].deposits == tuple(match["deposits"])
         assert {d.status for d in view.deposits.values()} == {DepositStatus.MATCHED}
+        # The match revealed each matched commitment to every party concerned.
+        assert all(not d.sealed for d in view.deposits.values()), participant.me

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,19 @@ def put(actor: str, deposit_id: str, when: float = 1, file: str = RECIPROCAL) ->
     """A deposit of ``deposit_id`` from the scenario file, by ``actor``."""
     text = commitment_text(file, deposit_id)
     return ev.Deposit(at=at(when), actor=actor, deposit=deposit_id, commitment=text)
+
+
+def announce_of(actor: str, deposits: list[str], revealed: list[str]) -> ev.AnnounceMatch:
+    """A hand-made announcement (nothing settled, no plan)."""
+    return ev.AnnounceMatch(
+        at=at(3),
+        actor=actor,
+        match="m1",
+        deposits=json.dumps(deposits),
+        settled="[]",
+        plan="[]",
+        revealed=json.dumps(revealed),
+    )
 
 
 def refusal(talks: engine.Talks, event: ev.Event) -> str:
@@ -103,6 +117,9 @@ def test_every_view_reaches_the_same_counts_and_the_mediator_matches() -> None:
         view = engine.apply(views[member], form)
         assert view.deposits[IRAN].status is DepositStatus.MATCHED
         assert view.matches["m1"].deposits == (IRAN, US)
+        # The match reveals the matched commitments to the parties concerned: us reads Iran's.
+        assert view.deposits[IRAN].text == omniscient.deposits[IRAN].text
+        assert not view.deposits[IRAN].sealed
 
 
 def test_amend_and_withdraw_are_the_depositing_party_s_own() -> None:
@@ -119,9 +136,7 @@ def test_amend_and_withdraw_are_the_depositing_party_s_own() -> None:
     assert gone.deposits[IRAN].status is DepositStatus.WITHDRAWN
     assert gone.sealed_counts()["iran"] == 0
     assert refusal(gone, amend) == "escrow.stale"
-    stale = ev.AnnounceMatch(
-        at=at(3), actor="om1", match="m", deposits=json.dumps([IRAN]), settled="[]", plan="[]"
-    )
+    stale = announce_of("om1", [IRAN], ["{}"])
     assert refusal(gone, stale) == "escrow.stale"
 
 
@@ -138,22 +153,11 @@ def test_only_the_mediator_announces_and_only_what_matches() -> None:
     talks = build([put("ir1", IRAN), put("us1", US, when=2)])
     good = deposit.announcement(talks, "m1", at(3), "om1")
     assert good is not None
-    forged = ev.AnnounceMatch(
-        at=at(3),
-        actor="us1",
-        match="m1",
-        deposits=good.deposits,
-        settled=good.settled,
-        plan=good.plan,
-    )
+    forged = replace(good, actor="us1")
     assert refusal(talks, forged) == "escrow.not_mediator"
-    partial = ev.AnnounceMatch(
-        at=at(3), actor="om1", match="m1", deposits=json.dumps([IRAN]), settled="[]", plan="[]"
-    )
+    partial = announce_of("om1", [IRAN], [talks.deposits[IRAN].text])
     assert refusal(talks, partial) == "escrow.not_matching"
-    unknown = ev.AnnounceMatch(
-        at=at(3), actor="om1", match="m1", deposits='["nope"]', settled="[]", plan="[]"
-    )
+    unknown = announce_of("om1", ["nope"], ["{}"])
     assert refusal(talks, unknown) == "escrow.unknown"
 
 
@@ -225,3 +229,26 @@ def test_escrow_events_round_trip_through_the_codec(deposit_id: str, notice: boo
         else put("ir1", deposit_id)
     )
     assert codec.decode(codec.encode(event)) == event
+
+
+def test_a_party_checks_the_revealed_commitments() -> None:
+    """A party's device, which holds only notices of the other side's deposits, refuses a match
+    that reveals another text for its own deposit, or commitments that do not match as
+    announced (escrow.not_matching)."""
+    omniscient = build()
+    us_view = build()
+    for event in (put("ir1", IRAN), put("us1", US, when=2)):
+        after = engine.apply(omniscient, event)
+        us_view = engine.apply(us_view, audience(omniscient, after, event)["us1"])
+        omniscient = after
+    good = deposit.announcement(omniscient, "m1", at(3), "om1")
+    assert good is not None
+    assert engine.apply(us_view, good).deposits[IRAN].commitment is not None
+    texts = json.loads(good.revealed)
+    mine_changed = replace(good, revealed=json.dumps([texts[0], texts[0]]))
+    assert refusal(us_view, mine_changed) == "escrow.not_matching"
+    other = json.loads(texts[0])
+    # Iran offering at most 30 per cent: below the US's demand of 40, so the US's does not hold.
+    other["commitments"][0]["terms"][0]["offer"] = {"min": 10, "max": 30}
+    unsupported = replace(good, revealed=json.dumps([json.dumps(other), texts[1]]))
+    assert refusal(us_view, unsupported) == "escrow.not_matching"

@@ -102,11 +102,16 @@ def deposit(talks: Talks, e: ev.Deposit | ev.Amend, c: Checked) -> Talks:
         _fresh(talks, e.deposit)
         held = Deposited(id=e.deposit, party=party, member=e.actor, at=e.at)
     if c.sealed:
-        return _put(talks, replace(held, commitment=None, actions=()))
+        return _put(talks, replace(held, commitment=None, actions=(), text=""))
     parsed = read(talks, e.deposit, party, e.commitment)
     return _put(
         talks,
-        replace(held, commitment=parsed.commitments[0], actions=tuple(parsed.actions.values())),
+        replace(
+            held,
+            commitment=parsed.commitments[0],
+            actions=tuple(parsed.actions.values()),
+            text=e.commitment,
+        ),
     )
 
 
@@ -117,7 +122,8 @@ def notice(talks: Talks, e: ev.DepositNotice, c: Checked) -> Talks:
         raise DepositMalformed("without a mediator, parties match directly (backchannel match)")
     if e.amended:
         held = _own(talks, e.deposit, party)
-        return _put(talks, replace(held, version=held.version + 1, commitment=None, actions=()))
+        sealed = replace(held, version=held.version + 1, commitment=None, actions=(), text="")
+        return _put(talks, sealed)
     _fresh(talks, e.deposit)
     return _put(talks, Deposited(id=e.deposit, party=party, member=e.actor, at=e.at))
 
@@ -134,14 +140,20 @@ def held_escrow(talks: Talks) -> escrow.Escrow | None:
     An action two deposits declare is taken from the first in record order: each deposit was
     judged alone, by devices that may not see the others.
     """
+    pool = [d for d in talks.deposits.values() if d.status is DepositStatus.OPEN]
+    if any(d.commitment is None for d in pool):
+        return None
+    return _escrow(talks, pool)
+
+
+def _escrow(talks: Talks, pool: list[Deposited]) -> escrow.Escrow:
+    """``pool``'s commitments (each held) as one escrow, actions merged in record order."""
     mediator = talks.mediator
     actions: dict[str, escrow.Action] = {}
     commitments: list[escrow.Commitment] = []
-    for held in talks.deposits.values():
-        if held.status is not DepositStatus.OPEN:
-            continue
+    for held in pool:
         if held.commitment is None:
-            return None
+            continue  # sealed from this view: never in a pool it matches (see held_escrow)
         for action in held.actions:
             actions.setdefault(action.id, action)
         commitments.append(held.commitment)
@@ -151,14 +163,20 @@ def held_escrow(talks: Talks) -> escrow.Escrow | None:
 
 
 def found(talks: Talks) -> dict[str, list[Any]] | None:
-    """What the matcher finds over the open deposits: ``deposits``, ``settled`` and ``plan`` as
-    JSON values; None if this view does not hold every open deposit."""
+    """What the matcher finds over the open deposits: ``deposits``, ``revealed``, ``settled``
+    and ``plan`` as JSON values; None if this view does not hold every open deposit."""
     held = held_escrow(talks)
     if held is None:
         return None
+    return _outcome(talks, held)
+
+
+def _outcome(talks: Talks, held: escrow.Escrow) -> dict[str, list[Any]]:
+    """What the matcher finds over ``held``."""
     matched = escrow.match(held)
     return {
         "deposits": [c.id for c in matched],
+        "revealed": [talks.deposits[c.id].text for c in matched],
         "settled": escrow.settlements(held, matched),
         "plan": [
             {
@@ -188,6 +206,7 @@ def announcement(
         deposits=text["deposits"],
         settled=text["settled"],
         plan=text["plan"],
+        revealed=text["revealed"],
     )
 
 
@@ -210,25 +229,57 @@ def announce(talks: Talks, e: ev.AnnounceMatch, c: Checked) -> Talks:
         raise DuplicateId(f"the match id {e.match!r} is empty or already in use")
     announced = {
         "deposits": _json_list(e.deposits, "deposits"),
+        "revealed": _json_list(e.revealed, "revealed commitments"),
         "settled": _json_list(e.settled, "settled terms"),
         "plan": _json_list(e.plan, "plan"),
     }
     ids = announced["deposits"]
     if not ids or not all(isinstance(i, str) for i in ids) or len(set(ids)) != len(ids):
         raise MatchDiffers("a match names one or more distinct deposit ids")
-    for deposit_id in ids:
-        held = talks.deposits.get(deposit_id)
+    texts = announced["revealed"]
+    if len(texts) != len(ids) or not all(isinstance(t, str) for t in texts):
+        raise MatchDiffers("a match reveals each matched deposit's commitment, in order")
+    deposits = talks.deposits
+    for deposit_id, text in zip(ids, texts, strict=True):
+        held = deposits.get(deposit_id)
         if held is None:
             raise DepositUnknown(f"there is no deposit {deposit_id!r} in these talks")
         if held.status is not DepositStatus.OPEN:
             raise DepositStale(f"deposit {deposit_id!r} is {held.status.value}")
-    expected = None if c.sealed else found(talks)
-    if expected is not None and _plain(expected) != announced:
-        raise MatchDiffers("the announced match is not what the matcher finds over the deposits")
-    deposits = talks.deposits
+        if c.sealed:
+            continue
+        if not held.sealed and text != held.text:
+            raise MatchDiffers(f"the match reveals another commitment than {deposit_id!r}")
+        try:
+            parsed = read(talks, deposit_id, held.party, text)
+        except DepositMalformed as exc:
+            raise MatchDiffers(f"the match reveals no valid {deposit_id!r}: {exc.message}") from exc
+        revealed = replace(
+            held,
+            status=DepositStatus.MATCHED,
+            commitment=parsed.commitments[0],
+            actions=tuple(parsed.actions.values()),
+            text=text,
+        )
+        deposits = checks.with_item(deposits, deposit_id, revealed)
+    if not c.sealed:
+        # Every device: the revealed commitments are self-supporting, and settle and sequence
+        # as announced. The mediator's (every open deposit held): no larger set matches.
+        matched = evolve(talks, deposits=deposits)
+        pool = [d for d in matched.deposits.values() if d.id in ids]
+        merged = _escrow(talks, pool)
+        expected = _outcome(matched, merged)
+        if _plain(expected) != announced or len(expected["deposits"]) != len(ids):
+            raise MatchDiffers("the revealed commitments do not match as announced")
+        everything = found(talks)
+        if everything is not None and _plain(everything) != announced:
+            raise MatchDiffers(
+                "the announced match is not what the matcher finds over the deposits"
+            )
     for deposit_id in ids:
-        matched = replace(deposits[deposit_id], status=DepositStatus.MATCHED)
-        deposits = checks.with_item(deposits, deposit_id, matched)
+        deposits = checks.with_item(
+            deposits, deposit_id, replace(deposits[deposit_id], status=DepositStatus.MATCHED)
+        )
     record = Match(id=e.match, deposits=tuple(ids), settled=e.settled, plan=e.plan, at=e.at)
     return evolve(
         talks, deposits=deposits, matches=checks.with_item(talks.matches, e.match, record)
@@ -282,4 +333,5 @@ def completed(talks: Talks, event: ev.AnnounceMatch) -> ev.AnnounceMatch:
         deposits=event.deposits or text["deposits"],
         settled=event.settled or text["settled"],
         plan=event.plan or text["plan"],
+        revealed=event.revealed or text["revealed"],
     )

@@ -297,11 +297,14 @@ class DepositNotice(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AnnounceMatch(Event):
     """A member of the mediator's party announces a match: the matched ``deposits``, the
-    ``settled`` terms and the ``plan``, each as JSON text (a list), as :func:`deposit.found`
-    gives them over the deposits the mediator holds."""
+    ``settled`` terms, the ``plan`` and the ``revealed`` commitments (each matched deposit's, in
+    the same order, as deposited), each as JSON text (a list), as :func:`deposit.found` gives
+    them over the deposits the mediator holds. The parties concerned learn the matched
+    commitments from it, and only on a match."""
 
     match: str
     deposits: str
     settled: str
     plan: str
+    revealed: str
     action: ClassVar[Action] = Action.ANNOUNCE_MATCH

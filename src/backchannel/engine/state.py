@@ -186,7 +186,7 @@ class Article:
 @dataclass(frozen=True, slots=True)
 class Deposited:
     """One deposit in the escrow. ``commitment`` is None where this view holds only its notice
-    (sealed from this device); ``version`` counts its amendments from 1."""
+    (sealed from this device) until a match reveals it; ``version`` counts its amendments."""
 
     id: str
     party: str
@@ -196,6 +196,7 @@ class Deposited:
     version: int = 1
     commitment: escrow.Commitment | None = None
     actions: tuple[escrow.Action, ...] = ()
+    text: str = ""  # the commitment as deposited (JSON), where this view holds it
 
     @property
     def sealed(self) -> bool:
