@@ -8,11 +8,14 @@ from tests.test_scenario import DIRECT, MINIMAL, MUSCAT, line_of
 
 
 def test_muscat_replays_as_written_with_its_refusals() -> None:
-    """Every step of muscat-2024 behaves as the file says, including seven refusals."""
+    """Every step of muscat-2024 behaves as the file says, including ten refusals."""
     transcript = replay(load(MUSCAT))
     data = transcript.to_json()
     assert transcript.as_written and data["outcome"]["as_written"]
     assert sorted(r["code"] for r in data["rejections"]) == [
+        "escrow.not_matching",
+        "escrow.not_own",
+        "mandate.insufficient",
         "mandate.insufficient",
         "mandate.insufficient",
         "relay.label_forbids",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backchannel.engine import events as ev
 from backchannel.errors import ScenarioInvalid
 from backchannel.scenario import load, loads
 
@@ -165,3 +167,22 @@ def test_any_corruption_gives_scenario_invalid_or_loads(data: st.DataObject) -> 
         loads("\n".join(lines), "fuzz.toml")
     except ScenarioInvalid as error:
         assert error.message.startswith("fuzz.toml")
+
+
+def test_deposit_steps_read_their_commitment_from_the_escrow_file() -> None:
+    """A deposit step carries the named commitment of its escrow file, with the actions it
+    names; a missing file or commitment is reported at the step's line."""
+    deposits = [s.event for s in load(MUSCAT).steps if isinstance(s.event, ev.Deposit)]
+    assert [e.deposit for e in deposits][:2] == ["iran-halving-if-ceasefire", "us-restraint-first"]
+    carried = json.loads(deposits[0].commitment)
+    assert [c["id"] for c in carried["commitments"]] == ["iran-halving-if-ceasefire"]
+    assert {a["id"] for a in carried["actions"]} == {"iran.halve_attacks", "us.gaza_ceasefire"}
+    step = '[[steps]]\nat = 2024-01-10T10:00:00+04:00\nactor = "a1"\naction = "deposit"\n'
+    for tail, reason in [
+        ('id = "x"\nfrom = "none.escrow.json"\n', "cannot read escrow file"),
+        (f'id = "x"\nfrom = "{MUSCAT.with_name("muscat-2024.escrow.json")}"\n', "no commitment"),
+    ]:
+        text = MINIMAL + "\n" + step + tail
+        with pytest.raises(ScenarioInvalid, match=reason) as caught:
+            loads(text, str(MUSCAT))
+        assert caught.value.line is not None and caught.value.line > line_of(text, "deposit")

@@ -7,6 +7,7 @@ the code in its ``expect_error``. The transcript's JSON shape is the contract of
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +99,18 @@ class Transcript:
             "signed": sorted({f"{c.party}:{c.proposal}" for c in self.talks.consents if c.signed}),
             "confirmed": sorted({f"{c.party}:{c.proposal}" for c in self.talks.confirmations}),
             "articles": {a.id: text.status(self.talks, a).value for a in text.articles(self.talks)},
+            "escrow": {
+                "sealed": self.talks.sealed_counts(),
+                "deposits": {d.id: d.status.value for d in self.talks.deposits.values()},
+                "matches": {
+                    m.id: {
+                        "deposits": list(m.deposits),
+                        "settled": json.loads(m.settled),
+                        "plan": json.loads(m.plan),
+                    }
+                    for m in self.talks.matches.values()
+                },
+            },
             "summary": self.scenario.outcome,
         }
 
@@ -144,6 +157,10 @@ def describe(event: ev.Event) -> str:
             return f"article {event.article}" + (f" ({event.title})" if event.title else "")
         case ev.AgreeArticle() | ev.InitialArticle() | ev.SignArticle():
             return f"article {event.article}, version {event.version}"
+        case ev.Deposit() | ev.Amend() | ev.Withdraw() | ev.DepositNotice():
+            return f"deposit {event.deposit}"
+        case ev.AnnounceMatch():
+            return f"match {event.match}"
     return ""
 
 

@@ -7,17 +7,21 @@ engine — before anything is returned, so an invalid file fails with its line a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from backchannel import engine
 from backchannel.engine import events as ev
+from backchannel.engine.deposit import commitment_text as deposit_text
+from backchannel.engine.deposit import completed
 from backchannel.engine.names import NO_NAMES, Names
 from backchannel.engine.rules import Label, Level, RelayMode, Role, RoomKind
 from backchannel.errors import RuleViolation, ScenarioInvalid
@@ -225,6 +229,12 @@ _STEPS: dict[str, tuple[type[ev.Event], str | None, tuple[_Spec, ...]]] = {
         ),
     ),
     "revoke": (ev.Revoke, None, (("member", "member", _ident, True),)),
+    # The escrow: a deposit or amendment names its commitment's id and its escrow file
+    # (``from``, beside the scenario); a match may name its deposits, the rest is computed.
+    "deposit": (ev.Deposit, "deposit", ()),
+    "amend": (ev.Amend, "deposit", ()),
+    "withdraw": (ev.Withdraw, "deposit", ()),
+    "announce_match": (ev.AnnounceMatch, "match", ()),
     "add_device": (
         ev.AddDevice,
         "new_device",
@@ -237,6 +247,11 @@ _STEPS: dict[str, tuple[type[ev.Event], str | None, tuple[_Spec, ...]]] = {
         None,
         (("room", "room", _ident, True), ("member", "member", _ident, False)),
     ),
+}
+_ESCROW_KEYS = {
+    "deposit": frozenset({"from"}),
+    "amend": frozenset({"from"}),
+    "announce_match": frozenset({"deposits"}),
 }
 _COMMON_STEP_KEYS = frozenset({"at", "actor", "action", "device", "id", "expect_error", "note"})
 
@@ -450,6 +465,7 @@ class _Loader:
                 )
 
         steps = tuple(self.step(i, entry) for i, entry in enumerate(self.tables("steps")))
+        steps = self._settle(talks, steps)
         outcome = info.get("outcome", "")
         return Scenario(
             path=self.name,
@@ -460,6 +476,41 @@ class _Loader:
             setup=tuple(setup),
             title_names=title_names,
         )
+
+    def _commitment(self, entry: Mapping[str, Any], deposit: str, where: tuple[str, int]) -> str:
+        """The deposit's commitment, read from the escrow file the step names."""
+        file = self.field(entry, "from", _text, where)
+        path = Path(self.name).parent / file
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise self.fail(f"cannot read escrow file {file!r}: {exc}", *where, "from") from None
+        text = deposit_text(document, deposit) if isinstance(document, dict) else None
+        if text is None:
+            raise self.fail(f"{file} holds no commitment {deposit!r}", *where, "id")
+        return text
+
+    def _announced(self, entry: Mapping[str, Any], where: tuple[str, int]) -> dict[str, str]:
+        ids = entry.get("deposits")
+        if ids is None:
+            return {"deposits": ""}
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise self.fail("deposits must be a list of deposit ids", *where, "deposits")
+        return {"deposits": json.dumps(ids)}
+
+    @staticmethod
+    def _settle(talks: engine.Talks, steps: tuple[Step, ...]) -> tuple[Step, ...]:
+        """Each announced match as the mediator's device would compute it at its place."""
+        settled: list[Step] = []
+        for step in steps:
+            event = step.event
+            if isinstance(event, ev.AnnounceMatch):
+                event = completed(talks, event)
+                step = replace(step, event=event)
+            with contextlib.suppress(RuleViolation):  # a refused step changes nothing
+                talks = engine.apply(talks, event)
+            settled.append(step)
+        return tuple(settled)
 
     @staticmethod
     def _convener(talks: engine.Talks) -> str:
@@ -476,7 +527,8 @@ class _Loader:
                 "action",
             )
         cls, id_field, specs = _STEPS[action]
-        self.known_keys(entry, _COMMON_STEP_KEYS | {spec[0] for spec in specs}, where)
+        extra = _ESCROW_KEYS.get(action, frozenset())
+        self.known_keys(entry, _COMMON_STEP_KEYS | {spec[0] for spec in specs} | extra, where)
         values: dict[str, Any] = {
             "at": self.field(entry, "at", _when, where),
             "actor": self.field(entry, "actor", _ident, where),
@@ -492,6 +544,10 @@ class _Loader:
             )
         elif "id" in entry:
             raise self.fail(f"steps[{index}]: a {action} step takes no id", *where, "id")
+        if action in {"deposit", "amend"}:
+            values["commitment"] = self._commitment(entry, values["deposit"], where)
+        if action == "announce_match":
+            values.update(self._announced(entry, where), settled="", plan="", revealed="")
         if action in {"join", "leave", "add_device"}:
             values.setdefault("member", values["actor"])
         if action == "add_device":

@@ -59,6 +59,8 @@ def canaried(scenario: Scenario) -> Scenario:
             return [mark(v) for v in value]
         if isinstance(value, str) and (value in ids or (key in ("text", "name") and value)):
             return CANARY + value
+        if isinstance(value, str) and key == "commitment":
+            return json.dumps(mark(json.loads(value)))  # a deposit: its parties' ids inside
         return value
 
     def event(e: ev.Event) -> ev.Event:

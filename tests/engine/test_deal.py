@@ -212,8 +212,9 @@ def test_a_term_without_a_scale_is_refused() -> None:
     """Direct matching cannot bucket a range with no public scale."""
     escrow = reciprocal((40, 100), (20, 70))
     unscaled = ex.Escrow(escrow.parties, None, escrow.actions, escrow.commitments)
-    with pytest.raises(TermUnscaled):
+    with pytest.raises(TermUnscaled) as caught:
         deals(unscaled, "a", "b")
+    assert caught.value.code == "direct.term_unscaled"
 
 
 def test_too_many_actions_are_refused() -> None:
@@ -239,8 +240,9 @@ def test_a_disclosure_must_be_the_matched_deal() -> None:
     theirs = outcome(escrow, "b", "a", common)
     stages = agree(escrow, mine, theirs.commitments)
     assert [s.actions for s in stages] == [("a.act0",), ("b.act0",)]
-    with pytest.raises(DisclosureDiffers):
+    with pytest.raises(DisclosureDiffers) as caught:
         agree(escrow, mine, ())
+    assert caught.value.code == "direct.disclosure_differs"
     with pytest.raises(DisclosureDiffers):
         agree(escrow, mine, mine.commitments)
     forged = ex.Commitment("cb", "b", ("b.act0",), ex.Need("a.act1"))

@@ -2,7 +2,8 @@
 
 The engine says which members receive an event (:func:`engine.audience.audience`); here that
 becomes host devices: each member's devices that no revocation took away and that this device
-knows, plus the devices holding a party's root authority where the party learns the event.
+knows, plus the devices holding a party's root authority where the party learns the event (a
+deposit's notice where it may not read the deposit: :func:`engine.audience.party_form`).
 Talks-wide acts (:data:`rules.TALKS_WIDE`) go to every live device this device knows, even one
 whose member the view does not list yet: every device must know every party, member, mandate,
 device and the text to check every actor. A device revoked in the talks is addressed by nothing
@@ -18,7 +19,7 @@ from backchannel.client.directory import Directory
 from backchannel.client.ledger import Held
 from backchannel.engine import codec
 from backchannel.engine import events as ev
-from backchannel.engine.audience import audience, party_receives
+from backchannel.engine.audience import audience, party_form, party_receives
 from backchannel.engine.rules import TALKS_WIDE
 
 
@@ -38,12 +39,10 @@ def recipients(
                 if peer is not None and peer.host_device not in directory.revoked:
                     found[peer.host_device] = form
         for peer in directory.live():
-            if (
-                peer.root
-                and peer.party in after.parties
-                and party_receives(after, peer.party, event)
-            ):
-                found.setdefault(peer.host_device, event)
+            if peer.root and peer.party in after.parties:
+                root_form = party_form(after, peer.party, event)
+                if root_form is not None:
+                    found.setdefault(peer.host_device, root_form)
     found.pop(me, None)
     return found
 

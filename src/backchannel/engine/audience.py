@@ -15,6 +15,10 @@ confidentiality is decided. The rules:
 - **Acceptance, signature and confirmation** go to the readers of the copy of the offer they
   name (a confirmation names the copy its member accepted, so the same devices learn both).
 - A **contact request** goes to the asking party, the asked party and the mediator it goes through.
+- A **deposit** or **amendment** goes whole to the mediator's members and the depositing party's;
+  every other member receives a :class:`DepositNotice` (id, author, place: never the
+  commitment), so all count the same open deposits. A **withdrawal** names only an id: everyone.
+- A **match** goes to the mediator's members and those of the parties whose deposits it names.
 - **Parties, members, mandates and devices** go to everyone: every client checks every actor's
   mandate and device, so every client must know them.
 
@@ -45,6 +49,10 @@ def audience(before: Talks, after: Talks, event: ev.Event) -> dict[str, ev.Event
             return dict.fromkeys(_room_parties_members(after, event.room), event)
         case ev.Accept() | ev.Sign() | ev.Confirm():
             return dict.fromkeys(sorted(after.messages[event.proposal].readers), event)
+        case ev.Deposit() | ev.Amend():
+            return _deposit(after, event)
+        case ev.AnnounceMatch():
+            return dict.fromkeys(_members_of(after, _match_parties(after, event)), event)
         case ev.RequestContact():
             parties = {
                 after.members[event.actor].party if event.actor in after.members else event.actor,
@@ -77,6 +85,39 @@ def _relay(before: Talks, after: Talks, event: ev.Relay) -> dict[str, ev.Event]:
     )
     recipients = sorted(carried.readers | mediators)
     return {m: event if m in source.readers else projection for m in recipients}
+
+
+def _deposit_parties(talks: Talks, event: ev.Deposit | ev.Amend) -> set[str]:
+    """The parties that read a deposit whole: the depositing party and the mediator."""
+    mediator = talks.mediator
+    depositor = talks.deposits[event.deposit].party
+    return {depositor} | (set() if mediator is None else {mediator.id})
+
+
+def _deposit(talks: Talks, event: ev.Deposit | ev.Amend) -> dict[str, ev.Event]:
+    readers = set(_members_of(talks, _deposit_parties(talks, event)))
+    notice = _notice(event)
+    return {m: event if m in readers else notice for m in sorted(talks.members)}
+
+
+def _notice(event: ev.Deposit | ev.Amend) -> ev.DepositNotice:
+    """The deposit as devices outside its audience receive it: no commitment."""
+    return ev.DepositNotice(
+        at=event.at,
+        actor=event.actor,
+        device=event.device,
+        deposit=event.deposit,
+        amended=isinstance(event, ev.Amend),
+    )
+
+
+def _match_parties(talks: Talks, event: ev.AnnounceMatch) -> set[str]:
+    """The mediator and the parties whose deposits the match names."""
+    mediator = talks.mediator
+    matched = talks.matches[event.match].deposits
+    return {talks.deposits[d].party for d in matched} | (
+        set() if mediator is None else {mediator.id}
+    )
 
 
 def _contact_parties(talks: Talks, event: ev.RequestContact) -> set[str]:
@@ -119,7 +160,20 @@ def party_receives(talks: Talks, party: str, event: ev.Event) -> bool:
             )
         case ev.RequestContact():
             return party in _contact_parties(talks, event)
+        case ev.Deposit() | ev.Amend():
+            return party in _deposit_parties(talks, event)
+        case ev.AnnounceMatch():
+            return party in _match_parties(talks, event)
     return True
+
+
+def party_form(talks: Talks, party: str, event: ev.Event) -> ev.Event | None:
+    """The form of ``event`` a device of ``party``'s root authority receives, if any: the event
+    where the party receives it (:func:`party_receives`), a deposit's notice where it does not
+    read the deposit, else None."""
+    if isinstance(event, ev.Deposit | ev.Amend) and party not in _deposit_parties(talks, event):
+        return _notice(event)
+    return event if party_receives(talks, party, event) else None
 
 
 def backlog(history: Iterable[ev.Event], talks: Talks, member: str) -> list[ev.Event]:

@@ -53,6 +53,11 @@ EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
         ev.SignArticle,
         ev.RequestContact,
         ev.SetRetention,
+        ev.Deposit,
+        ev.Amend,
+        ev.Withdraw,
+        ev.DepositNotice,
+        ev.AnnounceMatch,
     )
 }
 

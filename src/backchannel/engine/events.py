@@ -263,3 +263,61 @@ class RequestContact(Event):
     via: str | None = None
     text: str = ""
     action: ClassVar[Action] = Action.REQUEST_CONTACT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deposit(Event):
+    """A member deposits one commitment of its party in the escrow, sealed until it matches.
+
+    ``commitment`` is a document in the escrow file format (:mod:`.escrow`) holding exactly one
+    commitment, whose id is ``deposit``, and the actions it names. Only the mediator's devices and
+    the depositing party's own receive it; every other device applies a :class:`DepositNotice`.
+    """
+
+    deposit: str
+    commitment: str
+    action: ClassVar[Action] = Action.DEPOSIT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Amend(Event):
+    """The depositing party replaces its open deposit ``deposit`` with a new ``commitment``."""
+
+    deposit: str
+    commitment: str
+    action: ClassVar[Action] = Action.AMEND
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Withdraw(Event):
+    """The depositing party withdraws its open deposit ``deposit``: it can no longer match."""
+
+    deposit: str
+    action: ClassVar[Action] = Action.WITHDRAW
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DepositNotice(Event):
+    """A deposit (or, ``amended``, an amendment) as the devices outside its audience receive it:
+    its id, author and place in the record, never its commitment. Like :class:`Carry`, it names
+    the record entry it stands for but cannot open it."""
+
+    deposit: str
+    amended: bool = False
+    action: ClassVar[Action] = Action.DEPOSIT_NOTICE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnnounceMatch(Event):
+    """A member of the mediator's party announces a match: the matched ``deposits``, the
+    ``settled`` terms, the ``plan`` and the ``revealed`` commitments (each matched deposit's, in
+    the same order, as deposited), each as JSON text (a list), as :func:`deposit.found` gives
+    them over the deposits the mediator holds. The parties concerned learn the matched
+    commitments from it, and only on a match."""
+
+    match: str
+    deposits: str
+    settled: str
+    plan: str
+    revealed: str
+    action: ClassVar[Action] = Action.ANNOUNCE_MATCH

@@ -38,6 +38,12 @@
 - **Document retention** (``set_retention``) is the mediator's root authority's act (any party
   root's in talks without a mediator), talks-wide: devices stop opening a document that many days
   after its place in the record.
+- The **escrow**: a member holding ``propose`` deposits, amends and withdraws its own party's
+  commitments (never another party's); deposits are sealed: the full act reaches the mediator's
+  devices and the depositing party's, every other device a notice (id, author, place) from
+  which it counts them. Only a member of the mediator's party announces a match, with
+  ``propose``; it names open deposits only, and must be what the matcher finds over them
+  (:class:`DepositStatus` says where each deposit stands).
 """
 
 from __future__ import annotations
@@ -116,6 +122,11 @@ class Action(StrEnum):
     AGREE_ARTICLE = "agree_article"
     INITIAL_ARTICLE = "initial_article"
     SIGN_ARTICLE = "sign_article"
+    DEPOSIT = "deposit"
+    AMEND = "amend"
+    WITHDRAW = "withdraw"
+    DEPOSIT_NOTICE = "deposit_notice"  # a deposit as devices outside its audience receive it
+    ANNOUNCE_MATCH = "announce_match"
     GRANT = "grant"
     REVOKE = "revoke"
     ADD_DEVICE = "add_device"
@@ -154,6 +165,14 @@ class ArticleStatus(StrEnum):
 
 #: The statuses in order, from the first draft to the final text.
 ARTICLE_STATUS_ORDER: tuple[ArticleStatus, ...] = tuple(ArticleStatus)
+
+
+class DepositStatus(StrEnum):
+    """Where a deposit stands; only an open one may be amended, withdrawn or matched."""
+
+    OPEN = "open"
+    WITHDRAWN = "withdrawn"
+    MATCHED = "matched"
 
 
 #: How far an act's claimed time may be from the record's time at its place (either way).
@@ -215,6 +234,12 @@ ACTIONS: Mapping[Action, ActionRule] = {
     Action.SIGN_ARTICLE: ActionRule(
         _G, formal=True, talks_wide=True, stage=ArticleStatus.SIGNED, words=Words.ARTICLE
     ),
+    # The escrow: never talks-wide (a deposit reaches the mediator and its own party only).
+    Action.DEPOSIT: ActionRule(_P, formal=True, content=True),
+    Action.AMEND: ActionRule(_P, formal=True, content=True),
+    Action.WITHDRAW: ActionRule(_P, formal=True),
+    Action.DEPOSIT_NOTICE: ActionRule(_P),
+    Action.ANNOUNCE_MATCH: ActionRule(_P, formal=True, content=True),
 }
 
 #: A party's consents to an article version come in order: the status every party must have

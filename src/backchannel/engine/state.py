@@ -12,10 +12,12 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
+from backchannel.engine import escrow
 from backchannel.engine.names import NO_NAMES, Names
 from backchannel.engine.rules import (
     Action,
     ArticleStatus,
+    DepositStatus,
     Label,
     Level,
     RelayMode,
@@ -186,6 +188,39 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class Deposited:
+    """One deposit in the escrow. ``commitment`` is None where this view holds only its notice
+    (sealed from this device) until a match reveals it; ``version`` counts its amendments."""
+
+    id: str
+    party: str
+    member: str
+    at: datetime
+    status: DepositStatus = DepositStatus.OPEN
+    version: int = 1
+    commitment: escrow.Commitment | None = None
+    actions: tuple[escrow.Action, ...] = ()
+    text: str = ""  # the commitment as deposited (JSON), where this view holds it
+
+    @property
+    def sealed(self) -> bool:
+        """Whether this view holds only the deposit's notice."""
+        return self.commitment is None
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A match the mediator announced: the deposits it names and, as JSON text, the settled
+    terms and the plan."""
+
+    id: str
+    deposits: tuple[str, ...]
+    settled: str
+    plan: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One accepted event in order: its sequence number, time, actor and action."""
 
@@ -212,6 +247,9 @@ class Talks:
     consents: tuple[Consent, ...] = ()
     confirmations: tuple[Confirmation, ...] = ()
     articles: Mapping[str, Article] = field(default_factory=Table)
+    #: The escrow's deposits by id, in record order (sealed where this view holds a notice).
+    deposits: Mapping[str, Deposited] = field(default_factory=Table)
+    matches: Mapping[str, Match] = field(default_factory=Table)
     #: The last accepted event (its ``seq`` counts them), None before the first.
     last: Entry | None = None
     #: The record's time at the last accepted event (see rules.CLOCK_TOLERANCE), None before.
@@ -236,6 +274,14 @@ class Talks:
             (c for c in self.consents if c.party == party and c.copy == copy and not c.signed),
             None,
         )
+
+    def sealed_counts(self) -> dict[str, int]:
+        """Party id → how many of its deposits are open: what every device may know."""
+        counts = dict.fromkeys(self.parties, 0)
+        for deposit in self.deposits.values():
+            if deposit.status is DepositStatus.OPEN:
+                counts[deposit.party] = counts.get(deposit.party, 0) + 1
+        return counts
 
     @property
     def mediator(self) -> Party | None:

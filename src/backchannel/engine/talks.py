@@ -6,7 +6,7 @@ the one handler :data:`HANDLERS` names for it. A rejected event changes nothing.
 events in the record's order: each is judged on the state the record puts before it.
 
 This module holds the set-up, membership, mandate, device and contact rules; speaking in rooms
-is :mod:`.messages`, the negotiating text :mod:`.text`.
+is :mod:`.messages`, the negotiating text :mod:`.text`, the escrow :mod:`.deposit`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from backchannel.engine import checks, messages, text
+from backchannel.engine import checks, deposit, messages, text
 from backchannel.engine import events as ev
 from backchannel.engine.checks import Checked
 from backchannel.engine.mandate import standing
@@ -268,4 +268,9 @@ HANDLERS: Mapping[type[ev.Event], _Handler] = {
     ev.SignArticle: text.consent,
     ev.RequestContact: _request_contact,
     ev.SetRetention: _set_retention,
+    ev.Deposit: deposit.deposit,
+    ev.Amend: deposit.deposit,
+    ev.Withdraw: deposit.withdraw,
+    ev.DepositNotice: deposit.notice,
+    ev.AnnounceMatch: deposit.announce,
 }

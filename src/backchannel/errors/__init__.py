@@ -56,6 +56,12 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
     │   ├── TextDuplicate                   text.duplicate             409
     │   ├── TextFinal                       text.final                 409
     │   ├── TextQuotesConfidential          text.quotes_confidential   409
+    │   ├── DepositMalformed                escrow.malformed           400
+    │   ├── DepositNotOwn                   escrow.not_own             403
+    │   ├── MatchNotMediator                escrow.not_mediator        403
+    │   ├── DepositUnknown                  escrow.unknown             404
+    │   ├── DepositStale                    escrow.stale               409
+    │   ├── MatchDiffers                    escrow.not_matching        409
     │   ├── DealsTooMany                    direct.too_many_deals      400
     │   ├── TermUnscaled                    direct.term_unscaled       400
     │   └── DisclosureDiffers               direct.disclosure_differs  409
@@ -216,6 +222,10 @@ from backchannel.errors.rules import (
     ConfirmRepeated,
     ContactInvalid,
     DealsTooMany,
+    DepositMalformed,
+    DepositNotOwn,
+    DepositStale,
+    DepositUnknown,
     DeviceRevoked,
     DeviceUnknown,
     DisclosureDiffers,
@@ -228,6 +238,8 @@ from backchannel.errors.rules import (
     MandateInsufficient,
     MandateOverAttenuated,
     MandateRevoked,
+    MatchDiffers,
+    MatchNotMediator,
     NotRoomMember,
     PartyInvalid,
     ProposalInvalid,
@@ -269,6 +281,10 @@ __all__ = [
     "CryptoError",
     "DealsTooMany",
     "DecryptionFailed",
+    "DepositMalformed",
+    "DepositNotOwn",
+    "DepositStale",
+    "DepositUnknown",
     "DeviceRevoked",
     "DeviceUnknown",
     "DisclosureDiffers",
@@ -305,6 +321,8 @@ __all__ = [
     "MandateInsufficient",
     "MandateOverAttenuated",
     "MandateRevoked",
+    "MatchDiffers",
+    "MatchNotMediator",
     "MediaTypeUnsupported",
     "MethodNotAllowed",
     "NotFound",

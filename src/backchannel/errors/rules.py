@@ -263,3 +263,43 @@ class DisclosureDiffers(RuleViolation):
     """The other side disclosed matched commitments that are not the deal both matched."""
 
     code = "direct.disclosure_differs"
+
+
+class DepositMalformed(RuleViolation):
+    """A deposit's commitment is not one well-formed commitment of the depositing party."""
+
+    code = "escrow.malformed"
+    status = 400
+
+
+class DepositNotOwn(RuleViolation):
+    """A party amends or withdraws a deposit another party made."""
+
+    code = "escrow.not_own"
+    status = 403
+
+
+class MatchNotMediator(RuleViolation):
+    """A match announced by someone other than a member of the mediator's party."""
+
+    code = "escrow.not_mediator"
+    status = 403
+
+
+class DepositUnknown(RuleViolation):
+    """The act names a deposit the talks do not hold."""
+
+    code = "escrow.unknown"
+    status = 404
+
+
+class DepositStale(RuleViolation):
+    """The act names a deposit that was withdrawn or already matched."""
+
+    code = "escrow.stale"
+
+
+class MatchDiffers(RuleViolation):
+    """An announced match is not what the matcher finds over the deposits held."""
+
+    code = "escrow.not_matching"
