@@ -45,6 +45,7 @@ FIELD_STRATEGIES = {
     "names": names,
     "lang": st.sampled_from(["", "en", "ar", "fa"]),
     "version": st.integers(min_value=1, max_value=2**53 - 1),
+    "days": st.integers(min_value=1, max_value=3650),
     "amended": st.booleans(),
 }
 
