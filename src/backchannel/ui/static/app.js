@@ -283,7 +283,7 @@
       el("p", { class: "muted who" }),
       el("p", { class: "warning dropped", role: "status", hidden: true }),
       el("div", { class: "rooms" }),
-      contactsSection(talks, key),
+      window.backchannel.contactsSection(talks, key), // contacts.js
     );
   }
 
@@ -293,7 +293,7 @@
     const dropped = section.querySelector("p.dropped");
     dropped.hidden = talks.dropped === 0;
     dropped.textContent = t("{n} deliveries were refused by this device.", { n: talks.dropped });
-    renderContacts(section, talks);
+    window.backchannel.renderContacts(section, talks);
     const grid = section.querySelector("div.rooms");
     const wanted = new Set();
     for (const room of talks.rooms) {
@@ -317,80 +317,6 @@
   function partyName(talks, id) {
     const party = talks.parties.find((p) => p.id === id);
     return party ? party.name : id || "—";
-  }
-
-  // --- contact requests: who asked whom to open talks, through whom (the record's first question)
-
-  function contactsSection(talks, key) {
-    const base = "c-" + key.replace(/[^A-Za-z0-9_-]/g, "_");
-    const mine = talks.party;
-    const to = el("select", { id: base + "-to", name: "to" });
-    for (const p of talks.parties) {
-      if (p.id !== mine && p.role !== "mediator") to.append(el("option", { value: p.id, text: p.name }));
-    }
-    const via = el("select", { id: base + "-via", name: "via" }, el("option", { value: "", text: t("Directly") }));
-    for (const p of talks.parties) {
-      if (p.id !== mine && p.role === "mediator") via.append(el("option", { value: p.id, text: t("Through {party}", { party: p.name }) }));
-    }
-    const text = el("textarea", { id: base + "-text", name: "text", rows: 2, dir: "auto" });
-    const error = el("p", { class: "error", role: "alert", hidden: true });
-    const submit = el("button", { type: "submit", text: t("Ask for talks") });
-    const form = el(
-      "form",
-      { class: "contact-form", novalidate: true },
-      el("div", { class: "inline" }, el("label", { for: to.id, text: t("Ask") }), to, el("label", { for: via.id, text: t("How") }), via),
-      el("label", { for: text.id, text: t("What the request says") }),
-      text,
-      error,
-      el("div", { class: "actions" }, submit),
-    );
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      error.hidden = true;
-      if (!to.value) return fail(error, t("Choose the party to ask."));
-      submit.disabled = true;
-      try {
-        await api("/api/contact", { talks: talks.alias, to: to.value, via: via.value, text: text.value });
-        text.value = "";
-        await refresh();
-      } catch (problem) {
-        fail(error, refusal(problem)); // the typed request stays
-      } finally {
-        submit.disabled = false;
-      }
-    });
-    const headingId = base + "-heading";
-    return el(
-      "section",
-      { class: "contacts", "aria-labelledby": headingId },
-      el("h3", { id: headingId, text: t("Contact requests") }),
-      el("ol", { class: "requests" }),
-      to.options.length ? form : null,
-    );
-  }
-
-  function renderContacts(section, talks) {
-    const list = section.querySelector("section.contacts ol.requests");
-    const items = talks.contacts.map((c) =>
-      el(
-        "li",
-        { class: "contact", "data-request": c.id },
-        el(
-          "p",
-          { class: "meta" },
-          el("span", {
-            class: "author",
-            text: c.via
-              ? t("{who} of {party} asked {to} through {via}", { who: c.member ? NAMES.nameOf(talks.members, c.member) : t("the root authority"), party: partyName(talks, c.party), to: partyName(talks, c.to), via: partyName(talks, c.via) })
-              : t("{who} of {party} asked {to} directly", { who: c.member ? NAMES.nameOf(talks.members, c.member) : t("the root authority"), party: partyName(talks, c.party), to: partyName(talks, c.to) }),
-          }),
-          ...times(c),
-        ),
-        c.text ? el("p", { class: "text", dir: "auto", text: c.text }) : null,
-      ),
-    );
-    if (items.length === 0) items.push(el("li", { class: "empty", text: t("No contact requests yet.") }));
-    list.replaceChildren(...items);
   }
 
   function roomTitle(talks, room) {
@@ -459,7 +385,7 @@
         "data-action": mode,
         disabled: !modes.has(mode) || targets.length === 0,
         "aria-describedby": reason ? reasonId : null,
-        onclick: () => openRelay(talks, room, m, mode),
+        onclick: () => window.backchannel.openRelay(talks, room, m, mode), // relay.js
         text,
       });
     return el(
@@ -533,73 +459,6 @@
     node.textContent = text;
     node.hidden = false;
   }
-
-  // --- relaying (mediator) --------------------------------------------------------------------
-
-  const relay = {
-    form: document.getElementById("relay-form"),
-    source: document.getElementById("relay-source"),
-    words: document.getElementById("relay-words"),
-    text: document.getElementById("relay-text"),
-    room: document.getElementById("relay-room"),
-    error: document.getElementById("relay-error"),
-    submit: document.getElementById("relay-submit"),
-    pending: null,
-  };
-
-  function openRelay(talks, room, m, mode) {
-    const gist = mode === "gist";
-    relay.pending = { talks: talks.alias, source: m.id, mode };
-    document.getElementById("relay-editor-heading").textContent = gist ? t("Carry a gist in your own words") : t("Carry it word for word");
-    document.getElementById("relay-source-caption").textContent = gist
-      ? t("What {author} said: it stays in this room", { author: m.author })
-      : t("What will be carried, with its author's name", { author: m.author });
-    relay.source.textContent = m.text;
-    relay.source.lang = m.lang || "";
-    relay.words.hidden = !gist;
-    relay.text.value = ""; // a gist starts empty: the mediator writes it, never edits the original
-    document.getElementById("relay-text-label").textContent = t("Your words");
-    document.getElementById("relay-room-label").textContent = t("Carry into");
-    const targets = talks.rooms.filter((r) => r.id !== room.id);
-    relay.room.replaceChildren();
-    if (targets.length !== 1) relay.room.append(el("option", { value: "", disabled: true, selected: true, text: t("Choose a room") }));
-    for (const r of targets) relay.room.append(el("option", { value: r.id, text: roomTitle(talks, r) }));
-    relay.submit.textContent = gist ? t("Carry the gist") : t("Carry it word for word");
-    document.getElementById("relay-cancel").textContent = t("Cancel");
-    relay.error.hidden = true;
-    editor.hidden = false;
-    editor.dataset.source = m.id;
-    editor.dataset.mode = mode;
-    (gist ? relay.text : relay.room).focus();
-    editor.scrollIntoView({ block: "nearest" });
-  }
-
-  function closeRelay() {
-    editor.hidden = true;
-    relay.pending = null;
-    relay.text.value = "";
-  }
-
-  relay.form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const pending = relay.pending;
-    if (!pending) return;
-    relay.error.hidden = true;
-    if (!relay.room.value) return fail(relay.error, t("Choose a room"));
-    if (pending.mode === "gist" && !relay.text.value.trim()) return fail(relay.error, t("A gist needs your own words, not the original."));
-    relay.submit.disabled = true;
-    try {
-      const carried = await api("/api/relay", { ...pending, room: relay.room.value, text: pending.mode === "gist" ? relay.text.value : "" });
-      closeRelay();
-      await refresh();
-      cautioned(banner, carried); // until the next change re-renders the page
-    } catch (problem) {
-      fail(relay.error, refusal(problem)); // the words stay in the editor
-    } finally {
-      relay.submit.disabled = false;
-    }
-  });
-  document.getElementById("relay-cancel").addEventListener("click", closeRelay);
 
   // --- pages ----------------------------------------------------------------------------------
   // Rooms is this file's page; each other page is its own script (mandates.js, record.js, …)
@@ -720,6 +579,7 @@
   });
   window.backchannel = {
     t, el, api, request, refusal, fail, refresh, page, talksPage, dateFormat, LANG,
+    roomTitle, cautioned, banner, editor, partyName, times, NAMES,
     get state() { return current; },
   };
   // Deferred page scripts run after this one and before DOMContentLoaded: start once all are in.
