@@ -218,6 +218,10 @@ def test_the_arabic_view_says_names_in_arabic_and_never_ids(
         expect(page.locator("#whoami")).to_contain_text("علي باقري كني")
         expect(page.locator("#whoami")).not_to_contain_text("—")
         expect(page.locator("section.room h3").first).to_contain_text("إيران")
+        # The room's members by name too (messages' authors go through the same lookup).
+        expect(page.locator("section.room p.muted").first).to_contain_text("علي باقري كني")
+        room_line = page.locator("section.room p.muted").first.inner_text()
+        assert "bagheri" not in room_line and "envoy" not in room_line, room_line
         page.locator('#nav a[data-page="record"]').click()
         record = page.locator("#page-record")
         expect(record.locator("table.timeline").first).to_be_visible()

@@ -329,7 +329,7 @@
       "section",
       { class: "room kind-" + room.kind, "data-key": key, "data-room": room.id, "aria-labelledby": headingId },
       el("h3", { id: headingId, text: roomTitle(talks, room) }),
-      el("p", { class: "muted", text: t("Room {room}: {members}", { room: room.name, members: room.members.join(", ") }) }),
+      el("p", { class: "muted", text: t("Room {room}: {members}", { room: room.name, members: room.members.map((id) => NAMES.nameOf(talks.members, id)).join(", ") }) }),
       el("ol", { class: "messages", "aria-live": "polite" }),
       sendForm(talks, room, key),
     );
@@ -351,7 +351,8 @@
 
   function messageItem(talks, room, m) {
     const domId = "m-" + talks.alias + "-" + m.id;
-    const author = m.party && m.party !== m.author ? m.author + " (" + m.party + ")" : m.author;
+    const who = NAMES.nameOf(talks.members, m.author);
+    const author = m.party && m.party !== m.author ? who + " (" + partyName(talks, m.party) + ")" : who;
     const head = el(
       "p",
       { class: "meta" },
@@ -363,9 +364,9 @@
     );
     const item = el("li", { class: "message" + (m.gist_by_mediator ? " gist" : "") + (m.mine ? " mine" : ""), id: domId, "data-message": m.id, "data-label": m.label }, head);
     if (m.relay === "gist") {
-      item.append(el("p", { class: "carried", "data-carried": "gist", text: t("The mediator's words (a gist), carried by {who}", { who: m.relayed_by || "—" }) }));
+      item.append(el("p", { class: "carried", "data-carried": "gist", text: t("The mediator's words (a gist), carried by {who}", { who: NAMES.nameOf(talks.members, m.relayed_by) || "—" }) }));
     } else if (m.relay === "verbatim") {
-      item.append(el("p", { class: "carried", "data-carried": "verbatim", text: t("Carried word for word by {who}; {author}'s signature verified", { who: m.relayed_by || "—", author: m.author }) }));
+      item.append(el("p", { class: "carried", "data-carried": "verbatim", text: t("Carried word for word by {who}; {author}'s signature verified", { who: NAMES.nameOf(talks.members, m.relayed_by) || "—", author: NAMES.nameOf(talks.members, m.author) }) }));
     }
     item.append(el("p", { class: "text", dir: "auto", lang: m.lang || null, text: m.text }));
     if (talks.role === "mediator" && m.carriable) item.append(relayActions(talks, room, m, domId));
