@@ -86,21 +86,24 @@ def two_rooms(host: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     synced = oman("sync")
     assert synced["talks"][0]["alias"] == "t"
     assert "iran" in iran("sync")["talks"][0]["parties"]
+    # A caucus every test may use (xdist may run any one of them alone on its worker).
+    oman("room", "create", "t", "iran-caucus", "--kind", "caucus", "--party", "iran")
+    iran("room", "join", "t", "iran-caucus")
     return {"oman": oman, "iran": iran}
 
 
 def test_room_create_joins_its_creator_unless_told_not_to(two_rooms: dict[str, Person]) -> None:
     oman, iran = two_rooms["oman"], two_rooms["iran"]
-    made = oman("room", "create", "t", "iran-caucus", "--kind", "caucus", "--party", "iran")
+    made = oman("room", "create", "t", "iran-main", "--kind", "caucus", "--party", "iran")
     assert made["joined"] is True
     bare = oman(
         "room", "create", "t", "iran-bare", "--kind", "caucus", "--party", "iran", "--no-join"
     )
     assert bare["joined"] is False
-    iran("room", "join", "t", "iran-caucus")
+    iran("room", "join", "t", "iran-main")
     iran("room", "join", "t", "iran-bare")
     # Into the caucus with its mediator: no caution. Into the bare one: the mediator never reads it.
-    assert iran("send", "t", "iran-caucus", "x", "--label", "carry-gist")["warnings"] == []
+    assert iran("send", "t", "iran-main", "x", "--label", "carry-gist")["warnings"] == []
     sent = iran("send", "t", "iran-bare", "y", "--label", "carry-gist", "--id", "early")
     assert [w["code"] for w in sent["warnings"]] == ["send.no_mediator_in_room"]
     code, _, err = human(
