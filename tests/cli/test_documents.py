@@ -30,28 +30,10 @@ from backchannel.server.app import create_app
 from backchannel.server.local import serve_app
 from backchannel.store import open_store
 from tests.cli.tamper import TamperingHost
+from tests.cli.test_rooms import Person
 
 PASSPHRASE = "correct horse battery staple"
 runner = CliRunner()
-
-
-@dataclass
-class Person:
-    """A profile directory and the CLI run as its owner."""
-
-    directory: Path
-
-    def run(self, *args: str, code: int = 0) -> dict[str, Any]:
-        result = runner.invoke(
-            app,
-            [*args, "--profile", str(self.directory), "--json"],
-            env={"BACKCHANNEL_PASSPHRASE": PASSPHRASE},
-        )
-        assert result.exit_code == code, result.output
-        data: dict[str, Any] = json.loads(result.stdout)
-        return data
-
-    __call__ = run
 
 
 @dataclass

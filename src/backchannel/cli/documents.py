@@ -24,7 +24,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 from rich.table import Table
 
 from backchannel.cli.app import EXIT_FAILED, app, console, emit_json, err_console
-from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, opened
+from backchannel.cli.local import JsonOption, LabelOption, PassphraseOption, ProfileOption, opened
 from backchannel.client import dispatch, transfer
 from backchannel.client.document import (
     Document,
@@ -86,9 +86,7 @@ def send(
     alias: str = typer.Argument(..., help="The talks."),
     room: str = typer.Argument(..., help="The room."),
     file: Path = typer.Argument(..., help="The file to send."),
-    label: Label = typer.Option(
-        ..., "--label", help="Who may carry it: mediator-only, carry-gist or carry-verbatim."
-    ),
+    label: Label = LabelOption,
     supersedes: str | None = typer.Option(
         None, "--supersedes", help="The document (yours) this is a new version of."
     ),

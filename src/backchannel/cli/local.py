@@ -45,6 +45,10 @@ PassphraseOption = typer.Option(
     help="Read the passphrase from this file (default: $BACKCHANNEL_PASSPHRASE or a prompt).",
 )
 JsonOption = typer.Option(False, "--json", help="Print one JSON object.")
+#: A carry label, always chosen explicitly: no default, so nothing is sent under one by accident.
+LabelOption = typer.Option(
+    ..., "--label", help="Who may carry it: mediator-only, carry-gist or carry-verbatim."
+)
 
 
 def profile_dir(path: Path | None) -> Path:

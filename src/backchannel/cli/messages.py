@@ -19,7 +19,14 @@ from rich.text import Text
 
 from backchannel import engine
 from backchannel.cli.app import app, console, emit_json, err_console
-from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, dropped_json, opened
+from backchannel.cli.local import (
+    JsonOption,
+    LabelOption,
+    PassphraseOption,
+    ProfileOption,
+    dropped_json,
+    opened,
+)
 from backchannel.client import cautions, document
 from backchannel.client.participant import Participant
 from backchannel.engine import events as ev
@@ -44,9 +51,7 @@ def send(
     alias: str = typer.Argument(..., help="The talks."),
     room: str = typer.Argument(..., help="The room."),
     text: str = typer.Argument(..., help="What to say."),
-    label: Label = typer.Option(
-        ..., "--label", help="Who may carry it: mediator-only, carry-gist or carry-verbatim."
-    ),
+    label: Label = LabelOption,
     lang: str = typer.Option("", "--lang", help="Its language (en, ar, fa…)."),
     propose: bool = typer.Option(False, "--propose", help="Send it as an offer."),
     message: str | None = typer.Option(None, "--id", help="The message id (default: random)."),
@@ -141,9 +146,7 @@ def propose(
     alias: str = typer.Argument(..., help="The talks."),
     room: str = typer.Option(..., "--room", help="The room to make the offer in."),
     text: str = typer.Option(..., "--text", help="The offer's words."),
-    label: Label = typer.Option(
-        ..., "--label", help="Who may carry it: mediator-only, carry-gist or carry-verbatim."
-    ),
+    label: Label = LabelOption,
     lang: str = typer.Option("", "--lang", help="Its language (en, ar, fa…)."),
     message: str | None = typer.Option(None, "--id", help="The offer's id (default: random)."),
     profile: Path | None = ProfileOption,
