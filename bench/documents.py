@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
@@ -32,33 +30,18 @@ from backchannel.client import transfer
 from backchannel.client.document import Descriptor
 from backchannel.client.host import HostClient
 from backchannel.crypto import Device, Identity
+from bench.relay import _free_port, _wait_http
 
 MIB = 1024 * 1024
 SIZE = 100 * MIB
 console = Console(width=max(120, shutil.get_terminal_size().columns))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def _process(args: list[str], health: str, cwd: Path) -> Iterator[None]:
     proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{args[:3]} exited with {proc.returncode}")
-            try:
-                httpx.get(health, timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{health} did not answer") from None
-                time.sleep(0.2)
+        _wait_http(health, proc)
         yield
     finally:
         proc.terminate()
