@@ -35,8 +35,9 @@ def draw(problem: Problem, frontier: Frontier, solutions: Solutions, path: Path)
         1, len(pairs), figsize=(7 if len(pairs) == 1 else 4.6 * len(pairs), 5.5), dpi=120
     )
     panels = [grid] if len(pairs) == 1 else list(grid)
+    every = _every_package(problem) if frontier.size <= ALL_PACKAGES_LIMIT else []
     for axes, (i, j) in zip(panels, pairs, strict=True):
-        _panel(axes, problem, frontier, solutions, i, j, curve=len(names) == 2)
+        _panel(axes, problem, frontier, solutions, every, i, j, curve=len(names) == 2)
     if len(names) > 2:
         figure.suptitle(f"Pareto frontier of {len(names)} parties, two at a time (points only)")
     figure.tight_layout()
@@ -49,21 +50,17 @@ def _panel(
     problem: Problem,
     frontier: Frontier,
     solutions: Solutions,
+    every: list[tuple[float, ...]],
     i: int,
     j: int,
     *,
     curve: bool,
 ) -> None:
-    """Parties ``i`` (across) and ``j`` (up) on one set of axes."""
+    """Parties ``i`` (across) and ``j`` (up) on one set of axes; ``every``: the utilities of
+    every allowed package (empty above :data:`ALL_PACKAGES_LIMIT`)."""
     names = problem.party_ids
-    if frontier.size <= ALL_PACKAGES_LIMIT:
-        xs, ys = [], []
-        for combo in itertools.product(*(issue.options for issue in problem.issues)):
-            package = dict(zip((k.id for k in problem.issues), combo, strict=True))
-            if problem.allows(package):
-                u = problem.utility(package)
-                xs.append(u[i])
-                ys.append(u[j])
+    if every:
+        xs, ys = [u[i] for u in every], [u[j] for u in every]
         axes.scatter(xs, ys, s=6, color="#b8c4d6", label="all packages", zorder=1)
     points = sorted(frontier.points, key=lambda p: p.utilities[i])
     axes.plot(
@@ -96,3 +93,13 @@ def _panel(
     axes.set_ylabel(f"utility of {names[j]}")
     axes.legend(loc="lower left", fontsize=8)
     axes.grid(alpha=0.3)
+
+
+def _every_package(problem: Problem) -> list[tuple[float, ...]]:
+    """The utilities of every allowed package, computed once for all the panels."""
+    found = []
+    for combo in itertools.product(*(issue.options for issue in problem.issues)):
+        package = dict(zip((k.id for k in problem.issues), combo, strict=True))
+        if problem.allows(package):
+            found.append(tuple(problem.utility(package)))
+    return found
