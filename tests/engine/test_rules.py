@@ -73,6 +73,8 @@ def test_talks_wide_acts_are_formal_and_never_room_words() -> None:
         Action.DEPOSIT,
         Action.AMEND,
         Action.ANNOUNCE_MATCH,
+        Action.SET_AGENDA,
+        Action.SUBMIT_SCORES,
     }
     assert ev.Carry.action is Action.CARRY
 
@@ -92,3 +94,13 @@ def test_escrow_acts_need_propose_and_never_reach_every_device() -> None:
         rule = ACTIONS[action]
         assert rule.level is Level.PROPOSE and not rule.talks_wide and not rule.root_only
         assert rule.formal is (action is not Action.DEPOSIT_NOTICE), action
+
+
+def test_preference_acts_need_propose_and_only_the_agenda_reaches_every_device() -> None:
+    """Setting the agenda, submitting scores and their notice need 'propose'; the agenda is
+    talks-wide (every party scores it), scores never are; the notice, a projection, is unsigned."""
+    for action in (Action.SET_AGENDA, Action.SUBMIT_SCORES, Action.SCORES_NOTICE):
+        rule = ACTIONS[action]
+        assert rule.level is Level.PROPOSE and not rule.root_only, action
+        assert rule.talks_wide is (action is Action.SET_AGENDA), action
+        assert rule.formal is (action is not Action.SCORES_NOTICE), action

@@ -32,6 +32,9 @@ from backchannel.errors import BackchannelError, RelayUnverified, RuleViolation,
 #: Words that may be signed: a message or offer under a label whose words are signed.
 SIGNED_WORDS = (ev.Send, ev.Propose)
 
+#: What devices outside a sealed act's audience receive of it: only ever in its place.
+NOTICES = (ev.DepositNotice, ev.ScoresNotice)
+
 
 def signed(event: ev.Event) -> bool:
     """Whether ``event`` travels with its actor's signature."""
@@ -55,8 +58,8 @@ def words_of(view: engine.Talks, event: ev.Event) -> bytes | None:
 
 def sign(identity: Identity, talks: str, view: engine.Talks, event: ev.Event) -> EventItem:
     """The item carrying ``event``: signed for ``talks`` and its words if it is signed."""
-    if isinstance(event, ev.DepositNotice):
-        raise RuleViolation("a deposit's notice is what other devices receive of it: deposit")
+    if isinstance(event, NOTICES):
+        raise RuleViolation("a notice is what other devices receive of a sealed act: send that")
     encoded = codec.encode(event)
     if not signed(event):
         return EventItem(event=encoded)
@@ -91,10 +94,10 @@ def check_received(
         verify_act(SignedAct(talks, dict(item.event), item.words, key, item.signature), key)
     elif item.signature is not None or item.words is not None:
         raise RuleViolation("deniable words carry no signature")
-    if isinstance(event, ev.DepositNotice) and item.commitment is None:
-        # Only as a projection naming a deposit's entry: a notice of its own would seal a
-        # deposit from the mediator too, and no match could be computed again.
-        raise RuleViolation("a deposit's notice travels only in place of a deposit")
+    if isinstance(event, NOTICES) and item.commitment is None:
+        # Only as a projection naming a sealed act's entry: a notice of its own would seal a
+        # deposit (or scores) from the mediator too, and no match (analysis) could be computed.
+        raise RuleViolation("a notice travels only in place of the act it stands for")
     if isinstance(event, ev.Carry) and event.mode is RelayMode.VERBATIM:
         check_original(talks, event, item.original, identity_of)
     elif item.original is not None:

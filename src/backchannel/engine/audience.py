@@ -19,6 +19,9 @@ confidentiality is decided. The rules:
   every other member receives a :class:`DepositNotice` (id, author, place: never the
   commitment), so all count the same open deposits. A **withdrawal** names only an id: everyone.
 - A **match** goes to the mediator's members and those of the parties whose deposits it names.
+- A party's **scores** go whole to the mediator's members and the submitting party's; every
+  other member receives a :class:`ScoresNotice` (who, which agenda version, place: never the
+  scores), as for a deposit. The **agenda** is talks-wide: every party scores it.
 - **Parties, members, mandates and devices** go to everyone: every client checks every actor's
   mandate and device, so every client must know them.
 
@@ -53,6 +56,8 @@ def audience(before: Talks, after: Talks, event: ev.Event) -> dict[str, ev.Event
             return _deposit(after, event)
         case ev.AnnounceMatch():
             return dict.fromkeys(_members_of(after, _match_parties(after, event)), event)
+        case ev.SubmitScores():
+            return _scores(after, event)
         case ev.RequestContact():
             parties = {
                 after.members[event.actor].party if event.actor in after.members else event.actor,
@@ -111,6 +116,26 @@ def _notice(event: ev.Deposit | ev.Amend) -> ev.DepositNotice:
     )
 
 
+def _scores_parties(talks: Talks, event: ev.SubmitScores) -> set[str]:
+    """The parties that read a party's scores: the submitting party and the mediator."""
+    mediator = talks.mediator
+    own = event.actor if event.actor in talks.parties else talks.members[event.actor].party
+    return {own} | (set() if mediator is None else {mediator.id})
+
+
+def _scores(talks: Talks, event: ev.SubmitScores) -> dict[str, ev.Event]:
+    readers = set(_members_of(talks, _scores_parties(talks, event)))
+    notice = _scores_notice(event)
+    return {m: event if m in readers else notice for m in sorted(talks.members)}
+
+
+def _scores_notice(event: ev.SubmitScores) -> ev.ScoresNotice:
+    """The submission as devices outside its audience receive it: no scores."""
+    return ev.ScoresNotice(
+        at=event.at, actor=event.actor, device=event.device, version=event.version
+    )
+
+
 def _match_parties(talks: Talks, event: ev.AnnounceMatch) -> set[str]:
     """The mediator and the parties whose deposits the match names."""
     mediator = talks.mediator
@@ -164,15 +189,19 @@ def party_receives(talks: Talks, party: str, event: ev.Event) -> bool:
             return party in _deposit_parties(talks, event)
         case ev.AnnounceMatch():
             return party in _match_parties(talks, event)
+        case ev.SubmitScores():
+            return party in _scores_parties(talks, event)
     return True
 
 
 def party_form(talks: Talks, party: str, event: ev.Event) -> ev.Event | None:
     """The form of ``event`` a device of ``party``'s root authority receives, if any: the event
     where the party receives it (:func:`party_receives`), a deposit's notice where it does not
-    read the deposit, else None."""
+    read the deposit (or a submission's where it does not read the scores), else None."""
     if isinstance(event, ev.Deposit | ev.Amend) and party not in _deposit_parties(talks, event):
         return _notice(event)
+    if isinstance(event, ev.SubmitScores) and party not in _scores_parties(talks, event):
+        return _scores_notice(event)
     return event if party_receives(talks, party, event) else None
 
 

@@ -58,6 +58,9 @@ EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
         ev.Withdraw,
         ev.DepositNotice,
         ev.AnnounceMatch,
+        ev.SetAgenda,
+        ev.SubmitScores,
+        ev.ScoresNotice,
     )
 }
 

@@ -321,3 +321,33 @@ class AnnounceMatch(Event):
     plan: str
     revealed: str
     action: ClassVar[Action] = Action.ANNOUNCE_MATCH
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetAgenda(Event):
+    """A member of the mediator's party sets what the parties score: the issues and their
+    options, as an agenda document (:mod:`.scores`). Each one is the agenda's next version;
+    scores of an earlier version stay, but only the current version's are analysed."""
+
+    agenda: str
+    action: ClassVar[Action] = Action.SET_AGENDA
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubmitScores(Event):
+    """A member submits its party's scores of agenda ``version`` (a scores document,
+    :mod:`.scores`); it replaces the party's earlier submission. Only the mediator's devices and
+    the submitting party's own receive it; every other device applies a :class:`ScoresNotice`."""
+
+    version: int
+    scores: str
+    action: ClassVar[Action] = Action.SUBMIT_SCORES
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScoresNotice(Event):
+    """A submission as the devices outside its audience receive it: who submitted, for which
+    agenda version, at which place in the record; never the scores."""
+
+    version: int
+    action: ClassVar[Action] = Action.SCORES_NOTICE

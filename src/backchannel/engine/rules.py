@@ -44,6 +44,11 @@
   which it counts them. Only a member of the mediator's party announces a match, with
   ``propose``; it names open deposits only, and must be what the matcher finds over them
   (:class:`DepositStatus` says where each deposit stands).
+- **Private preferences**: a member of the mediator's party holding ``propose`` sets the agenda
+  (issues and options), talks-wide: each agenda is the next version. A member holding ``propose``
+  submits its own party's scores of the current version (never another party's, never the
+  mediator's own); a new submission replaces the last. Scores are sealed like deposits: the full
+  act reaches the mediator's devices and the submitting party's, every other device a notice.
 """
 
 from __future__ import annotations
@@ -134,6 +139,9 @@ class Action(StrEnum):
     JOIN = "join"
     LEAVE = "leave"
     SET_RETENTION = "set_retention"  # how long devices keep documents (see client/document.py)
+    SET_AGENDA = "set_agenda"  # private preferences: what the parties score (engine/preferences)
+    SUBMIT_SCORES = "submit_scores"
+    SCORES_NOTICE = "scores_notice"  # a submission as devices outside its audience receive it
     # Set-up actions: what a scenario's [[parties]], [[members]] and [[rooms]] tables become.
     ADD_PARTY = "add_party"
     ADD_MEMBER = "add_member"
@@ -240,6 +248,11 @@ ACTIONS: Mapping[Action, ActionRule] = {
     Action.WITHDRAW: ActionRule(_P, formal=True),
     Action.DEPOSIT_NOTICE: ActionRule(_P),
     Action.ANNOUNCE_MATCH: ActionRule(_P, formal=True, content=True),
+    # Private preferences: the agenda reaches every device (every party scores it); scores reach
+    # the mediator's devices and the submitting party's, every other device a notice.
+    Action.SET_AGENDA: ActionRule(_P, formal=True, talks_wide=True, content=True),
+    Action.SUBMIT_SCORES: ActionRule(_P, formal=True, content=True),
+    Action.SCORES_NOTICE: ActionRule(_P),
 }
 
 #: A party's consents to an article version come in order: the status every party must have

@@ -24,6 +24,7 @@ from backchannel.engine.rules import (
     Role,
     RoomKind,
 )
+from backchannel.engine.scores import Agenda, Scores
 from backchannel.engine.table import Table
 
 
@@ -221,6 +222,28 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class Submission:
+    """A party's latest scores. ``scores`` is None where this view holds only the notice (the
+    scores are sealed from this device); ``count`` counts the party's submissions so far."""
+
+    party: str
+    member: str
+    at: datetime
+    version: int  # the agenda version scored
+    count: int = 1
+    scores: Scores | None = None
+    text: str = ""  # the scores as submitted (JSON), where this view holds them
+
+    @property
+    def sealed(self) -> bool:
+        """Whether this view holds only the submission's notice."""
+        return self.scores is None
+
+    def __repr__(self) -> str:
+        return f"Submission(party={self.party!r}, version={self.version}, count={self.count})"
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One accepted event in order: its sequence number, time, actor and action."""
 
@@ -256,6 +279,10 @@ class Talks:
     clock: datetime | None = None
     #: Days after which devices stop opening a document (0: kept; ev.SetRetention sets it).
     document_retention_days: int = 0
+    #: What the parties score (ev.SetAgenda sets each version), None before the first.
+    agenda: Agenda | None = None
+    #: Party id → its latest submission of scores, in the order parties first submitted.
+    submissions: Mapping[str, Submission] = field(default_factory=Table)
 
     @property
     def contacts(self) -> tuple[ContactRequest, ...]:

@@ -6,7 +6,8 @@ the one handler :data:`HANDLERS` names for it. A rejected event changes nothing.
 events in the record's order: each is judged on the state the record puts before it.
 
 This module holds the set-up, membership, mandate, device and contact rules; speaking in rooms
-is :mod:`.messages`, the negotiating text :mod:`.text`, the escrow :mod:`.deposit`.
+is :mod:`.messages`, the negotiating text :mod:`.text`, the escrow :mod:`.deposit`, private
+preferences :mod:`.preferences`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from backchannel.engine import checks, deposit, messages, text
+from backchannel.engine import checks, deposit, messages, preferences, text
 from backchannel.engine import events as ev
 from backchannel.engine.checks import Checked
 from backchannel.engine.mandate import standing
@@ -273,4 +274,7 @@ HANDLERS: Mapping[type[ev.Event], _Handler] = {
     ev.Withdraw: deposit.withdraw,
     ev.DepositNotice: deposit.notice,
     ev.AnnounceMatch: deposit.announce,
+    ev.SetAgenda: preferences.set_agenda,
+    ev.SubmitScores: preferences.submit,
+    ev.ScoresNotice: preferences.notice,
 }

@@ -95,14 +95,15 @@ def words(talks: Talks, event: ev.Event) -> str | None:
 
 
 def shared_state(talks: Talks) -> dict[str, Any]:
-    """The talks-wide state as plain JSON values: parties, members, devices, mandates and the
-    negotiating text. Only talks-wide acts (:data:`rules.TALKS_WIDE`) build it and their rules
-    read nothing else, so two devices holding the same record prefix hold the same value."""
+    """The talks-wide state as plain JSON values: parties, members, devices, mandates, the
+    negotiating text and the agenda parties score. Only talks-wide acts
+    (:data:`rules.TALKS_WIDE`) build it and their rules read nothing else, so two devices
+    holding the same record prefix hold the same value."""
 
     def when(at: datetime | None) -> str | None:
         return None if at is None else at.isoformat()
 
-    return {
+    shared: dict[str, Any] = {
         "parties": {p.id: [p.role.value, p.name] for p in talks.parties.values()},
         "members": {m.id: [m.party, m.name] for m in talks.members.values()},
         "devices": {
@@ -131,3 +132,9 @@ def shared_state(talks: Talks) -> dict[str, Any]:
             for a in talks.articles.values()
         },
     }
+    if talks.agenda is not None:  # only once set: older talks keep their digests
+        shared["agenda"] = {
+            "version": talks.agenda.version,
+            "issues": [[i.id, i.name, list(i.options)] for i in talks.agenda.issues],
+        }
+    return shared

@@ -3,9 +3,10 @@
 Each error carries a dotted ``code`` (stable: clients, tests and translations key on it), an HTTP
 ``status`` for the server boundary, and a ``message`` written for the user. Debug context goes in
 ``detail`` and is never sent to clients. Driver, parser and crypto exceptions are translated into
-this tree at the boundary with ``raise ... from exc``. The classes live in four modules (``base``:
-the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and the record;
-``access``: host, store, client and profiles) and are all imported from here.
+this tree at the boundary with ``raise ... from exc``. The classes live in five modules (``base``:
+the root and bad input; ``rules``: the engine's refusals; ``preferences``: those of private
+preferences; ``record``: crypto and the record; ``access``: host, store, client and profiles) and
+are all imported from here.
 
     BackchannelError                        backchannel.error          500
     ├── InputError                          input.invalid              400
@@ -64,7 +65,11 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
     │   ├── MatchDiffers                    escrow.not_matching        409
     │   ├── DealsTooMany                    direct.too_many_deals      400
     │   ├── TermUnscaled                    direct.term_unscaled       400
-    │   └── DisclosureDiffers               direct.disclosure_differs  409
+    │   ├── DisclosureDiffers               direct.disclosure_differs  409
+    │   ├── ScoresMalformed                 prefs.malformed            400
+    │   ├── ScoresNotOwn                    prefs.not_own              403
+    │   ├── AgendaNotMediator               prefs.not_mediator         403
+    │   └── ScoresStale                     prefs.stale                409
     ├── CryptoError                         crypto.error               400
     │   ├── SignatureInvalid                crypto.bad_signature       400
     │   ├── DecryptionFailed                crypto.decrypt_failed      400
@@ -187,6 +192,12 @@ from backchannel.errors.base import (
     ScenarioInvalid,
     WireMalformed,
 )
+from backchannel.errors.preferences import (
+    AgendaNotMediator,
+    ScoresMalformed,
+    ScoresNotOwn,
+    ScoresStale,
+)
 from backchannel.errors.record import (
     BundleInvalid,
     CheckpointInvalid,
@@ -266,6 +277,7 @@ from backchannel.errors.rules import (
 )
 
 __all__ = [
+    "AgendaNotMediator",
     "AlreadyInRoom",
     "AuthInvalid",
     "AuthRequired",
@@ -364,6 +376,9 @@ __all__ = [
     "RoomComposition",
     "RuleViolation",
     "ScenarioInvalid",
+    "ScoresMalformed",
+    "ScoresNotOwn",
+    "ScoresStale",
     "SendLabelForbids",
     "SignatureInvalid",
     "SplitView",
