@@ -186,3 +186,23 @@ def test_deposit_steps_read_their_commitment_from_the_escrow_file() -> None:
         with pytest.raises(ScenarioInvalid, match=reason) as caught:
             loads(text, str(MUSCAT))
         assert caught.value.line is not None and caught.value.line > line_of(text, "deposit")
+
+
+def test_preference_steps_read_the_agenda_and_each_party_s_scores_from_a_problem_file() -> None:
+    """A set_agenda step carries the problem file's issues; a submit_scores step its actor's
+    party's entry, weights as 100 whole points, for the agenda's version at its place; a
+    missing file is reported at the step's line."""
+    scenario = load(MUSCAT.with_name("muscat-2024-preferences.toml"))
+    events = [s.event for s in scenario.steps]
+    (agenda, *_) = [e for e in events if isinstance(e, ev.SetAgenda)]
+    assert json.loads(agenda.agenda)["issues"][0]["id"] == "gaza_ceasefire"
+    scored = [e for e in events if isinstance(e, ev.SubmitScores)]
+    us = json.loads(scored[1].scores)
+    assert us["party"] == "us" and sum(us["points"].values()) == 100
+    assert us["points"]["red_sea_attacks"] == 35 and scored[1].version == 1
+    assert json.loads(scored[2].scores)["party"] == "iran"
+    step = '[[steps]]\nat = 2024-01-10T10:00:00+04:00\nactor = "a1"\naction = "set_agenda"\n'
+    text = MINIMAL + "\n" + step + 'from = "none.json"\n'
+    with pytest.raises(ScenarioInvalid, match="cannot read problem file") as caught:
+        loads(text, str(MUSCAT))
+    assert caught.value.line is not None and caught.value.line > line_of(text, "set_agenda")

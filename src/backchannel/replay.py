@@ -13,7 +13,7 @@ from typing import Any
 
 from backchannel import engine
 from backchannel.engine import events as ev
-from backchannel.engine import text
+from backchannel.engine import preferences, text
 from backchannel.errors import RuleViolation
 from backchannel.scenario import Scenario, Step
 
@@ -111,6 +111,10 @@ class Transcript:
                     for m in self.talks.matches.values()
                 },
             },
+            "preferences": {
+                "agenda": None if self.talks.agenda is None else self.talks.agenda.version,
+                "submitted": preferences.submitted(self.talks),
+            },
             "summary": self.scenario.outcome,
         }
 
@@ -161,6 +165,10 @@ def describe(event: ev.Event) -> str:
             return f"deposit {event.deposit}"
         case ev.AnnounceMatch():
             return f"match {event.match}"
+        case ev.SetAgenda():
+            return "the agenda to score"
+        case ev.SubmitScores() | ev.ScoresNotice():
+            return f"scores of agenda version {event.version}"
     return ""
 
 

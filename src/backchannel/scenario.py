@@ -20,11 +20,10 @@ from typing import Any
 
 from backchannel import engine
 from backchannel.engine import events as ev
-from backchannel.engine.deposit import commitment_text as deposit_text
-from backchannel.engine.deposit import completed
 from backchannel.engine.names import NO_NAMES, Names
 from backchannel.engine.rules import Label, Level, RelayMode, Role, RoomKind
 from backchannel.errors import RuleViolation, ScenarioInvalid
+from backchannel.scenario_files import agenda, commitment, problem_of, settled
 
 #: Every code a step may expect (the engine's rule codes).
 RULE_CODES: frozenset[str] = frozenset(
@@ -235,6 +234,10 @@ _STEPS: dict[str, tuple[type[ev.Event], str | None, tuple[_Spec, ...]]] = {
     "amend": (ev.Amend, "deposit", ()),
     "withdraw": (ev.Withdraw, "deposit", ()),
     "announce_match": (ev.AnnounceMatch, "match", ()),
+    # Private preferences: the agenda is a problem file's issues, a party's scores its entry
+    # there (``from``); a submission's version defaults to the agenda's at its place.
+    "set_agenda": (ev.SetAgenda, None, ()),
+    "submit_scores": (ev.SubmitScores, None, (("version", "version", _version, False),)),
     "add_device": (
         ev.AddDevice,
         "new_device",
@@ -252,6 +255,8 @@ _ESCROW_KEYS = {
     "deposit": frozenset({"from"}),
     "amend": frozenset({"from"}),
     "announce_match": frozenset({"deposits"}),
+    "set_agenda": frozenset({"from"}),
+    "submit_scores": frozenset({"from"}),
 }
 _COMMON_STEP_KEYS = frozenset({"at", "actor", "action", "device", "id", "expect_error", "note"})
 
@@ -265,6 +270,8 @@ def fingerprint_of(device: str) -> str:
 class _Loader:
     def __init__(self, name: str, data: dict[str, Any], lines: _Lines) -> None:
         self.name, self.data, self.lines = name, data, lines
+        #: Step index → the problem file a ``submit_scores`` step names (see _settle).
+        self.problems: dict[int, Any] = {}
 
     def fail(
         self, reason: str, table: str, index: int = 0, key: str | None = None
@@ -477,18 +484,23 @@ class _Loader:
             title_names=title_names,
         )
 
-    def _commitment(self, entry: Mapping[str, Any], deposit: str, where: tuple[str, int]) -> str:
-        """The deposit's commitment, read from the escrow file the step names."""
+    def _from_file(
+        self, entry: Mapping[str, Any], action: str, index: int, values: dict[str, Any]
+    ) -> None:
+        """What a step reads from the file it names (``from``), put into its ``values``."""
+        where = ("steps", index)
         file = self.field(entry, "from", _text, where)
-        path = Path(self.name).parent / file
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise self.fail(f"cannot read escrow file {file!r}: {exc}", *where, "from") from None
-        text = deposit_text(document, deposit) if isinstance(document, dict) else None
-        if text is None:
-            raise self.fail(f"{file} holds no commitment {deposit!r}", *where, "id")
-        return text
+            if action in {"deposit", "amend"}:
+                values["commitment"] = commitment(self.name, file, values["deposit"])
+            elif action == "set_agenda":
+                values["agenda"] = agenda(self.name, file)
+            else:
+                self.problems[index] = problem_of(self.name, entry)
+                values.setdefault("version", 0)  # 0: the agenda's version at its place
+                values["scores"] = ""
+        except ValueError as exc:
+            raise self.fail(str(exc), *where, "from") from None
 
     def _announced(self, entry: Mapping[str, Any], where: tuple[str, int]) -> dict[str, str]:
         ids = entry.get("deposits")
@@ -498,19 +510,17 @@ class _Loader:
             raise self.fail("deposits must be a list of deposit ids", *where, "deposits")
         return {"deposits": json.dumps(ids)}
 
-    @staticmethod
-    def _settle(talks: engine.Talks, steps: tuple[Step, ...]) -> tuple[Step, ...]:
-        """Each announced match as the mediator's device would compute it at its place."""
-        settled: list[Step] = []
+    def _settle(self, talks: engine.Talks, steps: tuple[Step, ...]) -> tuple[Step, ...]:
+        """Each step as its device would send it at its place (:func:`settled`): a match as
+        the mediator's device computes it, a submission with its party's scores."""
+        done: list[Step] = []
         for step in steps:
-            event = step.event
-            if isinstance(event, ev.AnnounceMatch):
-                event = completed(talks, event)
-                step = replace(step, event=event)
+            event = settled(talks, step.event, self.problems.get(step.index))
+            step = replace(step, event=event)
             with contextlib.suppress(RuleViolation):  # a refused step changes nothing
                 talks = engine.apply(talks, event)
-            settled.append(step)
-        return tuple(settled)
+            done.append(step)
+        return tuple(done)
 
     @staticmethod
     def _convener(talks: engine.Talks) -> str:
@@ -544,8 +554,8 @@ class _Loader:
             )
         elif "id" in entry:
             raise self.fail(f"steps[{index}]: a {action} step takes no id", *where, "id")
-        if action in {"deposit", "amend"}:
-            values["commitment"] = self._commitment(entry, values["deposit"], where)
+        if action in {"deposit", "amend", "set_agenda", "submit_scores"}:
+            self._from_file(entry, action, index, values)
         if action == "announce_match":
             values.update(self._announced(entry, where), settled="", plan="", revealed="")
         if action in {"join", "leave", "add_device"}:

@@ -143,7 +143,8 @@ def _number(value: Any, where: str) -> float:
 
 
 def _party(raw: Any, where: str, issues: tuple[Issue, ...], points: bool) -> Preferences:
-    allowed = {"id", "name", "weights", "values", "reservation", "points"}
+    # "note": a party's private remark, carried with its scores in the talks; not analysed.
+    allowed = {"id", "name", "weights", "values", "reservation", "points", "note"}
     if not isinstance(raw, dict):
         raise ProblemInvalid(where, "must be an object")
     for key in raw:
