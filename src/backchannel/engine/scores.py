@@ -216,15 +216,15 @@ def from_problem(data: Any, party: str) -> dict[str, Any]:
         reservation = round(float(entry.get("reservation", 0)))
     except (TypeError, ValueError, AttributeError, OverflowError):
         raise ScoresMalformed(f"{party}'s entry holds a value that is not a number") from None
-    data: dict[str, Any] = {
+    scored: dict[str, Any] = {
         "party": party,
         "points": _hundred(weights),
         "values": values,
         "reservation": reservation,
     }
     if "note" in entry:
-        data["note"] = entry["note"]
-    return data
+        scored["note"] = entry["note"]
+    return scored
 
 
 def _hundred(weights: Mapping[str, float]) -> dict[str, int]:
