@@ -12,6 +12,7 @@ from backchannel.cli import (
     documents,  # noqa: F401
     match,  # noqa: F401
     messages,  # noqa: F401
+    prefs,  # noqa: F401
     profile,  # noqa: F401
     record,  # noqa: F401
     serve,  # noqa: F401
