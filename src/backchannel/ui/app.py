@@ -13,7 +13,9 @@ page translates. The browser talks only to this process; the process alone talks
     GET  /api/events   server-sent events: ``changed`` and ``host`` notices, no message text
     …    /api/mandates  the Mandates page: grant and revoke (:mod:`ui.mandates`)
     …    /api/text      the Text page: the negotiating text, drafting and consents (:mod:`ui.text`)
-    POST /api/analysis  the Analysis page: a problem's frontier and fair points (:mod:`ui.analysis`)
+    POST /api/analysis  a problem file's frontier and fair points (:mod:`ui.analysis`)
+    …    /api/preferences  the Analysis page: the agenda, my scores, the mediator's analysis
+                       (:mod:`ui.preferences`)
     POST /api/escrow/match  the Escrow page: match sealed commitments (:mod:`ui.escrow`)
     …    /api/record    the Record page: status, timeline, export (:mod:`ui.record`)
 """
@@ -42,7 +44,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backchannel.client.profile import Profile
 from backchannel.errors import BackchannelError
 from backchannel.server.problems import from_http_exception, problem_response
-from backchannel.ui import analysis, escrow, i18n, mandates, record, text
+from backchannel.ui import analysis, escrow, i18n, mandates, preferences, record, text
 from backchannel.ui.auth import TokenGate
 from backchannel.ui.feed import Feed, Notice
 from backchannel.ui.forms import parse_contact, parse_relay, parse_send
@@ -144,6 +146,7 @@ def create_app(profile: Profile, token: str, *, poll_seconds: int = 20) -> Starl
         *mandates.routes(session),
         *text.routes(session),
         *analysis.routes(),
+        *preferences.routes(session),
         *escrow.routes(),
         *record.routes(session),
         Mount("/static", StaticFiles(packages=[("backchannel.ui", "static")]), name="static"),

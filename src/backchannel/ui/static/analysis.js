@@ -1,137 +1,243 @@
-// The Analysis page: a negotiation problem (the JSON of docs/analysis.md) is edited here and sent
-// to /api/analysis, which answers what `backchannel analyze --json` prints. The Pareto frontier is
-// drawn as an SVG built with DOM calls (the page's CSP allows no inline style or markup), with the
-// Nash and Kalai–Smorodinsky points marked, and every number is also in a table. Adjusted Winner
-// gives a table of the division. Nothing here reaches the host; the form is built once, so what the
-// user is typing survives every refresh.
+// The Analysis page, per talks: private preferences inside the talks. The mediator sets the
+// agenda (issues and their options) through /api/preferences/agenda; each party scores it on its
+// own device, Inspire-style — 100 points spread over the issues, with a running total, and a value
+// from 0 to 100 for each option — and submits through /api/preferences/scores: the scores go
+// sealed to the mediator's devices and the party's own. Every device shows who scored; a party's
+// page shows only its own scores and utilities (its device holds no other party's); the
+// mediator's page shows the analysis of what its device holds (/api/preferences: the frontier
+// drawn as an SVG built with DOM calls — the CSP allows no inline markup — with Nash and
+// Kalai–Smorodinsky marked, the tables, Adjusted Winner for two parties) and puts a package to
+// the parties as an offer in a room (/api/preferences/offer). Forms are built once per agenda
+// version, so what is typed survives every refresh.
 "use strict";
 
 (() => {
   const { t, el, api, refusal, fail, LANG } = window.backchannel;
   const SVG = "http://www.w3.org/2000/svg";
-
-  // The examples the editor starts from: smaller cousins of examples/analysis/muscat.json and
-  // adjusted-winner.json, written as JSON (a test reads them between the markers and solves them).
-  // example:pareto
-  const PARETO_EXAMPLE = {
-    "issues": [
-      {"id": "gaza_ceasefire", "options": ["none", "pause", "full"]},
-      {"id": "red_sea_attacks", "options": ["continue", "halved", "stopped"]},
-      {"id": "sequencing", "options": ["us_first", "simultaneous", "iran_first"]}
-    ],
-    "parties": [
-      {
-        "id": "us",
-        "weights": {"gaza_ceasefire": 1, "red_sea_attacks": 4, "sequencing": 2},
-        "values": {
-          "gaza_ceasefire": {"none": 10, "pause": 6, "full": 2},
-          "red_sea_attacks": {"continue": 0, "halved": 6, "stopped": 10},
-          "sequencing": {"us_first": 0, "simultaneous": 6, "iran_first": 10}
-        },
-        "reservation": 30
-      },
-      {
-        "id": "iran",
-        "weights": {"gaza_ceasefire": 5, "red_sea_attacks": 1, "sequencing": 3},
-        "values": {
-          "gaza_ceasefire": {"none": 0, "pause": 5, "full": 10},
-          "red_sea_attacks": {"continue": 10, "halved": 6, "stopped": 0},
-          "sequencing": {"us_first": 10, "simultaneous": 6, "iran_first": 0}
-        },
-        "reservation": 25
-      }
-    ]
-  };
-  // example:adjusted-winner
-  const POINTS_EXAMPLE = {
-    "issues": [
-      {"id": "prisoner_release", "options": ["divisible"]},
-      {"id": "sanctions_relief", "options": ["divisible"]},
-      {"id": "monitoring_access", "options": ["divisible"]},
-      {"id": "frozen_funds", "options": ["divisible"]}
-    ],
-    "parties": [
-      {"id": "us", "points": {"prisoner_release": 35, "sanctions_relief": 5, "monitoring_access": 45, "frozen_funds": 15}},
-      {"id": "iran", "points": {"prisoner_release": 15, "sanctions_relief": 45, "monitoring_access": 10, "frozen_funds": 30}}
-    ]
-  };
-  // example:end
-  const EXAMPLES = { pareto: PARETO_EXAMPLE, "adjusted-winner": POINTS_EXAMPLE };
-  const pretty = (value) => JSON.stringify(value, null, 2);
   const number = new Intl.NumberFormat(LANG, { maximumFractionDigits: 2 });
   const share = new Intl.NumberFormat(LANG, { style: "percent", maximumFractionDigits: 1 });
   const count = new Intl.NumberFormat(LANG);
   // The most frontier points the table lists (the chart draws them all).
   const ROWS = 200;
+  // The agenda the mediator's editor starts from when the talks have none yet.
+  const AGENDA_EXAMPLE = {
+    issues: [
+      { id: "gaza_ceasefire", name: "Ceasefire in Gaza", options: ["none", "pause", "full"] },
+      { id: "red_sea_attacks", name: "Attacks on Red Sea shipping", options: ["continue", "halved", "stopped"] },
+      { id: "sequencing", name: "Who moves first", options: ["us_first", "simultaneous", "iran_first"] },
+    ],
+  };
+  const LABELS = {
+    "carry-verbatim": () => t("Carry verbatim"),
+    "carry-gist": () => t("Carry the gist"),
+    "mediator-only": () => t("Mediator only"),
+  };
+  const PACKAGES = {
+    nash: () => t("Nash"),
+    kalai_smorodinsky: () => t("Kalai–Smorodinsky"),
+    max_joint_gain: () => t("Maximum joint gain"),
+  };
+  const pretty = (value) => JSON.stringify(value, null, 2);
+  const safe = (text) => text.replace(/[^A-Za-z0-9_-]/g, "_");
+  const issueName = (issue) => issue.name || issue.id;
 
-  let root = null;
-  let form = null;
+  // --- one talks ---------------------------------------------------------------------------------
 
-  function draw(node) {
-    if (root) return; // built once: the problem being edited is never wiped
-    root = node;
-    form = buildForm();
-    node.append(
-      el("h2", { text: t("Analysis") }),
-      el("p", { class: "muted", text: t("Each party's scores stay on this device: the analysis runs in this app and nothing is sent to the host.") }),
-      form.node,
+  function talksSection(talks) {
+    const key = safe(talks.alias);
+    const heading = el("h3", { id: "prefs-" + key });
+    const section = el("section", { class: "preferences", "data-talks": talks.alias, "aria-labelledby": heading.id },
+      heading,
+      el("ul", { class: "scored", "aria-label": t("Who has scored the agenda") }),
+      el("div", { class: "agenda" }),
+      el("div", { class: "scores" }),
       el("div", { class: "analysis-result", "aria-live": "polite" }),
+      el("div", { class: "offer" }),
     );
+    return { section, key, heading, version: null, agendaForm: null, shown: null };
   }
 
-  function buildForm() {
-    const editor = el("textarea", { id: "analysis-problem", rows: 18, dir: "ltr", spellcheck: "false", class: "code" });
-    editor.value = pretty(PARETO_EXAMPLE);
-    const method = el("select", { id: "analysis-method" },
-      el("option", { value: "pareto", text: t("Pareto frontier and fair points") }),
-      el("option", { value: "adjusted-winner", text: t("Adjusted Winner (two parties, points per issue)") }),
-    );
-    method.addEventListener("change", () => {
-      // Swap the example only while the editor still holds the other one unchanged.
-      const other = method.value === "pareto" ? "adjusted-winner" : "pareto";
-      if (editor.value === pretty(EXAMPLES[other])) editor.value = pretty(EXAMPLES[method.value]);
-    });
+  function update(entry, talks) {
+    const { section } = entry;
+    const agenda = talks.agenda;
+    entry.heading.textContent = talks.title || talks.alias;
+    const scored = section.querySelector("ul.scored");
+    scored.replaceChildren(...(agenda ? Object.entries(talks.submitted).map(([party, done]) => el("li", { "data-party": party, "data-scored": done ? "yes" : "no",
+      text: (done ? t("{party} has scored agenda version {version}.", { party: talks.parties[party] || party, version: agenda.version })
+        : t("{party} has not scored agenda version {version} yet.", { party: talks.parties[party] || party, version: agenda.version })) }))
+      : [el("li", { text: t("No agenda yet: the mediator sets the issues and options to score.") })]));
+    if (talks.mediator) {
+      if (!entry.agendaForm) {
+        entry.agendaForm = agendaForm(talks);
+        section.querySelector("div.agenda").replaceChildren(entry.agendaForm);
+      }
+      mediatorView(entry, talks);
+    } else if (agenda && entry.version !== agenda.version) {
+      entry.version = agenda.version;
+      section.querySelector("div.scores").replaceChildren(scoresForm(talks, entry.key));
+    }
+  }
+
+  // --- the mediator: the agenda --------------------------------------------------------------------
+
+  function agendaForm(talks) {
+    const id = "agenda-" + safe(talks.alias);
+    const editor = el("textarea", { id, rows: 12, dir: "ltr", spellcheck: "false", class: "code" });
+    editor.value = pretty(talks.agenda ? { issues: talks.agenda.issues } : AGENDA_EXAMPLE);
     const error = el("p", { class: "error", role: "alert", hidden: true });
-    const submit = el("button", { type: "submit", text: t("Compute") });
-    const reset = el("button", { type: "button", text: t("Restore the example"), onclick: () => { editor.value = pretty(EXAMPLES[method.value]); } });
-    const node = el("form", { class: "analysis-form" },
-      el("label", { for: "analysis-problem", text: t("Problem (JSON: issues, parties with weights and values, optional constraints)") }),
-      editor,
-      el("div", { class: "inline" }, el("label", { for: "analysis-method", text: t("Method") }), method),
-      error,
-      el("div", { class: "actions" }, submit, reset),
-    );
-    node.addEventListener("submit", async (event) => {
+    const done = el("p", { class: "done", role: "status", hidden: true });
+    const submit = el("button", { type: "submit", text: t("Set the agenda") });
+    const form = el("form", { class: "agenda-form" },
+      el("h4", { text: t("The agenda to score") }),
+      el("label", { for: id, text: t("Agenda (JSON: issues, each with an id, a name and its options)") }),
+      editor, error, done, el("div", { class: "actions" }, submit));
+    form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      error.hidden = true;
-      let problem;
+      error.hidden = done.hidden = true;
+      let agenda;
       try {
-        problem = JSON.parse(editor.value);
+        agenda = JSON.parse(editor.value);
       } catch (exc) {
-        return fail(error, t("The problem is not valid JSON: {reason}", { reason: exc.message }));
+        return fail(error, t("The agenda is not valid JSON: {reason}", { reason: exc.message }));
       }
       submit.disabled = true;
       try {
-        const result = await api("/api/analysis", { problem, method: method.value });
-        show(method.value === "pareto" ? paretoResult(result) : divisionResult(result));
+        const result = await api("/api/preferences/agenda", { talks: talks.alias, agenda });
+        fail(done, t("Agenda version {version} set: every party can score it.", { version: result.agenda.version }));
+        await window.backchannel.refresh();
       } catch (problem) {
-        fail(error, explain(problem));
+        fail(error, refusal(problem));
       } finally {
         submit.disabled = false;
       }
     });
-    return { node, editor, method };
+    return form;
   }
 
-  function explain(problem) {
-    if (problem.code === "analysis.invalid") {
-      return t("The problem is not valid: {reason}", { reason: problem.detail }) + " [" + problem.code + "]";
+  // --- a party: my scores ----------------------------------------------------------------------------
+
+  function scoresForm(talks, key) {
+    const agenda = talks.agenda;
+    const mine = talks.mine && talks.mine.current ? talks.mine : null;
+    const even = Math.floor(100 / agenda.issues.length);
+    const inputs = [];
+    const total = el("p", { class: "points-total", role: "status", "aria-live": "polite" });
+    const utility = el("p", { class: "muted own-utility", "aria-live": "polite" });
+    const field = (id, label, value) => {
+      const input = el("input", { id, type: "number", min: 0, max: 100, step: 1, inputmode: "numeric", required: true, value });
+      return [input, el("label", { for: id, text: label })];
+    };
+    const fieldsets = agenda.issues.map((issue, n) => {
+      const [points, pointsLabel] = field(`${key}-points-${n}`, t("Points for {issue}", { issue: issueName(issue) }),
+        mine ? mine.points[issue.id] : n === 0 ? 100 - even * (agenda.issues.length - 1) : even);
+      const options = issue.options.map((option, k) => {
+        const value = mine ? mine.values[issue.id][option] : Math.round((100 * k) / Math.max(1, issue.options.length - 1));
+        const [input, label] = field(`${key}-value-${n}-${k}`, t("Value of “{option}”", { option }), value);
+        return { option, input, row: el("div", { class: "option" }, label, input) };
+      });
+      inputs.push({ issue, points, options });
+      return el("fieldset", { class: "issue", "data-issue": issue.id },
+        el("legend", { text: issueName(issue) }),
+        el("div", { class: "option points" }, pointsLabel, points),
+        ...options.map((o) => o.row));
+    });
+    const [reservation, reservationLabel] = field(`${key}-reservation`, t("Reservation: your utility without agreement (0 to 100)"), mine ? mine.reservation || 0 : 0);
+    const note = el("textarea", { id: `${key}-note`, rows: 2 });
+    note.value = mine ? mine.note || "" : "";
+    const error = el("p", { class: "error", role: "alert", hidden: true });
+    const done = el("p", { class: "done", role: "status", hidden: !talks.mine });
+    if (talks.mine) done.textContent = talks.mine.current ? t("Your party's scores of this version are submitted; submitting again replaces them.") : t("Your party's scores are of an earlier agenda version: score this one.");
+    const submit = el("button", { type: "submit", text: t("Submit my scores") });
+
+    function recount() {
+      const sum = inputs.reduce((s, i) => s + (Number(i.points.value) || 0), 0);
+      total.textContent = t("Points given: {total} of 100", { total: count.format(sum) });
+      total.dataset.total = String(sum);
+      total.classList.toggle("warning", sum !== 100);
+      // My utility for my best package, as the engine computes it: Σ points × value / 100.
+      const best = inputs.reduce((s, i) => s + (Number(i.points.value) || 0) * Math.max(...i.options.map((o) => Number(o.input.value) || 0)), 0) / 100;
+      utility.textContent = t("With these scores, your best package is worth {utility} to you (out of 100).", { utility: number.format(best) });
     }
-    return refusal(problem);
+    const form = el("form", { class: "scores-form" },
+      el("h4", { text: t("My party's scores (agenda version {version})", { version: agenda.version }) }),
+      el("p", { class: "muted", text: t("Spread 100 points over the issues by how much each matters to your party, then give each option a value from 0 (worst) to 100 (best). Only the mediator's devices and your party's own receive them.") }),
+      ...fieldsets, total, utility,
+      el("div", { class: "option" }, reservationLabel, reservation),
+      el("label", { for: note.id, text: t("Private note (sent with the scores, to the same devices only)") }), note,
+      error, done, el("div", { class: "actions" }, submit));
+    form.addEventListener("input", recount);
+    recount();
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.hidden = done.hidden = true;
+      const points = {}, values = {};
+      for (const { issue, points: p, options } of inputs) {
+        points[issue.id] = Number(p.value);
+        values[issue.id] = Object.fromEntries(options.map((o) => [o.option, Number(o.input.value)]));
+      }
+      submit.disabled = true;
+      try {
+        await api("/api/preferences/scores", { talks: talks.alias, points, values, reservation: Number(reservation.value), note: note.value });
+        fail(done, t("Submitted: sealed to the mediator's devices and your party's own."));
+        await window.backchannel.refresh();
+      } catch (problem) {
+        fail(error, refusal(problem));
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    return form;
   }
 
-  function show(...nodes) {
-    root.querySelector(".analysis-result").replaceChildren(...nodes);
+  // --- the mediator: the analysis and an offer -------------------------------------------------------
+
+  function mediatorView(entry, talks) {
+    const result = talks.analysis;
+    const fingerprint = JSON.stringify(result);
+    if (entry.shown === fingerprint) return;
+    entry.shown = fingerprint;
+    const node = entry.section.querySelector("div.analysis-result");
+    const offer = entry.section.querySelector("div.offer");
+    if (!result) {
+      node.replaceChildren(el("p", { class: "muted", text: t("The analysis appears here once two parties have scored the current agenda.") }));
+      offer.replaceChildren();
+      return;
+    }
+    const names = talks.parties;
+    const shown = { ...result, parties: result.parties.map((p) => names[p] || p) };
+    node.replaceChildren(paretoResult(shown), ...(result.adjusted_winner ? [divisionResult(result.adjusted_winner, names)] : []));
+    offer.replaceChildren(offerForm(talks, result));
+  }
+
+  function offerForm(talks, result) {
+    const key = safe(talks.alias);
+    const which = el("select", { id: `${key}-offer-package` },
+      ...Object.entries(PACKAGES).filter(([k]) => result[k]).map(([k, name]) => el("option", { value: k, text: name() })));
+    const room = el("select", { id: `${key}-offer-room` }, ...talks.rooms.map((r) => el("option", { value: r.id, text: r.name })));
+    const label = el("select", { id: `${key}-offer-label` }, ...Object.entries(LABELS).map(([k, name]) => el("option", { value: k, text: name() })));
+    const error = el("p", { class: "error", role: "alert", hidden: true });
+    const done = el("p", { class: "done", role: "status", hidden: true });
+    const submit = el("button", { type: "submit", text: t("Put this package as an offer"), disabled: !talks.rooms.length || !which.options.length });
+    const form = el("form", { class: "offer-form" },
+      el("h4", { text: t("Put a package to the parties") }),
+      el("div", { class: "inline" }, el("label", { for: which.id, text: t("Package") }), which),
+      el("div", { class: "inline" }, el("label", { for: room.id, text: t("Room") }), room),
+      el("div", { class: "inline" }, el("label", { for: label.id, text: t("Carry label") }), label),
+      error, done, el("div", { class: "actions" }, submit));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.hidden = done.hidden = true;
+      submit.disabled = true;
+      try {
+        const made = await api("/api/preferences/offer", { talks: talks.alias, room: room.value, package: result[which.value].package, label: label.value });
+        fail(done, t("Offered in the room: {text}", { text: made.text }));
+      } catch (problem) {
+        fail(error, refusal(problem));
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    return form;
   }
 
   const packageText = (pkg) => Object.entries(pkg).map(([issue, option]) => issue + " = " + option).join(", ");
@@ -312,16 +418,17 @@
 
   // --- Adjusted Winner --------------------------------------------------------------------------
 
-  function divisionResult(result) {
+  function divisionResult(result, names) {
     const [first, second] = result.parties;
+    const [one, two] = [names[first] || first, names[second] || second];
     const nodes = [
       el("h3", { text: t("Adjusted Winner") }),
       el("table", { class: "data" },
         el("caption", { text: t("Who gets what share of each issue") }),
         el("thead", {}, el("tr", {},
           el("th", { scope: "col", text: t("Issue") }),
-          el("th", { scope: "col", text: first }),
-          el("th", { scope: "col", text: second }),
+          el("th", { scope: "col", text: one }),
+          el("th", { scope: "col", text: two }),
         )),
         el("tbody", {}, ...Object.entries(result.allocation).map(([issue, shares]) => el("tr", {},
           el("th", { scope: "row", dir: "ltr", text: issue }),
@@ -331,11 +438,17 @@
       ),
     ];
     if (result.split) {
-      nodes.push(el("p", { text: t("{issue} is split: {first} gets {a} of it, {second} gets {b}.", { issue: result.split.issue, first, second, a: result.split.fraction_to[first], b: result.split.fraction_to[second] }) }));
+      nodes.push(el("p", { text: t("{issue} is split: {first} gets {a} of it, {second} gets {b}.", { issue: result.split.issue, first: one, second: two, a: result.split.fraction_to[first], b: result.split.fraction_to[second] }) }));
     }
     nodes.push(el("p", { text: t("Each party gets {points} of its own 100 points: the division is envy-free, equitable and efficient.", { points: number.format(result.points[first]) }) }));
     return el("div", {}, ...nodes);
   }
 
-  window.backchannel.page("analysis", t("Analysis"), draw);
+  window.backchannel.talksPage("analysis", {
+    title: t("Analysis"),
+    intro: t("Each party scores the agenda on its own device; its scores reach only the mediator's devices and its own. The mediator's device analyses what it holds; nothing is computed on the host."),
+    endpoint: "/api/preferences",
+    build: talksSection,
+    update,
+  });
 })();
