@@ -13,9 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, expect
 
 from tests.ui.conftest import App
 from tests.ui.test_api import wait_for
+from tests.ui.test_browser import AXE, View, browser  # noqa: F401 (browser: a fixture)
 
 pytestmark = pytest.mark.xdist_group("ui")
 
@@ -171,3 +173,82 @@ def test_the_mediator_puts_a_package_as_an_offer(apps: dict[str, App]) -> None:
     bad = {**body, "package": {**body["package"], "ceasefire": "forever"}}
     response = post(apps["oman"], "/api/preferences/offer", bad)
     assert response.status_code == 400 and response.json()["code"] == "analysis.invalid"
+
+
+# --- in a real browser -----------------------------------------------------------------------
+
+
+def test_a_party_fills_the_form_and_the_mediator_sees_the_analysis(
+    browser: Browser, apps: dict[str, App]
+) -> None:
+    """Iran's page: 100 points over the issues with a running total, a value per option, a
+    private note; points that do not sum to 100 are refused with the engine's code; submitted,
+    the mediator's page shows Iran scored and draws the frontier, while the US page — its DOM
+    and every answer its app sent — holds no trace of Iran's note."""
+    fresh_agenda(apps)
+    canary = f"zq9-browser-note-{secrets.token_hex(4)}"
+    post(apps["us"], "/api/preferences/scores", scores("us", 35)).raise_for_status()
+    iran, oman, us = (View(browser, apps[name]) for name in ("iran", "oman", "us"))
+    try:
+        for view in (iran, oman, us):
+            view.page.locator('#nav a[data-page="analysis"]').click()
+        form = iran.page.locator('#page-analysis section[data-talks="muscat"] form.scores-form')
+        form.get_by_label("Points for Ceasefire in Gaza").fill("80")
+        form.get_by_label("Points for Attacks on shipping").fill("10")
+        total = form.locator("p.points-total")
+        expect(total).to_have_attribute("data-total", "90")
+        form.get_by_role("button", name="Submit my scores").click()
+        expect(form.locator("p.error")).to_contain_text("[prefs.malformed]")
+        form.get_by_label("Points for Attacks on shipping").fill("20")
+        expect(total).to_have_text("Points given: 100 of 100")
+        issue = form.locator('fieldset[data-issue="ceasefire"]')
+        issue.get_by_label("Value of “pause”").fill("35")
+        form.get_by_label("Private note (sent with the scores, to the same devices only)").fill(
+            canary
+        )
+        form.get_by_role("button", name="Submit my scores").click()
+        expect(form.locator("p.done")).to_contain_text("Submitted")
+
+        mine = oman.page.locator('#page-analysis section[data-talks="muscat"]')
+        expect(mine.locator('ul.scored li[data-party="iran"]')).to_have_attribute(
+            "data-scored", "yes"
+        )
+        expect(mine.locator("svg.chart")).to_be_visible()
+        expect(mine.locator("form.offer-form")).to_be_visible()
+        oman.shoot("mediator-preferences.png")
+
+        theirs = us.page.locator('#page-analysis section[data-talks="muscat"]')
+        expect(theirs.locator('ul.scored li[data-party="iran"]')).to_have_attribute(
+            "data-scored", "yes"
+        )
+        expect(theirs.locator("form.scores-form")).to_be_visible()
+        expect(theirs.locator("svg.chart")).to_have_count(0)
+        assert canary not in us.page.content()
+        assert canary not in us.bodies()
+    finally:
+        for view in (iran, oman, us):
+            view.close()
+
+
+def test_the_arabic_analysis_page_reads_right_to_left_and_passes_axe(
+    browser: Browser, apps: dict[str, App]
+) -> None:
+    """Iran's Analysis page in Arabic: right to left, its form in Arabic, no serious or critical
+    axe violation."""
+    if not AXE.exists():
+        pytest.fail(f"no axe-core at {AXE}: `make browser` installs it from npm")
+    fresh_agenda(apps)
+    view = View(browser, apps["iran"], lang="ar", bypass_csp=True)
+    try:
+        view.page.add_script_tag(path=str(AXE))
+        view.page.locator('#nav a[data-page="analysis"]').click()
+        section = view.page.locator('#page-analysis section[data-talks="muscat"]')
+        expect(section.locator("form.scores-form")).to_be_visible()
+        expect(view.page.locator("html")).to_have_attribute("dir", "rtl")
+        expect(section.get_by_role("button", name="أرسل تقييماتي")).to_be_visible()
+        result = view.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        bad = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert bad == []
+        view.shoot("iran-ar-preferences.png")
+    finally:
+        view.close()
