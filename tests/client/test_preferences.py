@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
+from backchannel.client.simulation import run, temporary_host
 from backchannel.engine import analysis as an
-from backchannel.engine import preferences
+from backchannel.engine import events as ev
+from backchannel.engine import preferences, scores
+from backchannel.scenario import load
+from tests.client.malicious import forge
 from tests.client.test_deposits import through_host
 from tests.test_scenario import MUSCAT
 
@@ -86,3 +91,35 @@ def test_the_mediator_s_analysis_is_the_file_mode_s(tmp_path: Path) -> None:
         assert found[key]["package"] == expected[key]["package"], key
     assert [p["package"] for p in found["frontier"]] == [p["package"] for p in expected["frontier"]]
     assert found["adjusted_winner"]["parties"] == ["us", "iran"]
+
+
+def test_forged_preference_acts_are_refused_by_every_device(tmp_path: Path) -> None:
+    """A US device submitting Iran's scores (prefs.not_own) and an Iranian device setting the
+    agenda (prefs.not_mediator), past their own engines: every other device refuses both at
+    their place; the agenda stays at version 1 and the US's submissions are its one honest one."""
+    with temporary_host(f"sqlite:///{tmp_path / 'host.db'}") as url:
+        stacked = run(load(PREFERENCES), url)
+        us_host, us = next((h, p) for h, p in stacked.participants.items() if p.me == "mcgurk")
+        iran_host, iran = next((h, p) for h, p in stacked.participants.items() if p.me == "bagheri")
+        at = us.view.clock or datetime.now(UTC)
+        problem = json.loads(PROBLEM.read_text(encoding="utf-8"))
+        theirs = scores.dumps(scores.from_problem(problem, "iran"))
+        forged = ev.SubmitScores(
+            at=at, actor="mcgurk", device=us.engine_device, version=1, scores=theirs
+        )
+        forge(stacked.drivers[us_host], us, forged)
+        agenda = ev.SetAgenda(
+            at=at, actor="bagheri", device=iran.engine_device, agenda=json.dumps(problem)
+        )
+        forge(stacked.drivers[iran_host], iran, agenda)
+        for host_id, participant in stacked.participants.items():
+            before = len(participant.dropped)
+            stacked.sync(host_id)
+            codes = sorted(d.code for d in participant.dropped[before:])
+            if participant.me not in {"mcgurk", "bagheri"}:
+                assert codes == ["prefs.not_mediator", "prefs.not_own"], participant.me
+            view = participant.view
+            assert view.agenda is not None and view.agenda.version == 1
+            # The forged submission counted nowhere: the US scored once, in the scenario.
+            assert view.submissions["us"].count == 1, participant.me
+        stacked.close()
