@@ -179,7 +179,8 @@ def test_the_mediator_puts_a_package_as_an_offer(apps: dict[str, App]) -> None:
 
 
 def test_a_party_fills_the_form_and_the_mediator_sees_the_analysis(
-    browser: Browser, apps: dict[str, App]
+    browser: Browser,  # noqa: F811 (the fixture imported above)
+    apps: dict[str, App],
 ) -> None:
     """Iran's page: 100 points over the issues with a running total, a value per option, a
     private note; points that do not sum to 100 are refused with the engine's code; submitted,
@@ -231,7 +232,8 @@ def test_a_party_fills_the_form_and_the_mediator_sees_the_analysis(
 
 
 def test_the_arabic_analysis_page_reads_right_to_left_and_passes_axe(
-    browser: Browser, apps: dict[str, App]
+    browser: Browser,  # noqa: F811 (the fixture imported above)
+    apps: dict[str, App],
 ) -> None:
     """Iran's Analysis page in Arabic: right to left, its form in Arabic, no serious or critical
     axe violation."""
