@@ -121,7 +121,7 @@ def test_the_mediator_puts_the_nash_package_as_an_offer(world: World) -> None:
 
 def test_bad_scores_and_agendas_exit_2_with_their_code(world: World) -> None:
     """Points not summing to 100, an unknown issue, a value out of range, another party's
-    agenda: each exits 2 with the engine's code and sends nothing."""
+    scores, a party's agenda: each exits 2 with the engine's code and sends nothing."""
     us = world.people["us"]
     for args, code in [
         ([str(PROBLEM), "--points", "gaza_ceasefire=99"], "prefs.malformed"),
@@ -133,6 +133,12 @@ def test_bad_scores_and_agendas_exit_2_with_their_code(world: World) -> None:
         assert refused["error"]["code"] == code, args
         if args[0] == str(PROBLEM):
             assert "sum to 100, not 189" in refused["error"]["message"]
+    theirs = world.files / "theirs.json"
+    iran = json.loads(PROBLEM.read_text(encoding="utf-8"))["parties"][1]
+    points = {i: round(w * 100) for i, w in iran["weights"].items()}
+    theirs.write_text(json.dumps({"party": "iran", "points": points, "values": iran["values"]}))
+    refused = us("prefs", "score", "muscat", str(theirs), code=2)
+    assert refused["error"]["code"] == "prefs.not_own"
     refused = us("prefs", "agenda", "muscat", str(PROBLEM), code=2)
     assert refused["error"]["code"] == "prefs.not_mediator"
     shown = us("prefs", "show", "muscat")
