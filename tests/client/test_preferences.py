@@ -9,6 +9,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from backchannel.client import bundle
 from backchannel.client.simulation import run, temporary_host
 from backchannel.engine import analysis as an
 from backchannel.engine import events as ev
@@ -123,3 +124,20 @@ def test_forged_preference_acts_are_refused_by_every_device(tmp_path: Path) -> N
             # The forged submission counted nowhere: the US scored once, in the scenario.
             assert view.submissions["us"].count == 1, participant.me
         stacked.close()
+
+
+def test_the_record_of_the_scoring_verifies_with_and_without_content(tmp_path: Path) -> None:
+    """The mediator's record bundle verifies offline: with content it holds each submission
+    (Iran's note among them); exported without content, no byte of the scores, and it still
+    verifies, each submission sealed."""
+    with temporary_host(f"sqlite:///{tmp_path / 'host.db'}") as url:
+        stacked = run(load(canaried(tmp_path)), url)
+        envoy = next(p for p in stacked.participants.values() if p.me == "oman-envoy")
+        full = bundle.export(envoy, with_content=True)
+        sealed = bundle.export(envoy)
+        stacked.close()
+    verified = bundle.verify(full)
+    submitted = [a.event for a in verified.acts if isinstance(a.event, ev.SubmitScores)]
+    assert [e.actor for e in submitted] == ["mcgurk", "bagheri"]
+    assert SEALED in json.dumps(full) and SEALED not in json.dumps(sealed)
+    assert bundle.verify(sealed).size == verified.size
