@@ -204,7 +204,8 @@
       return;
     }
     const names = talks.parties;
-    const shown = { ...result, parties: result.parties.map((p) => names[p] || p) };
+    const named = (ids) => ids.map((p) => names[p] || p);
+    const shown = { ...result, parties: named(result.parties), trades: result.trades.map((tr) => ({ ...tr, parties: named(tr.parties) })) };
     node.replaceChildren(paretoResult(shown), ...(result.adjusted_winner ? [divisionResult(result.adjusted_winner, names)] : []));
     offer.replaceChildren(offerForm(talks, result));
   }
