@@ -159,7 +159,7 @@ def describe(event: ev.Event) -> str:
             return f"article {event.article}, version {event.version}"
         case ev.Deposit() | ev.Amend() | ev.Withdraw() | ev.DepositNotice():
             return f"deposit {event.deposit}"
-        case ev.AnnounceMatch():
+        case ev.AnnounceMatch() | ev.MatchNotice():
             return f"match {event.match}"
     return ""
 

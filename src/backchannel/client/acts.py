@@ -31,6 +31,8 @@ from backchannel.errors import BackchannelError, RelayUnverified, RuleViolation,
 
 #: Words that may be signed: a message or offer under a label whose words are signed.
 SIGNED_WORDS = (ev.Send, ev.Propose)
+#: Projections that name an act's record entry and cannot open it: a deposit's, a match's.
+NOTICES = (ev.DepositNotice, ev.MatchNotice)
 
 
 def signed(event: ev.Event) -> bool:
@@ -55,8 +57,8 @@ def words_of(view: engine.Talks, event: ev.Event) -> bytes | None:
 
 def sign(identity: Identity, talks: str, view: engine.Talks, event: ev.Event) -> EventItem:
     """The item carrying ``event``: signed for ``talks`` and its words if it is signed."""
-    if isinstance(event, ev.DepositNotice):
-        raise RuleViolation("a deposit's notice is what other devices receive of it: deposit")
+    if isinstance(event, NOTICES):
+        raise RuleViolation("a notice is what other devices receive of a deposit or a match")
     encoded = codec.encode(event)
     if not signed(event):
         return EventItem(event=encoded)
@@ -75,8 +77,9 @@ def check_received(
     """The item's event, once the sender may act as its actor and its signatures verify."""
     event = codec.decode(item.event)
     if item.forwarded:
-        # Only signed acts are forwarded, and they prove their actor by signature.
-        if not signed(event):
+        # Only signed acts are forwarded, and they prove their actor by signature; or, in a
+        # backlog, a deposit's notice in place of a deposit the newcomer may not read.
+        if not signed(event) and not isinstance(event, NOTICES):
             raise RuleViolation("only signed acts can be forwarded")
     elif event.actor not in sender.actors() or (
         event.actor == sender.member and event.device not in (None, sender.engine_device)
@@ -91,10 +94,10 @@ def check_received(
         verify_act(SignedAct(talks, dict(item.event), item.words, key, item.signature), key)
     elif item.signature is not None or item.words is not None:
         raise RuleViolation("deniable words carry no signature")
-    if isinstance(event, ev.DepositNotice) and item.commitment is None:
-        # Only as a projection naming a deposit's entry: a notice of its own would seal a
-        # deposit from the mediator too, and no match could be computed again.
-        raise RuleViolation("a deposit's notice travels only in place of a deposit")
+    if isinstance(event, NOTICES) and item.commitment is None:
+        # Only as a projection naming a deposit's (a match's) entry: a notice of its own would
+        # seal a deposit from the mediator too, and no match could be computed again.
+        raise RuleViolation("a notice travels only in place of a deposit or a match")
     if isinstance(event, ev.Carry) and event.mode is RelayMode.VERBATIM:
         check_original(talks, event, item.original, identity_of)
     elif item.original is not None:

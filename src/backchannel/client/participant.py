@@ -230,8 +230,12 @@ class Participant:
         salt = self.random(SALT_SIZE)
         item = replace(signed, salt=salt, mandate=self._token_for(tip, event))
         commitment = commit(salt, item.event)
+        opened = fanout.openings(self.directory, tip, self.applied(), forms, event)
         payloads: dict[str, list[Item]] = {
-            device: [item if form is event else self._projection(form, commitment)]
+            device: [
+                *opened.get(device, []),
+                item if form is event else self._projection(form, commitment),
+            ]
             for device, form in forms.items()
         }
         tags = [

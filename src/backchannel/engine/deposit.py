@@ -15,7 +15,9 @@ The rules every device applies, whichever form it holds:
 - only a member of the mediator's party announces a match (``escrow.not_mediator``), naming
   known (``escrow.unknown``), open (``escrow.stale``) deposits; a device that holds every open
   deposit's commitment (the mediator's) also checks the match, settled terms and plan are what
-  :func:`found` computes (``escrow.not_matching``). Other devices check what they can.
+  :func:`found` computes (``escrow.not_matching``). Other devices check what they can;
+- a device of a party outside the match applies its :class:`~.events.MatchNotice` by the same
+  rules of actor and deposits: they close, their commitments stay sealed.
 """
 
 from __future__ import annotations
@@ -281,6 +283,32 @@ def announce(talks: Talks, e: ev.AnnounceMatch, c: Checked) -> Talks:
             deposits, deposit_id, replace(deposits[deposit_id], status=DepositStatus.MATCHED)
         )
     record = Match(id=e.match, deposits=tuple(ids), settled=e.settled, plan=e.plan, at=e.at)
+    return evolve(
+        talks, deposits=deposits, matches=checks.with_item(talks.matches, e.match, record)
+    )
+
+
+def match_notice(talks: Talks, e: ev.MatchNotice, c: Checked) -> Talks:
+    """A match this device's party is outside of: the deposits it names close, sealed."""
+    mediator = talks.mediator
+    if mediator is None or checks.actor_party(talks, e.actor) != mediator.id:
+        raise MatchNotMediator("only a member of the mediator's party announces a match")
+    if not e.match or e.match in talks.matches:
+        raise DuplicateId(f"the match id {e.match!r} is empty or already in use")
+    ids = _json_list(e.deposits, "deposits")
+    if not ids or not all(isinstance(i, str) for i in ids) or len(set(ids)) != len(ids):
+        raise MatchDiffers("a match names one or more distinct deposit ids")
+    deposits = talks.deposits
+    for deposit_id in ids:
+        held = deposits.get(deposit_id)
+        if held is None:
+            raise DepositUnknown(f"there is no deposit {deposit_id!r} in these talks")
+        if held.status is not DepositStatus.OPEN:
+            raise DepositStale(f"deposit {deposit_id!r} is {held.status.value}")
+        deposits = checks.with_item(
+            deposits, deposit_id, replace(held, status=DepositStatus.MATCHED)
+        )
+    record = Match(id=e.match, deposits=tuple(ids), settled="", plan="", at=e.at)
     return evolve(
         talks, deposits=deposits, matches=checks.with_item(talks.matches, e.match, record)
     )

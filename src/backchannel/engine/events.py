@@ -321,3 +321,14 @@ class AnnounceMatch(Event):
     plan: str
     revealed: str
     action: ClassVar[Action] = Action.ANNOUNCE_MATCH
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MatchNotice(Event):
+    """A match as the devices of parties outside it receive it: its id and the ``deposits`` it
+    closed (JSON text, a list, as announced), never what they held, settled or planned. Like
+    :class:`DepositNotice`, it names the announcement's record entry but cannot open it."""
+
+    match: str
+    deposits: str
+    action: ClassVar[Action] = Action.MATCH_NOTICE

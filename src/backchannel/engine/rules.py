@@ -127,6 +127,7 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     DEPOSIT_NOTICE = "deposit_notice"  # a deposit as devices outside its audience receive it
     ANNOUNCE_MATCH = "announce_match"
+    MATCH_NOTICE = "match_notice"  # a match as devices outside its parties receive it
     GRANT = "grant"
     REVOKE = "revoke"
     ADD_DEVICE = "add_device"
@@ -240,6 +241,7 @@ ACTIONS: Mapping[Action, ActionRule] = {
     Action.WITHDRAW: ActionRule(_P, formal=True),
     Action.DEPOSIT_NOTICE: ActionRule(_P),
     Action.ANNOUNCE_MATCH: ActionRule(_P, formal=True, content=True),
+    Action.MATCH_NOTICE: ActionRule(_P),
 }
 
 #: A party's consents to an article version come in order: the status every party must have

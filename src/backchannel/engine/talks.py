@@ -273,4 +273,5 @@ HANDLERS: Mapping[type[ev.Event], _Handler] = {
     ev.Withdraw: deposit.withdraw,
     ev.DepositNotice: deposit.notice,
     ev.AnnounceMatch: deposit.announce,
+    ev.MatchNotice: deposit.match_notice,
 }
