@@ -15,7 +15,9 @@ The rules every device applies, whichever form it holds:
 - only a member of the mediator's party announces a match (``escrow.not_mediator``), naming
   known (``escrow.unknown``), open (``escrow.stale``) deposits; a device that holds every open
   deposit's commitment (the mediator's) also checks the match, settled terms and plan are what
-  :func:`found` computes (``escrow.not_matching``). Other devices check what they can;
+  :func:`found` computes (``escrow.not_matching``). Other devices check what they can, over
+  every matched deposit opened (the announcement's parties receive the deposits' signed acts
+  with it: a match whose deposit this device holds only as a notice is ``escrow.not_matching``);
 - a device of a party outside the match applies its :class:`~.events.MatchNotice` by the same
   rules of actor and deposits: they close, their commitments stay sealed.
 """
@@ -250,7 +252,11 @@ def announce(talks: Talks, e: ev.AnnounceMatch, c: Checked) -> Talks:
             raise DepositStale(f"deposit {deposit_id!r} is {held.status.value}")
         if c.sealed:
             continue
-        if not held.sealed and text != held.text:
+        if held.sealed:
+            # The announcement travels with the openings of the deposits it matches
+            # (client/fanout.openings): a device never takes the mediator's word for them.
+            raise MatchDiffers(f"the match brings no opening of deposit {deposit_id!r}")
+        if text != held.text:
             raise MatchDiffers(f"the match reveals another commitment than {deposit_id!r}")
         try:
             parsed = read(talks, deposit_id, held.party, text)
