@@ -307,3 +307,42 @@ def test_a_match_reaches_its_parties_whole_and_the_others_as_a_notice() -> None:
         at=found.at, actor="om1", match="m1", deposits=found.deposits
     )
     assert all(forms[m] is found for m in ("ir1", "us1", "om1"))
+
+
+def expiring(actor: str, deposit_id: str, expires: str, when: float = 1) -> ev.Deposit:
+    """A deposit of the reciprocal file's ``deposit_id`` that expires at ``expires``."""
+    document = json.loads(commitment_text(RECIPROCAL, deposit_id))
+    document["commitments"][0]["expires"] = expires
+    text = json.dumps(document)
+    return ev.Deposit(at=at(when), actor=actor, deposit=deposit_id, commitment=text)
+
+
+def test_an_expired_commitment_matches_nothing_judged_at_the_records_time() -> None:
+    """Iran's commitment expires at 09:02:30. A match the mediator computed at 09:02 is
+    accepted if the record places it then, and refused (escrow.stale) if the record places it
+    at 09:03, whatever time the announcement claims; computed at 09:03, nothing matches. A
+    deposit already expired at its own place is malformed."""
+    expires = at(2.5).isoformat()
+    talks = build([expiring("ir1", IRAN, expires), put("us1", US, when=2)])
+    early = deposit.announcement(talks, "m1", at(2), "om1")
+    assert early is not None and json.loads(early.deposits) == [IRAN, US]
+    matched = engine.apply(talks, early, recorded_at=at(2))
+    assert matched.deposits[IRAN].status is DepositStatus.MATCHED
+    with pytest.raises(RuleViolation) as late:
+        engine.apply(talks, early, recorded_at=at(3))
+    assert late.value.code == "escrow.stale" and "expired" in late.value.message
+    assert deposit.announcement(talks, "m1", at(3), "om1") is None
+    with pytest.raises(RuleViolation) as stale:
+        engine.apply(build(), expiring("ir1", IRAN, expires, when=3), recorded_at=at(3))
+    assert stale.value.code == "escrow.malformed"
+
+
+@pytest.mark.parametrize("value", ["2024-01-31T12:00", "tomorrow", 1706702400, None])
+def test_an_expiry_without_an_offset_or_not_a_time_is_refused(value: object) -> None:
+    """``expires`` must be an ISO 8601 time with its offset: the refusal names the field."""
+    document = json.loads(commitment_text(RECIPROCAL, IRAN))
+    document["commitments"][0]["expires"] = value
+    with pytest.raises(RuleViolation) as caught:
+        engine.apply(build(), ev.Deposit(at=at(1), actor="ir1", deposit=IRAN,
+                                         commitment=json.dumps(document)))  # fmt: skip
+    assert caught.value.code == "escrow.malformed" and "expires" in caught.value.message

@@ -108,6 +108,8 @@ def deposit(talks: Talks, e: ev.Deposit | ev.Amend, c: Checked) -> Talks:
     if c.sealed:
         return _put(talks, replace(held, commitment=None, actions=(), text=""))
     parsed = read(talks, e.deposit, party, e.commitment)
+    if not parsed.commitments[0].live(c.at):
+        raise DepositMalformed(f"the commitment expired before its place in the record ({c.at})")
     return _put(
         talks,
         replace(
@@ -138,8 +140,9 @@ def withdraw(talks: Talks, e: ev.Withdraw, c: Checked) -> Talks:
     return _put(talks, replace(held, status=DepositStatus.WITHDRAWN))
 
 
-def held_escrow(talks: Talks) -> escrow.Escrow | None:
-    """The open deposits as one escrow, if this view holds every one's commitment (None else).
+def held_escrow(talks: Talks, at: datetime | None = None) -> escrow.Escrow | None:
+    """The open deposits (those not expired at the record's time ``at``) as one escrow, if this
+    view holds every one's commitment (None else).
 
     An action two deposits declare is taken from the first in record order: each deposit was
     judged alone, by devices that may not see the others.
@@ -147,7 +150,7 @@ def held_escrow(talks: Talks) -> escrow.Escrow | None:
     pool = [d for d in talks.deposits.values() if d.status is DepositStatus.OPEN]
     if any(d.commitment is None for d in pool):
         return None
-    return _escrow(talks, pool)
+    return _escrow(talks, [d for d in pool if d.commitment is None or d.commitment.live(at)])
 
 
 def _escrow(talks: Talks, pool: list[Deposited]) -> escrow.Escrow:
@@ -166,10 +169,10 @@ def _escrow(talks: Talks, pool: list[Deposited]) -> escrow.Escrow:
     )
 
 
-def found(talks: Talks) -> dict[str, list[Any]] | None:
-    """What the matcher finds over the open deposits: ``deposits``, ``revealed``, ``settled``
-    and ``plan`` as JSON values; None if this view does not hold every open deposit."""
-    held = held_escrow(talks)
+def found(talks: Talks, at: datetime | None = None) -> dict[str, list[Any]] | None:
+    """What the matcher finds over the open deposits live at ``at``: ``deposits``, ``revealed``,
+    ``settled`` and ``plan`` as JSON values; None if this view does not hold every open one."""
+    held = held_escrow(talks, at)
     if held is None:
         return None
     return _outcome(talks, held)
@@ -196,9 +199,9 @@ def _outcome(talks: Talks, held: escrow.Escrow) -> dict[str, list[Any]]:
 def announcement(
     talks: Talks, match_id: str, at: datetime, actor: str, device: str | None = None
 ) -> ev.AnnounceMatch | None:
-    """The :class:`~.events.AnnounceMatch` this (mediator's) view finds, or None if nothing
-    matches or the view does not hold every open deposit."""
-    result = found(talks)
+    """The :class:`~.events.AnnounceMatch` this (mediator's) view finds at ``at``, or None if
+    nothing matches or the view does not hold every open deposit."""
+    result = found(talks, at)
     if result is None or not result["deposits"]:
         return None
     text = {key: json.dumps(value, sort_keys=True) for key, value in result.items()}
@@ -262,6 +265,8 @@ def announce(talks: Talks, e: ev.AnnounceMatch, c: Checked) -> Talks:
             parsed = read(talks, deposit_id, held.party, text)
         except DepositMalformed as exc:
             raise MatchDiffers(f"the match reveals no valid {deposit_id!r}: {exc.message}") from exc
+        if not parsed.commitments[0].live(c.at):
+            raise DepositStale(f"deposit {deposit_id!r} expired before the match's place")
         revealed = replace(
             held,
             status=DepositStatus.MATCHED,
@@ -279,7 +284,7 @@ def announce(talks: Talks, e: ev.AnnounceMatch, c: Checked) -> Talks:
         expected = _outcome(matched, merged)
         if _plain(expected) != announced or len(expected["deposits"]) != len(ids):
             raise MatchDiffers("the revealed commitments do not match as announced")
-        everything = found(talks)
+        everything = found(talks, c.at)
         if everything is not None and _plain(everything) != announced:
             raise MatchDiffers(
                 "the announced match is not what the matcher finds over the deposits"
@@ -358,7 +363,7 @@ def completed(talks: Talks, event: ev.AnnounceMatch) -> ev.AnnounceMatch:
     """``event`` with what this view's matcher finds filled in where it is left empty: the
     deposits (if none are named), the settled terms and the plan. A scenario names a match
     by its id, and the mediator's device computes the rest."""
-    result = found(talks)
+    result = found(talks, event.at)
     if result is None:
         return event
     text = {key: json.dumps(value, sort_keys=True) for key, value in result.items()}
