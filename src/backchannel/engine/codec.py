@@ -58,6 +58,7 @@ EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
         ev.Withdraw,
         ev.DepositNotice,
         ev.AnnounceMatch,
+        ev.DirectMatch,
     )
 }
 
