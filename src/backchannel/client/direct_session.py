@@ -54,6 +54,7 @@ from backchannel.engine.state import DirectAgreement
 from backchannel.errors import (
     BackchannelError,
     DirectNotInSession,
+    DirectOutcomeDiffers,
     DirectTimedOut,
     DirectUnavailable,
     DisclosureDiffers,
@@ -164,17 +165,42 @@ class Inbox:
         return cls(held)
 
 
-def joined(parts: list[Held]) -> bytes | None:
-    """A round's bytes from its parts (one sender's), or None until every part arrived."""
-    first = parts[0].item
-    found: dict[int, bytes] = {}
-    for held in parts:
-        if held.item.parts != first.parts:
-            raise PsiMalformed("the parts of a round disagree on how many there are")
-        found.setdefault(held.item.part, held.item.payload)
-    if len(found) < first.parts:
-        return None
-    return b"".join(found[n] for n in range(first.parts))
+def joined(parts: list[Held]) -> bytes:
+    """A complete round's bytes from its parts, in order."""
+    found = {held.item.part: held.item.payload for held in parts}
+    return b"".join(found[n] for n in range(parts[0].item.parts))
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    """The parts of one round one device sent: ``complete``, or ``broken`` (a part repeated or
+    disagreeing on the count before the round was complete), or still arriving (neither)."""
+
+    session: str
+    sender: str
+    number: int
+    parts: list[Held]
+    complete: bool
+    broken: bool = False
+
+
+def rounds(held: Iterable[Held]) -> list[Round]:
+    """The rounds held parts make, in the order they completed (then those still arriving)."""
+    done: list[Round] = []
+    arriving: dict[tuple[str, str, int], list[Held]] = {}
+    for h in held:
+        key = (h.item.session, h.sender, h.item.round)
+        group = arriving.setdefault(key, [])
+        if group and (
+            h.item.parts != group[0].item.parts or any(g.item.part == h.item.part for g in group)
+        ):
+            done.append(Round(*key, group, complete=False, broken=True))
+            group = arriving[key] = []
+        group.append(h)
+        if len(group) == h.item.parts:
+            done.append(Round(*key, group, complete=True))
+            arriving[key] = []
+    return done + [Round(*k, g, complete=False) for k, g in arriving.items() if g]
 
 
 @dataclass(slots=True)
@@ -343,7 +369,7 @@ def other_party(view: engine.Talks, own: str, named: str | None) -> str:
     return others[0]
 
 
-def pump(inbox: Inbox, run: DirectRun, now: float) -> tuple[DirectRun, list[Outgoing]]:
+def pump(inbox: Inbox, run: DirectRun) -> tuple[DirectRun, list[Outgoing]]:
     """Feed ``run`` every complete round held for it; refused parts are dropped and reported.
     Crossing offers switch an initiator to the smaller session (see the header)."""
     participant = run.participant
@@ -356,27 +382,25 @@ def pump(inbox: Inbox, run: DirectRun, now: float) -> tuple[DirectRun, list[Outg
             participant.drop(
                 held.sender, DirectNotInSession("a round of this session from another party")
             )
-    rounds: dict[tuple[str, str, int], list[Held]] = {}
-    for held in inbox.of(talks):
-        rounds.setdefault((held.item.session, held.sender, held.item.round), []).append(held)
-    for (session, sender, number), parts in sorted(rounds.items(), key=lambda kv: kv[1][0].at):
+    for found in rounds(inbox.of(talks)):
+        session, sender, number, parts = found.session, found.sender, found.number, found.parts
         crossing = number == 1 and run.initiator and run.expect == 2 and session < run.session
         if session != run.session and not crossing:
             if number > 1:
                 inbox.remove(talks, parts)
                 participant.drop(sender, PsiWrongContext("a round of a session not running here"))
             continue
+        if not found.complete and not found.broken:
+            continue
+        inbox.remove(talks, parts)
         try:
-            payload = joined(parts)
-            if payload is None:
-                continue
-            inbox.remove(talks, parts)
+            if found.broken:
+                raise PsiMalformed("the parts of a round repeat or disagree on their count")
             if crossing:
-                run, outs = _switch(run, payload, session)
+                run, outs = _switch(run, joined(parts), session)
                 continue
-            outs += run.take(number, payload)
+            outs += run.take(number, joined(parts))
         except BackchannelError as exc:
-            inbox.remove(talks, parts)
             participant.drop(sender, exc)
     return run, outs
 
@@ -414,25 +438,27 @@ def begin(
     own = participant.introduction.party if participant.introduction else participant.me
     other = other_party(participant.view, own, with_party)
     now = time.time()
-    offers: dict[tuple[str, str], list[Held]] = {}
-    for held in profile.direct.of(participant.talks_host_id):
-        peer = participant.directory.peers.get(held.sender)
-        fresh = now - held.at <= OFFER_TTL
-        if held.item.round == 1 and fresh and peer is not None and peer.party == other:
-            offers.setdefault((held.item.session, held.sender), []).append(held)
+    offers: list[Round] = []
+    for found in rounds(profile.direct.of(participant.talks_host_id)):
+        peer = participant.directory.peers.get(found.sender)
+        fresh = now - found.parts[-1].at <= OFFER_TTL
+        if found.number == 1 and found.complete and fresh and peer and peer.party == other:
+            offers.append(found)
     run: DirectRun | None = None
-    for (session, sender), parts in sorted(offers.items(), key=lambda kv: -kv[1][-1].at):
+    for offer in reversed(offers):  # the latest first
+        profile.direct.remove(participant.talks_host_id, offer.parts)
         try:
-            payload = joined(parts)
-            if payload is None:
-                continue
-            profile.direct.remove(participant.talks_host_id, parts)
             run, outs = answer(
-                participant, document, payload, session=session, other=other, size=size
+                participant,
+                document,
+                joined(offer.parts),
+                session=offer.session,
+                other=other,
+                size=size,
             )
             break
         except BackchannelError as exc:
-            participant.drop(sender, exc)
+            participant.drop(offer.sender, exc)
     if run is None:
         run, outs = start(participant, document, other=other, size=size)
     for out in outs:
@@ -446,10 +472,17 @@ def step(profile: Profile, run: DirectRun, *, timeout: int = 0) -> DirectRun:
     once learned. The run to go on with (a crossing offer may replace it)."""
     participant = run.participant
     profile.sync(timeout=timeout)
-    run, outs = pump(profile.direct, run, time.time())
+    run, outs = pump(profile.direct, run)
     for out in outs:
         profile.driver.send(participant, out)
     words = run.words()
+    held = run.agreement()
+    if words is not None and held is not None and held.outcome != words:
+        # The other party signed words this side did not compute: never co-sign them.
+        raise DirectOutcomeDiffers(
+            f"{run.other} signed another outcome of session {run.session} than this side "
+            "computed; this side does not sign it"
+        )
     if words is not None and not run.signed:
         run.signed = True
         profile.act(
