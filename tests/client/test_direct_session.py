@@ -26,7 +26,12 @@ from backchannel.crypto import psi
 from backchannel.engine import codec
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Level
-from backchannel.errors import DirectOutcomeDiffers, DirectUnavailable, WireMalformed
+from backchannel.errors import (
+    DirectOutcomeDiffers,
+    DirectTimedOut,
+    DirectUnavailable,
+    WireMalformed,
+)
 from tests.client.people import join, make
 from tests.test_scenario import ROOT
 
@@ -331,3 +336,13 @@ def test_any_psi_object_decodes_or_is_refused_naming_a_field(raw: dict[str, Any]
     assert isinstance(item, Psi)
     assert 0 <= item.part < item.parts <= wire.PSI_MAX_PARTS and item.round in wire.PSI_ROUNDS
     assert len(item.session) == 32 and item.payload
+
+
+def test_a_session_the_other_side_never_answers_times_out(envoys: dict[str, Profile]) -> None:
+    """Alone, a side waits for the other as long as it was told, then stops with direct.timeout;
+    nothing is signed."""
+    us = envoys["us"]
+    with pytest.raises(DirectTimedOut) as caught:
+        ds.run_through(us, "t", own_file("us"), size=SIZE, timeout=1)
+    assert caught.value.code == "direct.timeout"
+    assert dict(us.participant("t").view.direct) == {}
