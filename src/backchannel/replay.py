@@ -161,6 +161,8 @@ def describe(event: ev.Event) -> str:
             return f"deposit {event.deposit}"
         case ev.AnnounceMatch() | ev.MatchNotice():
             return f"match {event.match}"
+        case ev.DirectMatch():
+            return f"direct match {event.session} with {event.other}"
     return ""
 
 

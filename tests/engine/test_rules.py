@@ -73,6 +73,7 @@ def test_talks_wide_acts_are_formal_and_never_room_words() -> None:
         Action.DEPOSIT,
         Action.AMEND,
         Action.ANNOUNCE_MATCH,
+        Action.DIRECT_MATCH,
     }
     assert ev.Carry.action is Action.CARRY
 

@@ -724,7 +724,9 @@ def test_every_rule_code_has_a_test_here() -> None:
     # and the direct match between two devices, tests/client/test_direct_match.py.
     escrow = (here.parent / "test_deposit.py", here.parent / "test_deal.py")
     direct = here.parents[1] / "client" / "test_direct_match.py"
-    files = (here, tokens, verbatim, text, drafting, attacks, *escrow, direct)
+    # A direct match through the talks: its signed act, and the sessions between two devices.
+    wired = (here.parent / "test_direct.py", here.parents[1] / "client" / "test_direct_session.py")
+    files = (here, tokens, verbatim, text, drafting, attacks, *escrow, direct, *wired)
     source = "".join(p.read_text(encoding="utf-8") for p in files)
     untested = sorted(code for code in RULE_CODES - {"rule.violation"} if f'"{code}"' not in source)
     assert untested == []

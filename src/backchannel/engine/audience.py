@@ -20,7 +20,8 @@ confidentiality is decided. The rules:
   commitment), so all count the same open deposits. A **withdrawal** names only an id: everyone.
 - A **match** goes to the mediator's members and those of the parties whose deposits it names;
   every other member receives a :class:`MatchNotice` (which deposits it closed, never what they
-  held, settled or planned), so all still count the same open deposits.
+  held, settled or planned), so all still count the same open deposits. A **direct match**
+  goes to the members of its two parties.
 - **Parties, members, mandates and devices** go to everyone: every client checks every actor's
   mandate and device, so every client must know them.
 
@@ -55,6 +56,10 @@ def audience(before: Talks, after: Talks, event: ev.Event) -> dict[str, ev.Event
             return _deposit(after, event)
         case ev.AnnounceMatch():
             return _match(after, event)
+        case ev.DirectMatch():
+            return dict.fromkeys(
+                _members_of(after, set(after.direct[event.session].parties)), event
+            )
         case ev.RequestContact():
             parties = {
                 after.members[event.actor].party if event.actor in after.members else event.actor,
@@ -180,6 +185,8 @@ def party_receives(talks: Talks, party: str, event: ev.Event) -> bool:
             return party in _deposit_parties(talks, event)
         case ev.AnnounceMatch():
             return party in _match_parties(talks, event)
+        case ev.DirectMatch():
+            return party in talks.direct[event.session].parties
     return True
 
 

@@ -59,6 +59,7 @@ EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
         ev.DepositNotice,
         ev.AnnounceMatch,
         ev.MatchNotice,
+        ev.DirectMatch,
     )
 }
 

@@ -332,3 +332,16 @@ class MatchNotice(Event):
     match: str
     deposits: str
     action: ClassVar[Action] = Action.MATCH_NOTICE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DirectMatch(Event):
+    """A member signs, for its party, the outcome of a direct match with ``other`` in talks
+    without a mediator: ``outcome`` is the canonical JSON of :func:`.direct.words` (the session,
+    both parties, both sides' matched commitments, the settled terms and the plan). The match is
+    agreed once both parties signed the same words for the session."""
+
+    session: str
+    other: str
+    outcome: str
+    action: ClassVar[Action] = Action.DIRECT_MATCH

@@ -44,6 +44,9 @@
   which it counts them. Only a member of the mediator's party announces a match, with
   ``propose``; it names open deposits only, and must be what the matcher finds over them
   (:class:`DepositStatus` says where each deposit stands).
+- A **direct match** (talks without a mediator): a member holding ``propose`` signs, for its
+  party, the outcome both sides computed (``direct_match``); it reaches the two parties only, and
+  the match is agreed once both signed the same words for the session, each party once.
 """
 
 from __future__ import annotations
@@ -139,6 +142,7 @@ class Action(StrEnum):
     ADD_PARTY = "add_party"
     ADD_MEMBER = "add_member"
     CREATE_ROOM = "create_room"
+    DIRECT_MATCH = "direct_match"  # each party signs a direct match's outcome (engine/direct.py)
 
 
 class Stage(StrEnum):
@@ -242,6 +246,8 @@ ACTIONS: Mapping[Action, ActionRule] = {
     Action.DEPOSIT_NOTICE: ActionRule(_P),
     Action.ANNOUNCE_MATCH: ActionRule(_P, formal=True, content=True),
     Action.MATCH_NOTICE: ActionRule(_P),
+    # A direct match: to the two parties only, signed by each over the same words.
+    Action.DIRECT_MATCH: ActionRule(_P, formal=True, content=True),
 }
 
 #: A party's consents to an article version come in order: the status every party must have

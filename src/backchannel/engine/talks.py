@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from backchannel.engine import checks, deposit, messages, text
+from backchannel.engine import checks, deposit, direct, messages, text
 from backchannel.engine import events as ev
 from backchannel.engine.checks import Checked
 from backchannel.engine.mandate import standing
@@ -274,4 +274,5 @@ HANDLERS: Mapping[type[ev.Event], _Handler] = {
     ev.DepositNotice: deposit.notice,
     ev.AnnounceMatch: deposit.announce,
     ev.MatchNotice: deposit.match_notice,
+    ev.DirectMatch: direct.sign,
 }

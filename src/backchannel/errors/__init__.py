@@ -64,7 +64,11 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
     │   ├── MatchDiffers                    escrow.not_matching        409
     │   ├── DealsTooMany                    direct.too_many_deals      400
     │   ├── TermUnscaled                    direct.term_unscaled       400
-    │   └── DisclosureDiffers               direct.disclosure_differs  409
+    │   ├── DisclosureDiffers               direct.disclosure_differs  409
+    │   ├── DirectUnavailable               direct.unavailable         409
+    │   ├── DirectNotInSession              direct.not_in_session      403
+    │   ├── DirectOutcomeDiffers            direct.outcome_differs     409
+    │   └── DirectTimedOut                  direct.timeout             408
     ├── CryptoError                         crypto.error               400
     │   ├── SignatureInvalid                crypto.bad_signature       400
     │   ├── DecryptionFailed                crypto.decrypt_failed      400
@@ -228,6 +232,10 @@ from backchannel.errors.rules import (
     DepositUnknown,
     DeviceRevoked,
     DeviceUnknown,
+    DirectNotInSession,
+    DirectOutcomeDiffers,
+    DirectTimedOut,
+    DirectUnavailable,
     DisclosureDiffers,
     DuplicateId,
     EventAhead,
@@ -287,6 +295,10 @@ __all__ = [
     "DepositUnknown",
     "DeviceRevoked",
     "DeviceUnknown",
+    "DirectNotInSession",
+    "DirectOutcomeDiffers",
+    "DirectTimedOut",
+    "DirectUnavailable",
     "DisclosureDiffers",
     "DocumentCorrupt",
     "DocumentExpired",
