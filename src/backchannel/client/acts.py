@@ -18,7 +18,7 @@ What a device checks of an event item comes in two parts:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from backchannel import engine
 from backchannel.client.directory import Peer
@@ -66,6 +66,19 @@ def sign(identity: Identity, talks: str, view: engine.Talks, event: ev.Event) ->
     return EventItem(
         event=encoded, signature=sign_act(identity, talks, encoded, words).signature, words=words
     )
+
+
+def original_of(items: Iterable[EventItem], message: str) -> Original:
+    """The signed original of ``message`` among the items a device received or sent (the
+    latest first): its signed send, or the original a verbatim carry of it brought."""
+    for item in reversed(list(items)):
+        event = codec.decode(item.event)
+        signed_words = isinstance(event, SIGNED_WORDS) and event.message == message
+        if signed_words and item.signature is not None:
+            return Original(item.event, item.signature)
+        if isinstance(event, ev.Carry) and event.message == message and item.original:
+            return item.original
+    raise RelayUnverified(f"this device holds no signed original of {message}")
 
 
 def check_received(
