@@ -18,7 +18,8 @@ import typer
 from backchannel.cli.app import app, console, emit_json
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, failures, opened
 from backchannel.client import deposits
-from backchannel.engine.state import Deposited
+from backchannel.client.participant import Participant
+from backchannel.engine.state import Deposited, Talks
 from backchannel.errors import InputError
 
 escrow_app = typer.Typer(
@@ -29,6 +30,10 @@ app.add_typer(escrow_app, name="escrow")
 
 FileArgument = typer.Argument(..., help="An escrow file (docs/escrow.md) holding the commitment.")
 IdOption = typer.Option(..., "--id", help="The commitment's id in the file: the deposit's id.")
+
+
+def _seen(participant: Participant) -> tuple[Talks, str]:
+    return participant.view, participant.me
 
 
 def _read(file: Path, commitment: str) -> str:
@@ -111,7 +116,7 @@ def list_(
     """What this device may show of the escrow: your party's deposits (the mediator: every
     one), the others' open deposits as counts, and the matches announced to you."""
     with opened(profile, passphrase_file, as_json=as_json, offline=True) as unlocked:
-        data = {"talks": alias, **deposits.escrow_json(unlocked.participant(alias))}
+        data = {"talks": alias, **deposits.escrow_json(*_seen(unlocked.participant(alias)))}
         if as_json:
             emit_json(data)
             return
@@ -174,7 +179,7 @@ def match(
         if as_json:
             emit_json(result)
             return
-        view = deposits.escrow_json(participant)
+        view = deposits.escrow_json(*_seen(participant))
         names = {p["id"]: p["name"] for p in view["parties"]}
         if result["match"] is None:
             console.print("No match: nothing was announced.")

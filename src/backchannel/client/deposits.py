@@ -208,16 +208,16 @@ def party_of(view: Talks, actor: str) -> str | None:
     return actor if actor in view.parties else None
 
 
-def escrow_json(participant: Participant) -> dict[str, Any]:
-    """The escrow as this device may show it: see the module's header."""
-    view = participant.view
-    party = party_of(view, participant.me)
+def escrow_json(view: Talks, me: str) -> dict[str, Any]:
+    """The escrow as a device whose view is ``view``, acting as ``me``, may show it (see the
+    module's header): ``participant.view`` and ``participant.me``."""
+    party = party_of(view, me)
     mediator = view.mediator
     mediating = mediator is not None and party == mediator.id
     shown = [d for d in view.deposits.values() if mediating or d.party == party]
     counts = view.sealed_counts()
     return {
-        "me": participant.me,
+        "me": me,
         "party": party,
         "mediator": None if mediator is None else mediator.id,
         "mediating": mediating,
