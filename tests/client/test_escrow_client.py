@@ -41,7 +41,7 @@ def test_a_party_sees_its_own_in_full_and_the_others_as_counts() -> None:
     assert us["party"] == "us" and not us["mediating"]
     assert [d["id"] for d in us["deposits"]] == [US]
     (mine,) = us["deposits"]
-    assert (mine["member"], mine["version"], mine["status"]) == ("us1", 1, "open")
+    assert (mine["member"]["id"], mine["version"], mine["status"]) == ("us1", 1, "open")
     assert mine["commitment"]["id"] == US and mine["at"] == at(2).isoformat()
     assert us["sealed"] == {"iran": 1, "oman": 0}
     assert not [w for w in IRAN_WORDS if w in text_of(us)]

@@ -138,7 +138,7 @@ def _print_deposits(data: dict[str, Any], names: dict[str, str]) -> None:
         gives = ", ".join(commitment.get("gives", [])) or "nothing"
         console.print(
             f"  {held['id']} of {names.get(held['party'], held['party'])}, by "
-            f"{held['member_name']} at {held['at']}: version {held['version']}, "
+            f"{held['member']['name']} at {held['at']}: version {held['version']}, "
             f"{held['status']}; gives {gives}; requires {_condition(commitment.get('requires'))}"
         )
 

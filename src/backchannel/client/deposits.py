@@ -243,9 +243,11 @@ def deposit_json(view: Talks, held: Deposited) -> dict[str, Any]:
     return {
         "id": held.id,
         "party": held.party,
-        "member": held.member,
-        "member_name": held.member if member is None else member.name or member.id,
-        "member_names": {} if member is None else member.names.to_json(),
+        "member": {
+            "id": held.member,
+            "name": held.member if member is None else member.name or member.id,
+            "names": {} if member is None else member.names.to_json(),
+        },
         "at": held.at.isoformat(),
         "status": held.status.value,
         "open": held.status is DepositStatus.OPEN,
