@@ -90,7 +90,7 @@
     const depositing = depositForm(talks, base);
     const matching = matchForm(talks, base);
     section.append(depositing.node, matching.node);
-    return { section, error, depositing, matching };
+    return { section, error, depositing, matching, acts: new Map() };
   }
 
   function update(entry, talks) {
@@ -134,7 +134,12 @@
       el("td", { dir: "ltr", text: (c.not_before || []).join(", ") || "—" }),
       el("td", { text: (c.terms || []).map(termText).join("; ") || "—" }),
     );
-    if (!talks.mediating) row.append(el("td", {}, d.open ? ownActs(entry, talks, d) : null));
+    if (!talks.mediating) {
+      // Kept across reads while the deposit's version stands, so an amendment being typed survives.
+      const key = d.id + "@" + d.version;
+      if (d.open && !entry.acts.has(key)) entry.acts.set(key, ownActs(entry, talks, d));
+      row.append(el("td", {}, d.open ? entry.acts.get(key) : null));
+    }
     return row;
   }
 
