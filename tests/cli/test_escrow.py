@@ -156,7 +156,8 @@ def test_amend_and_withdraw_ones_own(people: dict[str, Person]) -> None:
     people["oman"]("talks", "list")
     (held,) = [d for d in people["oman"]("escrow", "list", alias)["deposits"] if d["id"] == US]
     assert held["version"] == 2
-    assert people["us"]("escrow", "withdraw", alias, US)["status"] == "withdrawn"
+    printed = human(people["us"], "escrow", "withdraw", alias, US)
+    assert f"Withdrawn: {US} of United States (version 2, withdrawn)." in printed
     assert people["iran"]("escrow", "list", alias)["sealed"]["us"] == 0
 
 

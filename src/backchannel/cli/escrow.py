@@ -44,17 +44,21 @@ def _read(file: Path, commitment: str) -> str:
     return deposits.from_file(text, commitment)
 
 
-def _done(alias: str, verb: str, held: Deposited, *, as_json: bool) -> None:
+def _done(alias: str, verb: str, held: Deposited, view: Talks, *, as_json: bool) -> None:
     data = {
         "talks": alias,
         "deposit": held.id,
+        "party": held.party,
         "status": held.status.value,
         "version": held.version,
     }
     if as_json:
         emit_json(data)
-    else:
-        console.print(f"{verb} {held.id} (version {held.version}, {held.status.value}).")
+        return
+    party = (
+        view.parties[held.party].name or held.party if held.party in view.parties else held.party
+    )
+    console.print(f"{verb} {held.id} of {party} (version {held.version}, {held.status.value}).")
 
 
 @escrow_app.command("deposit")
@@ -71,8 +75,9 @@ def deposit(
     with failures(as_json=as_json):
         text = _read(file, commitment)
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
-        held = deposits.deposit(unlocked, unlocked.participant(alias), commitment, text)
-        _done(alias, "Deposited, sealed:", held, as_json=as_json)
+        participant = unlocked.participant(alias)
+        held = deposits.deposit(unlocked, participant, commitment, text)
+        _done(alias, "Deposited, sealed:", held, participant.view, as_json=as_json)
 
 
 @escrow_app.command("amend")
@@ -88,8 +93,9 @@ def amend(
     with failures(as_json=as_json):
         text = _read(file, commitment)
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
-        held = deposits.amend(unlocked, unlocked.participant(alias), commitment, text)
-        _done(alias, "Amended:", held, as_json=as_json)
+        participant = unlocked.participant(alias)
+        held = deposits.amend(unlocked, participant, commitment, text)
+        _done(alias, "Amended:", held, participant.view, as_json=as_json)
 
 
 @escrow_app.command("withdraw")
@@ -102,8 +108,9 @@ def withdraw(
 ) -> None:
     """Withdraw your party's open deposit: it can no longer match."""
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
-        held = deposits.withdraw(unlocked, unlocked.participant(alias), deposit_id)
-        _done(alias, "Withdrawn:", held, as_json=as_json)
+        participant = unlocked.participant(alias)
+        held = deposits.withdraw(unlocked, participant, deposit_id)
+        _done(alias, "Withdrawn:", held, participant.view, as_json=as_json)
 
 
 @escrow_app.command("list")

@@ -26,7 +26,7 @@ The given actions are the device's party's; the required ones are ``requires_by`
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.routing import Route
@@ -220,17 +220,8 @@ def compose(session: DeviceSession, form: ComposeForm) -> dict[str, Any]:
         profile = session.profile
         participant = profile.participant(form.talks)
         party = deposits.party_of(participant.view, participant.me) or ""
-        given = tuple(NewAction(a.id, party, a.description) for a in form.commitment.gives)
-        commitment = Composed(
-            id=form.commitment.id,
-            party=party,
-            gives=given,
-            requires=form.commitment.requires,
-            any_of=form.commitment.any_of,
-            not_before=form.commitment.not_before,
-            description=form.commitment.description,
-            term=form.commitment.term,
-        )
+        given = tuple(replace(a, by=party) for a in form.commitment.gives)
+        commitment = replace(form.commitment, party=party, gives=given)
         text = deposits.compose(commitment)
         held = deposits.deposit(profile, participant, commitment.id, text)
     return _done(session, form.talks, held.id, held.status.value, held.version)
