@@ -171,7 +171,7 @@ def test_the_arabic_escrow_page_reads_right_to_left_and_passes_axe(
     muscat: tuple[str, dict[str, App]],
 ) -> None:
     """The US page in Arabic: right to left, its headings in Arabic, and no serious or critical
-    axe-core violation on the Escrow page."""
+    axe-core violation on the Escrow page; in Persian, right to left and in Persian."""
     if not AXE.exists():
         pytest.fail(f"no axe-core at {AXE}: `make browser` installs it from npm")
     alias, apps = muscat
@@ -188,6 +188,14 @@ def test_the_arabic_escrow_page_reads_right_to_left_and_passes_axe(
         assert not bad, bad
     finally:
         view.close()
+    persian = View(browser, apps["us"], lang="fa")
+    try:
+        persian.page.locator('#nav a[data-page="escrow"]').click()
+        section = persian.page.locator(f'#page-escrow section[data-talks="{alias}"]')
+        expect(section.locator("caption").first).to_have_text("سپرده‌های طرف شما")
+        assert persian.page.locator("html").get_attribute("dir") == "rtl"
+    finally:
+        persian.close()
 
 
 def test_the_us_page_deposits_from_its_form_and_withdraws(

@@ -114,7 +114,7 @@
     return el("table", { class: "data" },
       el("caption", { text: talks.mediating ? t("Every deposit (sealed from the other parties)") : t("Your party's deposits") }),
       el("thead", {}, el("tr", {},
-        ...["Deposit", "Party", "Deposited by", "Version", "Status", "Gives", "Requires", "Not before", "Terms"].map((h) => el("th", { scope: "col", text: t(h) })),
+        ...[t("Deposit"), t("Party"), t("Deposited by"), t("Version"), t("Status"), t("Gives"), t("Requires"), t("Not before"), t("Terms")].map((h) => el("th", { scope: "col", text: h })),
         talks.mediating ? null : el("th", { scope: "col", text: t("Act") }),
       )),
       el("tbody", {}, ...talks.deposits.map((d) => depositRow(entry, talks, d))),
