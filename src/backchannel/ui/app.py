@@ -14,7 +14,7 @@ page translates. The browser talks only to this process; the process alone talks
     …    /api/mandates  the Mandates page: grant and revoke (:mod:`ui.mandates`)
     …    /api/text      the Text page: the negotiating text, drafting and consents (:mod:`ui.text`)
     POST /api/analysis  the Analysis page: a problem's frontier and fair points (:mod:`ui.analysis`)
-    POST /api/escrow/match  the Escrow page: match sealed commitments (:mod:`ui.escrow`)
+    …    /api/escrow    the Escrow page: the talks' deposits, and matching (:mod:`ui.escrow`)
     …    /api/record    the Record page: status, timeline, export (:mod:`ui.record`)
 """
 
@@ -144,7 +144,7 @@ def create_app(profile: Profile, token: str, *, poll_seconds: int = 20) -> Starl
         *mandates.routes(session),
         *text.routes(session),
         *analysis.routes(),
-        *escrow.routes(),
+        *escrow.routes(session),
         *record.routes(session),
         Mount("/static", StaticFiles(packages=[("backchannel.ui", "static")]), name="static"),
     ]
