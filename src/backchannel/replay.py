@@ -163,8 +163,10 @@ def describe(event: ev.Event) -> str:
             return f"article {event.article}, version {event.version}"
         case ev.Deposit() | ev.Amend() | ev.Withdraw() | ev.DepositNotice():
             return f"deposit {event.deposit}"
-        case ev.AnnounceMatch():
+        case ev.AnnounceMatch() | ev.MatchNotice():
             return f"match {event.match}"
+        case ev.DirectMatch():
+            return f"direct match {event.session} with {event.other}"
         case ev.SetAgenda():
             return "the agenda to score"
         case ev.SubmitScores() | ev.ScoresNotice():

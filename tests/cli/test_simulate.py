@@ -89,3 +89,25 @@ def test_version() -> None:
     """``backchannel --version`` prints the installed version and exits 0."""
     result = run("--version")
     assert result.returncode == 0 and result.stdout.startswith("backchannel ")
+
+
+def test_the_record_as_a_party_exports_the_deposits_a_match_opened(tmp_path: Path) -> None:
+    """``--export-record --as us --with-content`` writes the US device's record of the
+    reciprocal match: ``record verify`` opens Iran's deposit there, by its member, before the
+    match; ``--as`` a party the scenario lacks, or without ``--export-record``, is exit 2."""
+    path = tmp_path / "us.json"
+    reciprocal = str(MUSCAT.with_name("muscat-2024-reciprocal.toml"))
+    made = run("simulate", reciprocal, "--export-record", str(path), "--as", "us", "--with-content")
+    assert made.returncode == 0, made.stderr
+    verified = run("record", "verify", str(path), "--json")
+    assert verified.returncode == 0, verified.stdout
+    timeline = json.loads(verified.stdout)["timeline"]
+    acts = [(a["action"], a["actor"]) for a in timeline if a["action"] != "join"]
+    assert ("deposit", "bagheri") in acts and ("deposit", "mcgurk") in acts
+    assert acts.index(("deposit", "bagheri")) < acts.index(("announce_match", "oman-envoy"))
+    stranger = run("simulate", reciprocal, "--export-record", str(path), "--as", "qatar", "--json")
+    assert stranger.returncode == 2 and "qatar" in json.loads(stranger.stdout)["error"]["message"]
+    alone = run("simulate", reciprocal, "--as", "us", "--json")
+    assert (
+        alone.returncode == 2 and "--export-record" in json.loads(alone.stdout)["error"]["message"]
+    )

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import pytest
 
+from backchannel.client import acts
 from backchannel.client.participant import Participant
 from backchannel.client.simulation import StackRun, run, temporary_host
 from backchannel.client.wire import Original
@@ -81,7 +82,7 @@ def test_a_carry_without_its_original_is_dropped(stacked: StackRun) -> None:
 
 def test_other_words_under_the_authors_signature_are_dropped(stacked: StackRun) -> None:
     _, oman = by_member(stacked, "oman-envoy")
-    genuine = oman._original_of("us-demand")
+    genuine = acts.original_of(oman.items(), "us-demand")
     words = "The United States will accept any pause Iran offers."
     altered = Original({**genuine.event, "text": words}, genuine.signature)
     carry = _carry(oman, "forged-v2", words)
@@ -91,7 +92,7 @@ def test_other_words_under_the_authors_signature_are_dropped(stacked: StackRun) 
 def test_an_original_signed_by_the_mediator_is_dropped(stacked: StackRun) -> None:
     _, oman = by_member(stacked, "oman-envoy")
     words = "The United States will accept any pause Iran offers."
-    source = replace(codec.decode(oman._original_of("us-demand").event), text=words)
+    source = replace(codec.decode(acts.original_of(oman.items(), "us-demand").event), text=words)
     encoded = codec.encode(source)
     signature = sign_act(oman.identity, oman.talks_host_id, encoded).signature
     resigned = Original(encoded, signature)

@@ -113,8 +113,13 @@ def test_every_view_reaches_the_same_counts_and_the_mediator_matches() -> None:
     after = engine.apply(omniscient, announce)
     sent = audience(omniscient, after, announce)
     assert set(sent) == set(omniscient.members)
+    # The parties concerned receive the matched deposits' openings with the announcement (the
+    # client forwards their signed acts): each view then holds both deposits whole.
+    opened = build([put("ir1", IRAN), put("us1", US, when=2)])
     for member, form in sent.items():
-        view = engine.apply(views[member], form)
+        if views[member].deposits[IRAN].sealed or views[member].deposits[US].sealed:
+            assert refusal(views[member], form) == "escrow.not_matching"
+        view = engine.apply(opened, form)
         assert view.deposits[IRAN].status is DepositStatus.MATCHED
         assert view.matches["m1"].deposits == (IRAN, US)
         # The match reveals the matched commitments to the parties concerned: us reads Iran's.
@@ -232,9 +237,9 @@ def test_escrow_events_round_trip_through_the_codec(deposit_id: str, notice: boo
 
 
 def test_a_party_checks_the_revealed_commitments() -> None:
-    """A party's device, which holds only notices of the other side's deposits, refuses a match
-    that reveals another text for its own deposit, or commitments that do not match as
-    announced (escrow.not_matching)."""
+    """A party's device, which holds only a notice of the other side's deposit, refuses a match
+    that does not bring its opening; once opened, it refuses a match that reveals another text
+    for either deposit, or commitments that do not match as announced (escrow.not_matching)."""
     omniscient = build()
     us_view = build()
     for event in (put("ir1", IRAN), put("us1", US, when=2)):
@@ -243,6 +248,9 @@ def test_a_party_checks_the_revealed_commitments() -> None:
         omniscient = after
     good = deposit.announcement(omniscient, "m1", at(3), "om1")
     assert good is not None
+    # Without the opening of Iran's deposit, the US's device does not take the mediator's word.
+    assert refusal(us_view, good) == "escrow.not_matching"
+    us_view = build([put("ir1", IRAN), put("us1", US, when=2)])  # the opening arrived with it
     assert engine.apply(us_view, good).deposits[IRAN].commitment is not None
     texts = json.loads(good.revealed)
     mine_changed = replace(good, revealed=json.dumps([texts[0], texts[0]]))
@@ -252,3 +260,89 @@ def test_a_party_checks_the_revealed_commitments() -> None:
     other["commitments"][0]["terms"][0]["offer"] = {"min": 10, "max": 30}
     unsupported = replace(good, revealed=json.dumps([json.dumps(other), texts[1]]))
     assert refusal(us_view, unsupported) == "escrow.not_matching"
+
+
+def notice_of(actor: str, deposits: list[str], match: str = "m1") -> ev.MatchNotice:
+    """A match as a party outside it receives it."""
+    return ev.MatchNotice(at=at(3), actor=actor, match=match, deposits=json.dumps(deposits))
+
+
+def test_a_match_notice_closes_its_deposits_sealed_and_is_the_mediators_alone() -> None:
+    """A party outside a match applies its notice: the deposits close, still sealed, and the
+    match is known without its terms; a notice from a non-mediator, of unknown or closed
+    deposits, or reusing a match id is refused with its code and changes nothing."""
+    sealed = [
+        ev.DepositNotice(at=at(1), actor="ir1", deposit=IRAN),
+        ev.DepositNotice(at=at(2), actor="us1", deposit=US),
+    ]
+    talks = build(sealed)
+    after = engine.apply(talks, notice_of("om1", [IRAN, US]))
+    assert {d.status for d in after.deposits.values()} == {DepositStatus.MATCHED}
+    assert all(d.sealed for d in after.deposits.values())
+    assert after.matches["m1"].deposits == (IRAN, US) and after.matches["m1"].settled == ""
+    assert after.sealed_counts() == {"us": 0, "iran": 0, "oman": 0}
+    assert refusal(talks, notice_of("us1", [IRAN, US])) == "escrow.not_mediator"
+    assert refusal(talks, notice_of("om1", ["nothing"])) == "escrow.unknown"
+    assert refusal(talks, notice_of("om1", [])) == "escrow.not_matching"
+    assert refusal(after, notice_of("om1", [IRAN], match="m2")) == "escrow.stale"
+    assert refusal(after, notice_of("om1", [IRAN])) == "id.duplicate"
+
+
+def test_a_match_reaches_its_parties_whole_and_the_others_as_a_notice() -> None:
+    """With a fourth party in the talks, the match goes whole to the mediator's, Iran's and the
+    US's members; every other member receives its notice, naming the same deposits only."""
+    talks = build([put("ir1", IRAN), put("us1", US)])
+    for event in (
+        ev.AddParty(at=at(2), actor="qatar", party="qatar"),
+        ev.AddMember(
+            at=at(2), actor="qatar", member="qa1", party="qatar", first_device="qa1.d1",
+            fingerprint="fp-qa1",
+        ),
+    ):  # fmt: skip
+        talks = engine.apply(talks, event)
+    found = deposit.announcement(talks, "m1", at(3), "om1")
+    assert found is not None
+    forms = audience(talks, engine.apply(talks, found), found)
+    assert forms["qa1"] == ev.MatchNotice(
+        at=found.at, actor="om1", match="m1", deposits=found.deposits
+    )
+    assert all(forms[m] is found for m in ("ir1", "us1", "om1"))
+
+
+def expiring(actor: str, deposit_id: str, expires: str, when: float = 1) -> ev.Deposit:
+    """A deposit of the reciprocal file's ``deposit_id`` that expires at ``expires``."""
+    document = json.loads(commitment_text(RECIPROCAL, deposit_id))
+    document["commitments"][0]["expires"] = expires
+    text = json.dumps(document)
+    return ev.Deposit(at=at(when), actor=actor, deposit=deposit_id, commitment=text)
+
+
+def test_an_expired_commitment_matches_nothing_judged_at_the_records_time() -> None:
+    """Iran's commitment expires at 09:02:30. A match the mediator computed at 09:02 is
+    accepted if the record places it then, and refused (escrow.stale) if the record places it
+    at 09:03, whatever time the announcement claims; computed at 09:03, nothing matches. A
+    deposit already expired at its own place is malformed."""
+    expires = at(2.5).isoformat()
+    talks = build([expiring("ir1", IRAN, expires), put("us1", US, when=2)])
+    early = deposit.announcement(talks, "m1", at(2), "om1")
+    assert early is not None and json.loads(early.deposits) == [IRAN, US]
+    matched = engine.apply(talks, early, recorded_at=at(2))
+    assert matched.deposits[IRAN].status is DepositStatus.MATCHED
+    with pytest.raises(RuleViolation) as late:
+        engine.apply(talks, early, recorded_at=at(3))
+    assert late.value.code == "escrow.stale" and "expired" in late.value.message
+    assert deposit.announcement(talks, "m1", at(3), "om1") is None
+    with pytest.raises(RuleViolation) as stale:
+        engine.apply(build(), expiring("ir1", IRAN, expires, when=3), recorded_at=at(3))
+    assert stale.value.code == "escrow.malformed"
+
+
+@pytest.mark.parametrize("value", ["2024-01-31T12:00", "tomorrow", 1706702400, None])
+def test_an_expiry_without_an_offset_or_not_a_time_is_refused(value: object) -> None:
+    """``expires`` must be an ISO 8601 time with its offset: the refusal names the field."""
+    document = json.loads(commitment_text(RECIPROCAL, IRAN))
+    document["commitments"][0]["expires"] = value
+    with pytest.raises(RuleViolation) as caught:
+        engine.apply(build(), ev.Deposit(at=at(1), actor="ir1", deposit=IRAN,
+                                         commitment=json.dumps(document)))  # fmt: skip
+    assert caught.value.code == "escrow.malformed" and "expires" in caught.value.message

@@ -73,6 +73,7 @@ def test_talks_wide_acts_are_formal_and_never_room_words() -> None:
         Action.DEPOSIT,
         Action.AMEND,
         Action.ANNOUNCE_MATCH,
+        Action.DIRECT_MATCH,
         Action.SET_AGENDA,
         Action.SUBMIT_SCORES,
     }
@@ -81,19 +82,21 @@ def test_talks_wide_acts_are_formal_and_never_room_words() -> None:
 
 def test_escrow_acts_need_propose_and_never_reach_every_device() -> None:
     """Deposits, amendments, withdrawals, their notices and matches need 'propose'; none is
-    talks-wide (a deposit reaches the mediator and its own party only); all but the notice, a
-    projection like a carry, are signed formal acts."""
+    talks-wide (a deposit reaches the mediator and its own party only); all but the notices,
+    projections like a carry, are signed formal acts."""
     escrow_acts = {
         Action.DEPOSIT,
         Action.AMEND,
         Action.WITHDRAW,
         Action.DEPOSIT_NOTICE,
         Action.ANNOUNCE_MATCH,
+        Action.MATCH_NOTICE,
     }
     for action in escrow_acts:
         rule = ACTIONS[action]
         assert rule.level is Level.PROPOSE and not rule.talks_wide and not rule.root_only
-        assert rule.formal is (action is not Action.DEPOSIT_NOTICE), action
+        notice = action in {Action.DEPOSIT_NOTICE, Action.MATCH_NOTICE}
+        assert rule.formal is not notice, action
 
 
 def test_preference_acts_need_propose_and_only_the_agenda_reaches_every_device() -> None:

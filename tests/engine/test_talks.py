@@ -724,9 +724,11 @@ def test_every_rule_code_has_a_test_here() -> None:
     # and the direct match between two devices, tests/client/test_direct_match.py.
     escrow = (here.parent / "test_deposit.py", here.parent / "test_deal.py")
     direct = here.parents[1] / "client" / "test_direct_match.py"
+    # A direct match through the talks: its signed act, and the sessions between two devices.
+    wired = (here.parent / "test_direct.py", here.parents[1] / "client" / "test_direct_session.py")
     # Private preferences: the agenda and the parties' scores.
     preferences = here.parent / "test_preferences.py"
-    files = (here, tokens, verbatim, text, drafting, attacks, *escrow, direct, preferences)
+    files = (here, tokens, verbatim, text, drafting, attacks, *escrow, direct, *wired, preferences)
     source = "".join(p.read_text(encoding="utf-8") for p in files)
     untested = sorted(code for code in RULE_CODES - {"rule.violation"} if f'"{code}"' not in source)
     assert untested == []

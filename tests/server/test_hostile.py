@@ -216,3 +216,29 @@ def test_acknowledged_ciphertexts_are_purged_and_no_ack_time_is_kept(tmp_path: P
         alice.login(client)
         after = client.get(f"/v1/talks/{talks}/log/checkpoint", headers=alice.auth).json()
         assert after["root"] == head["root"] and after["tree_size"] == head["tree_size"]
+
+
+def test_an_upload_given_up_is_deleted_and_a_complete_blob_kept(tmp_path: Path) -> None:
+    """A blob left incomplete for longer than the host keeps it goes with its chunks; a complete
+    one stays readable, and the given-up id can be uploaded again from its first chunk."""
+    db = tmp_path / "host.db"
+    limits = Limits(rate_per_s=0, purge_every_s=0.2, abandoned_blob_s=3600)
+    with running_host(f"sqlite:///{db}", limits) as live, live.client() as client:
+        alice = Dev.new().join(client)
+        talks = create_talks(client, alice)
+        given_up, done = f"/v1/talks/{talks}/blobs/given-up", f"/v1/talks/{talks}/blobs/done"
+        client.put(given_up, json={"chunks": 2, "size": 6}, headers=alice.auth)
+        client.put(given_up + "/chunks/0", json={"data": b64(b"abc")}, headers=alice.auth)
+        client.put(done, json={"chunks": 1, "size": 3}, headers=alice.auth)
+        client.put(done + "/chunks/0", json={"data": b64(b"xyz")}, headers=alice.auth)
+        live.clock.advance(2 * 3600)
+        alice.login(client)
+        for _ in range(200):
+            if client.get(given_up, headers=alice.auth).status_code == 404:
+                break
+            time.sleep(0.05)
+        assert client.get(given_up, headers=alice.auth).json()["code"] == "resource.not_found"
+        kept = client.get(done + "/chunks/0", headers=alice.auth)
+        assert kept.status_code == 200 and kept.json()["data"] == b64(b"xyz")
+        again = client.put(given_up, json={"chunks": 2, "size": 6}, headers=alice.auth).json()
+        assert again["missing"] == [0, 1]

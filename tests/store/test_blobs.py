@@ -48,3 +48,32 @@ def test_blob_faults_change_nothing(store: Store) -> None:
     with pytest.raises(NotFound):
         store.put_blob_chunk("talks-1", "nothing", "dev-a", 0, b"a")
     assert store.counts() == before
+
+
+def test_an_abandoned_upload_is_purged_and_a_complete_blob_kept(store: Store) -> None:
+    """Purging deletes the incomplete blobs declared before the cut-off, with their chunks; a
+    complete blob, or an incomplete one declared since, stays; a purged id can be declared
+    again and filled from nothing (a resume after a day)."""
+    make_device(store, "dev-a")
+    make_talks(store, "dev-a")
+    store.declare_blob(Blob("talks-1", "given-up", "dev-a", 2, 7, T0))
+    store.put_blob_chunk("talks-1", "given-up", "dev-a", 0, b"abcd")
+    store.declare_blob(Blob("talks-1", "empty", "dev-a", 1, 3, T0))
+    store.declare_blob(Blob("talks-1", "done", "dev-a", 1, 3, T0))
+    store.put_blob_chunk("talks-1", "done", "dev-a", 0, b"xyz")
+    store.declare_blob(Blob("talks-1", "recent", "dev-a", 1, 3, T0 + 10))
+    before = store.counts()
+    assert store.purge_abandoned_blobs(T0 + 5) == 2
+    assert store.get_blob("talks-1", "given-up") is None
+    assert store.get_blob("talks-1", "empty") is None
+    assert store.blob_chunk("talks-1", "given-up", 0) is None
+    assert store.get_blob("talks-1", "done") is not None and store.blob_chunk("talks-1", "done", 0)
+    assert store.get_blob("talks-1", "recent") is not None
+    after = store.counts()
+    assert (before["blobs"] - after["blobs"], before["blob_chunks"] - after["blob_chunks"]) == (
+        2,
+        1,
+    )
+    assert store.purge_abandoned_blobs(T0 + 5) == 0
+    again = store.declare_blob(Blob("talks-1", "given-up", "dev-a", 2, 7, T0 + 20))
+    assert again.missing == [0, 1]

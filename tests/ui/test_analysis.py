@@ -1,6 +1,6 @@
-"""The Analysis and Escrow pages' API over real apps: each answers exactly what the engine (and so
-``analyze --json`` and ``match --json``) gives, a party's view of the escrow stays sealed, and a
-malformed problem or escrow is a 400 problem naming the field, with nothing else.
+"""The Analysis page's API over real apps: it answers exactly what the engine (and so
+``analyze --json``) gives, and a malformed problem is a 400 problem naming the field, with
+nothing else. (The Escrow page's, over the talks' own deposits: ``tests/ui/test_escrow.py``.)
 """
 
 from __future__ import annotations
@@ -13,15 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from backchannel.cli import app as cli
 from backchannel.engine import analysis as an
-from backchannel.engine import escrow as ex
-from backchannel.engine.sequencing import view
-from tests.engine.test_escrow import MUSCAT, PARTIES, RECIPROCAL, escrows
 from tests.test_scenario import ROOT
 from tests.ui.conftest import App
 from tests.ui.test_api import STATIC
@@ -30,7 +25,7 @@ pytestmark = pytest.mark.xdist_group("ui")
 
 EXAMPLES = ROOT / "examples" / "analysis"
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
-ROUTES = ["/api/analysis", "/api/escrow/match"]
+ROUTES = ["/api/analysis"]
 runner = CliRunner()
 
 
@@ -90,7 +85,7 @@ def example(script: str, marker: str) -> dict[str, Any]:
 @pytest.mark.parametrize("path", ROUTES)
 def test_no_token_no_answer(apps: dict[str, App], path: str) -> None:
     """Without the token (or with another app's), each route answers 403 ui.token_missing."""
-    body = {"problem": load(EXAMPLES / "muscat.json"), "escrow": load(MUSCAT)}
+    body = {"problem": load(EXAMPLES / "muscat.json")}
     for headers in ({}, {"authorization": f"Bearer {apps['oman'].token}"}):
         response = httpx.post(
             apps["us"].base + path, json=body, headers={"origin": apps["us"].base, **headers}
@@ -181,120 +176,6 @@ def test_a_bad_request_is_a_form_problem(apps: dict[str, App]) -> None:
     with apps["us"].client() as client:
         for path in ROUTES:
             refused(client.post(path, content=b"[not json", headers=JSON), "form.invalid", "body")
-
-
-@pytest.mark.parametrize("path", [MUSCAT, RECIPROCAL], ids=["muscat", "reciprocal"])
-def test_the_escrow_match_is_the_engines(apps: dict[str, App], path: Path) -> None:
-    """The mediator's view is the engine's, and what ``match --json`` prints."""
-    data = load(path)
-    result = post(apps["oman"], "/api/escrow/match", {"escrow": data, "as": None}).json()
-    assert result == json.loads(json.dumps(view(ex.parse(data))))
-    assert result == cli_json("match", str(path))
-    assert result["view"] == "mediator"
-
-
-def test_no_match_is_a_result_and_a_match_has_a_plan(apps: dict[str, App]) -> None:
-    """Muscat: no match, the unmet actions and the deadlock. Reciprocal: one simultaneous stage."""
-    muscat = post(apps["oman"], "/api/escrow/match", {"escrow": load(MUSCAT)}).json()
-    assert muscat["matched"] == [] and muscat["plan"] == []
-    assert muscat["unmet"] == {"iran": ["us.gaza_ceasefire"], "us": ["iran.restrain_groups"]}
-    assert "Each side's step waits on the other's" in muscat["deadlock"]
-    reciprocal = post(apps["oman"], "/api/escrow/match", {"escrow": load(RECIPROCAL)}).json()
-    assert reciprocal["plan"] == [
-        {
-            "actions": ["iran.halve_attacks", "us.gaza_ceasefire"],
-            "simultaneous": True,
-            "verified_by": "oman",
-        }
-    ]
-    assert reciprocal["settlements"][0]["value"] == 75
-
-
-@pytest.mark.parametrize("party", ["us", "iran"])
-def test_a_partys_view_is_what_match_as_shows(apps: dict[str, App], party: str) -> None:
-    """``as`` gives exactly ``match --as``: the other side's sealed commitment is only a count."""
-    body = {"escrow": load(MUSCAT), "as": party}
-    result = post(apps[party], "/api/escrow/match", body).json()
-    assert result == cli_json("match", str(MUSCAT), "--as", party)
-    other = {"us": "iran", "iran": "us"}[party]
-    assert [c["party"] for c in result["commitments"]] == [party]
-    assert result["sealed"][other] == 1 and result["deadlock"] is None
-    hidden = {"us": "us-restraint-first", "iran": "iran-halving-if-ceasefire"}[other]
-    assert hidden not in response_text(result)
-    assert set(result["unmet"]) <= {party}
-
-
-def response_text(result: dict[str, Any]) -> str:
-    return json.dumps(result, ensure_ascii=False)
-
-
-@settings(max_examples=25, deadline=None)
-@given(document=escrows(canary=True), party=st.sampled_from(PARTIES))
-def test_views_equal_the_engines_and_leak_no_canary(
-    apps: dict[str, App], document: dict[str, Any], party: str
-) -> None:
-    """For random escrows, each view equals the engine's, and a party's view holds no trace of
-    another party's unmatched commitment (its id and description carry a unique canary)."""
-    escrow = ex.parse(document)
-    for viewer in (None, party):
-        result = post(apps["us"], "/api/escrow/match", {"escrow": document, "as": viewer}).json()
-        expected = view(escrow, viewer)
-        assert result == json.loads(json.dumps(expected, allow_nan=False))
-    shown = response_text(result)
-    matched = set(result["matched"])
-    for number, commitment in enumerate(document["commitments"]):
-        if commitment["party"] != party and commitment["id"] not in matched:
-            assert f"CANARY{number}" not in shown
-
-
-def test_an_open_ended_settlement_is_finite(apps: dict[str, App]) -> None:
-    """Two ranges open on the same side settle at the overlap's finite end, not at infinity."""
-    document = {
-        "parties": ["a", "b"],
-        "actions": [{"id": "a.x", "by": "a"}, {"id": "b.y", "by": "b"}],
-        "commitments": [
-            {
-                "id": "c1",
-                "party": "a",
-                "gives": ["a.x"],
-                "terms": [{"action": "a.x", "term": "p", "offer": {"min": 50}}],
-            },
-            {
-                "id": "c2",
-                "party": "b",
-                "gives": ["b.y"],
-                "requires": "a.x",
-                "terms": [{"action": "a.x", "term": "p", "demand": {"min": 40}}],
-            },
-        ],
-    }
-    result = post(apps["us"], "/api/escrow/match", {"escrow": document}).raise_for_status().json()
-    assert result["matched"] == ["c1", "c2"]
-    assert result["settlements"] == [{"action": "a.x", "term": "p", "value": 50, "for": "c2"}]
-
-
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({"as": None}, "escrow"),
-        ({"escrow": "muscat"}, "escrow"),
-        ({"escrow": {**load(MUSCAT), "secret": 1}}, "secret"),
-        ({"escrow": _without(load(MUSCAT), "commitments", 0, "party")}, "commitments[0].party"),
-        ({"escrow": load(MUSCAT), "as": "qatar"}, "as"),
-        ({"escrow": load(MUSCAT), "as": 7}, "as"),
-    ],
-)
-def test_a_malformed_escrow_is_named_and_nothing_else_is_sent(
-    apps: dict[str, App], body: dict[str, Any], field: str
-) -> None:
-    """A bad escrow or viewer is a 400 escrow.invalid naming the field path, and no result."""
-    detail = refused(post(apps["iran"], "/api/escrow/match", body), "escrow.invalid", field)
-    assert "us-restraint-first" not in detail
-
-
-def test_the_escrow_page_starts_from_the_muscat_file() -> None:
-    """The Escrow page's starting escrow is scenarios/muscat-2024.escrow.json, unchanged."""
-    assert example("escrow.js", "escrow") == load(MUSCAT)
 
 
 def test_the_page_loads_both_scripts(apps: dict[str, App]) -> None:

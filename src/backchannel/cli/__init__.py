@@ -10,6 +10,7 @@ from backchannel.cli import (
     demo,  # noqa: F401
     devices,  # noqa: F401
     documents,  # noqa: F401
+    escrow,  # noqa: F401
     match,  # noqa: F401
     messages,  # noqa: F401
     prefs,  # noqa: F401

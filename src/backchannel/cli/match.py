@@ -1,7 +1,14 @@
-"""``backchannel match FILE``: match sealed conditional commitments and print the plan."""
+"""``backchannel match FILE``: match sealed conditional commitments and print the plan.
+
+``--direct`` matches without a mediator: by default both sides' private set intersection runs in
+this process (a demonstration over one file); with ``--talks ALIAS`` this device runs its own
+side through the talks' host with the other party's device (``client/direct_session.py``), from
+FILE holding its own commitments only, and both parties sign the outcome in the record.
+"""
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 from typing import Any
@@ -10,6 +17,8 @@ import typer
 from rich.table import Table
 
 from backchannel.cli.app import EXIT_OK, app, console, emit_json, fail
+from backchannel.cli.local import PassphraseOption, ProfileOption, dropped_json, opened
+from backchannel.client import direct_session
 from backchannel.client.direct_match import Learned, run_locally
 from backchannel.engine import escrow as escrow_file
 from backchannel.engine.sequencing import check_viewer, view
@@ -32,6 +41,21 @@ def match(
     size: int = typer.Option(
         1024, "--size", help="With --direct: the agreed padded set size (what each side sees)."
     ),
+    talks: str | None = typer.Option(
+        None,
+        "--talks",
+        help="With --direct: run this device's side through these talks with the other party's "
+        "device (run it on both sides at about the same time); FILE holds this side's own "
+        "commitments.",
+    ),
+    with_party: str | None = typer.Option(
+        None, "--with", help="With --talks: the party to match with (default: the only other)."
+    ),
+    timeout: float = typer.Option(
+        120, "--timeout", min=1, help="With --talks: how long (s) to wait for the other side."
+    ),
+    profile: Path | None = ProfileOption,
+    passphrase_file: Path | None = PassphraseOption,
 ) -> None:
     """Find the largest self-supporting set of commitments and its sequencing plan.
 
@@ -50,6 +74,12 @@ def match(
     except EscrowInvalid as exc:
         exc.message = f"{file}: {exc.message}"
         fail(exc, as_json=as_json)
+    if talks is not None:
+        if not direct or as_party is not None:
+            fail(EscrowInvalid("--talks", "goes with --direct, and without --as"), as_json=as_json)
+        _through_talks(
+            json.loads(text), talks, size, with_party, timeout, profile, passphrase_file, as_json
+        )
     if direct:
         _direct(escrow, as_party, size, as_json)
     result = view(escrow, as_party)
@@ -165,3 +195,37 @@ def _print_side(side: dict[str, Any]) -> None:
         f"Also learned: {side['other']} sent {sizes['other_set_size']} points (the padded size); "
         f"{sizes['matched_deals']} of own {sizes['own_deals']} deals matched."
     )
+
+
+def _through_talks(
+    document: dict[str, Any],
+    alias: str,
+    size: int,
+    with_party: str | None,
+    timeout: float,
+    profile: Path | None,
+    passphrase_file: Path | None,
+    as_json: bool,
+) -> None:
+    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
+        run = direct_session.run_through(
+            unlocked, alias, document, size=size, with_party=with_party, timeout=timeout
+        )
+        assert run.learned is not None  # run_through returns a finished run
+        held = run.agreement()
+        side = {
+            **_learned_json(run.learned),
+            "talks": alias,
+            "session": run.session,
+            "initiator": run.initiator,
+            "signed_by": [] if held is None else sorted(held.signed),
+            "agreed": held is not None and held.agreed,
+            "dropped": dropped_json(run.participant),
+        }
+    if as_json:
+        emit_json({"direct": True, "through_talks": True, **side})
+    else:
+        _print_side(side)
+        agreed = "signed by both parties" if side["agreed"] else "nothing to sign"
+        console.print(f"Session {run.session} in {alias}: {agreed}, in the record.")
+    raise typer.Exit(EXIT_OK)

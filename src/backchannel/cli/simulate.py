@@ -32,6 +32,12 @@ def simulate(
         help="Write the record bundle of the replay as the mediator's device sees it "
         "(implies --through-host).",
     ),
+    export_as: str | None = typer.Option(
+        None, "--as", help="With --export-record: as this party's first device sees it instead."
+    ),
+    with_content: bool = typer.Option(
+        False, "--with-content", help="With --export-record: open the messages and deposits too."
+    ),
 ) -> None:
     """Replay a scenario and print the transcript: through the engine, or through a real host.
 
@@ -39,14 +45,20 @@ def simulate(
     end-to-end encryption) talking to a host started on 127.0.0.1. Exit 0 when every step behaved
     as written (and, through a host, no device dropped anything), 1 otherwise, 2 for an invalid
     file. With --export-record the mediator's device (or, without a mediator, the first party's
-    root) exports the record bundle, verified before it is written.
+    root; with --as, that party's first device) exports the record bundle, verified before it is
+    written.
     """
     if db is not None and not through_host and export_record is None:
         fail(InputError("--db names the host's database: it needs --through-host"), as_json=as_json)
+    if (export_as is not None or with_content) and export_record is None:
+        fail(InputError("--as and --with-content shape the exported record: they need "
+                        "--export-record"), as_json=as_json)  # fmt: skip
     try:
         scenario = load(file)
     except ScenarioInvalid as exc:
         fail(exc, as_json=as_json)
+    if export_as is not None and export_as not in scenario.talks.parties:
+        fail(InputError(f"--as: {export_as!r} is not a party of the scenario"), as_json=as_json)
     if through_host or export_record is not None:
         from backchannel.client.simulation import run, temporary_host
 
@@ -57,7 +69,8 @@ def simulate(
             stacked = run(scenario, url)
             if export_record is not None:
                 with failures(as_json=as_json):
-                    write(export_record, stacked.export_record())
+                    exported = stacked.export_record(party=export_as, with_content=with_content)
+                    write(export_record, exported)
             stacked.close()
         transcript, data = stacked.transcript, stacked.to_json()
         ok = transcript.as_written and not data["stack"]["dropped"]

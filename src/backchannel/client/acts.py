@@ -18,7 +18,7 @@ What a device checks of an event item comes in two parts:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from backchannel import engine
 from backchannel.client.directory import Peer
@@ -31,9 +31,9 @@ from backchannel.errors import BackchannelError, RelayUnverified, RuleViolation,
 
 #: Words that may be signed: a message or offer under a label whose words are signed.
 SIGNED_WORDS = (ev.Send, ev.Propose)
-
-#: What devices outside a sealed act's audience receive of it: only ever in its place.
-NOTICES = (ev.DepositNotice, ev.ScoresNotice)
+#: Projections that name an act's record entry and cannot open it: a deposit's, a match's, a
+#: party's scores'.
+NOTICES = (ev.DepositNotice, ev.MatchNotice, ev.ScoresNotice)
 
 
 def signed(event: ev.Event) -> bool:
@@ -69,6 +69,19 @@ def sign(identity: Identity, talks: str, view: engine.Talks, event: ev.Event) ->
     )
 
 
+def original_of(items: Iterable[EventItem], message: str) -> Original:
+    """The signed original of ``message`` among the items a device received or sent (the
+    latest first): its signed send, or the original a verbatim carry of it brought."""
+    for item in reversed(list(items)):
+        event = codec.decode(item.event)
+        signed_words = isinstance(event, SIGNED_WORDS) and event.message == message
+        if signed_words and item.signature is not None:
+            return Original(item.event, item.signature)
+        if isinstance(event, ev.Carry) and event.message == message and item.original:
+            return item.original
+    raise RelayUnverified(f"this device holds no signed original of {message}")
+
+
 def check_received(
     talks: str,
     item: EventItem,
@@ -78,8 +91,9 @@ def check_received(
     """The item's event, once the sender may act as its actor and its signatures verify."""
     event = codec.decode(item.event)
     if item.forwarded:
-        # Only signed acts are forwarded, and they prove their actor by signature.
-        if not signed(event):
+        # Only signed acts are forwarded, and they prove their actor by signature; or, in a
+        # backlog, a deposit's notice in place of a deposit the newcomer may not read.
+        if not signed(event) and not isinstance(event, NOTICES):
             raise RuleViolation("only signed acts can be forwarded")
     elif event.actor not in sender.actors() or (
         event.actor == sender.member and event.device not in (None, sender.engine_device)
@@ -95,8 +109,8 @@ def check_received(
     elif item.signature is not None or item.words is not None:
         raise RuleViolation("deniable words carry no signature")
     if isinstance(event, NOTICES) and item.commitment is None:
-        # Only as a projection naming a sealed act's entry: a notice of its own would seal a
-        # deposit (or scores) from the mediator too, and no match (analysis) could be computed.
+        # Only as a projection naming a deposit's (a match's, scores') entry: a notice of its own
+        # would seal a deposit (or scores) from the mediator too, and nothing could be computed.
         raise RuleViolation("a notice travels only in place of the act it stands for")
     if isinstance(event, ev.Carry) and event.mode is RelayMode.VERBATIM:
         check_original(talks, event, item.original, identity_of)

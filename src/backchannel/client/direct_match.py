@@ -5,7 +5,7 @@ commitments into deals (``engine/deal.py``), runs the PSI session (``crypto/psi.
 descriptors, and, once the intersection is confirmed, discloses its matched commitments and
 checks the other side's (:meth:`Side.learn`). :func:`run_locally` plays both sides in memory, as
 ``backchannel match --direct`` and the tests do; over a talks the messages travel in the
-end-to-end channel between the two envoys (see docs/security.md for what remains to wire).
+end-to-end channel between the two envoys' devices (:mod:`.direct_session`).
 """
 
 from __future__ import annotations

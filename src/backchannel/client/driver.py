@@ -12,6 +12,8 @@ record order, what each device holds up to the checked head → compare peers' c
 answer what the joining protocol asks. The record is read *before* the queue: the host writes a
 delivery in the same transaction as its entry, so every delivery of an entry in the head is in
 the queue by then, and an entry tagged for this device that it does not hold was withheld.
+Direct match rounds go to the :class:`Inbox`, not to the participant: they are no act, and wait
+for a session to take them (:mod:`.direct_session`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from backchannel.client import wire
+from backchannel.client.direct_session import Inbox
 from backchannel.client.host import Delivery, HostClient
 from backchannel.client.participant import Participant
 from backchannel.client.wire import Outgoing
@@ -52,6 +55,7 @@ class Driver:
         *,
         clock: Callable[[], datetime] = _now,
         save: Callable[[], None] = lambda: None,
+        inbox: Inbox | None = None,
     ) -> None:
         self.host = host
         self.sessions = sessions
@@ -60,6 +64,8 @@ class Driver:
         self.cursor = 0
         #: Deliveries for talks this device does not know (acknowledged and counted, never read).
         self.stray = 0
+        #: Direct match rounds received, held until a session takes them (client/direct_session).
+        self.inbox = inbox or Inbox()
 
     @property
     def device_id(self) -> str:
@@ -183,7 +189,9 @@ class Driver:
         except (BackchannelError, DecryptionFailed) as exc:
             participant.drop(sender, exc)
             return
-        participant.receive(sender, items)
+        rest = self.inbox.take(participant, sender, items, self.clock().timestamp())
+        if rest or not items:
+            participant.receive(sender, rest)
 
     def _follow_up(self, participant: Participant) -> int:
         """Send what the joining protocol asks and make the acts it asks (placed next round);

@@ -12,14 +12,17 @@ planned after its revocation's place.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import replace
 
 from backchannel import engine
 from backchannel.client.directory import Directory
 from backchannel.client.ledger import Held
+from backchannel.client.wire import EventItem
 from backchannel.engine import codec
 from backchannel.engine import events as ev
-from backchannel.engine.audience import audience, party_form, party_receives
+from backchannel.engine.audience import audience, party_form
 from backchannel.engine.rules import TALKS_WIDE
 
 
@@ -50,17 +53,54 @@ def recipients(
 def backlog(
     applied: Iterable[Held], view: engine.Talks, party: str, actors: frozenset[str] | None = None
 ) -> list[Held]:
-    """The signed acts, in record order, a device of ``party`` may know (:func:`party_receives`;
-    only talks-wide ones while the view does not know the party), optionally only those by
-    ``actors``."""
+    """The signed acts, in record order, a device of ``party`` may know (:func:`party_form`:
+    a deposit's notice where it may not read the deposit; only talks-wide acts while the view
+    does not know the party), optionally only those by ``actors``."""
     known = party in view.parties
     kept: list[Held] = []
     for held in applied:
+        event = codec.decode(held.item.event)
+        if isinstance(event, ev.DepositNotice | ev.MatchNotice) and known:
+            kept.append(held)  # a notice this device holds: it names its entry
+            continue
         if held.item.signature is None or held.item.salt is None:
             continue  # only signed acts, with the salt that places them, are passed on
-        event = codec.decode(held.item.event)
         if actors is not None and event.actor not in actors:
             continue
-        if party_receives(view, party, event) if known else event.action in TALKS_WIDE:
+        if not known:
+            if event.action in TALKS_WIDE:
+                kept.append(held)
+            continue
+        form = party_form(view, party, event)
+        if form is event:
             kept.append(held)
+        elif form is not None:  # a notice: it names the entry its salt would open
+            notice = EventItem(event=codec.encode(form), commitment=held.commitment)
+            kept.append(Held(held.sender, notice))
     return kept
+
+
+def openings(
+    directory: Directory,
+    view: engine.Talks,
+    applied: Iterable[Held],
+    forms: dict[str, ev.Event],
+    event: ev.Event,
+) -> dict[str, list[EventItem]]:
+    """What a match opens for its audience: to each device receiving ``event`` (an
+    :class:`~ev.AnnounceMatch`) whole, the signed acts of every matched deposit its party did
+    not make (the deposit and its amendments, with their salts), so its record proves them."""
+    if not isinstance(event, ev.AnnounceMatch):
+        return {}
+    matched = set(json.loads(event.deposits))
+    acts: list[tuple[str, EventItem]] = []  # (depositing party, act)
+    for held in applied:
+        act = codec.decode(held.item.event)
+        if isinstance(act, ev.Deposit | ev.Amend) and act.deposit in matched:
+            party = view.deposits[act.deposit].party
+            acts.append((party, replace(held.item, forwarded=True)))
+    return {
+        device: [item for party, item in acts if party != directory.peers[device].party]
+        for device, form in forms.items()
+        if form is event and device in directory.peers
+    }

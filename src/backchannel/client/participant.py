@@ -45,7 +45,6 @@ from backchannel.client.wire import (
     Greet,
     Introduce,
     Item,
-    Original,
     Outgoing,
     SasKey,
 )
@@ -60,7 +59,6 @@ from backchannel.errors import (
     BackchannelError,
     IntroductionRejected,
     MandateInsufficient,
-    RelayUnverified,
     RuleViolation,
     TextQuotesConfidential,
 )
@@ -230,8 +228,12 @@ class Participant:
         salt = self.random(SALT_SIZE)
         item = replace(signed, salt=salt, mandate=self._token_for(tip, event))
         commitment = commit(salt, item.event)
+        opened = fanout.openings(self.directory, tip, self.applied(), forms, event)
         payloads: dict[str, list[Item]] = {
-            device: [item if form is event else self._projection(form, commitment)]
+            device: [
+                *opened.get(device, []),
+                item if form is event else self._projection(form, commitment),
+            ]
             for device, form in forms.items()
         }
         tags = [
@@ -269,19 +271,8 @@ class Participant:
         """A form of the act that cannot open its commitment (a relay's carry): it names it."""
         original = None
         if isinstance(form, ev.Carry) and form.mode is RelayMode.VERBATIM:
-            original = self._original_of(str(form.source))
+            original = acts.original_of(self.items(), str(form.source))
         return EventItem(event=codec.encode(form), commitment=commitment, original=original)
-
-    def _original_of(self, message: str) -> Original:
-        """The signed original of ``message`` as this device received or sent it."""
-        for item in reversed(self.items()):
-            event = codec.decode(item.event)
-            signed = isinstance(event, acts.SIGNED_WORDS) and event.message == message
-            if signed and item.signature is not None:
-                return Original(item.event, item.signature)
-            if isinstance(event, ev.Carry) and event.message == message and item.original:
-                return item.original
-        raise RelayUnverified(f"this device holds no signed original of {message}")
 
     # --- receiving -----------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from typing import Any
 import nacl.utils
 
 from backchannel.client.admission import Admission, Purpose
+from backchannel.client.direct_session import Inbox
 from backchannel.client.directory import Introduction
 from backchannel.client.driver import Driver, sessions_used
 from backchannel.client.files import ProfileFiles, Secrets, derive
@@ -71,7 +72,9 @@ class Profile:
         self.host = HostClient(found.host, device)
         self.sessions = sessions or Sessions(device)
         self.tag_key = TagKey(derive(found.local_key, TAG_PURPOSE))
-        self.driver = Driver(self.host, self.sessions, save=self.save)
+        #: Direct match rounds received, until a session takes them (kept in the sealed state).
+        self.direct = Inbox()
+        self.driver = Driver(self.host, self.sessions, save=self.save, inbox=self.direct)
         self.talks: dict[str, Participant] = {}
         self.titles: dict[str, str] = {}
         self.title_names: dict[str, Names] = {}  # each talks' title in other languages
@@ -123,6 +126,7 @@ class Profile:
             profile = cls(files, found, device, sessions)
             profile.driver.cursor = int(state["cursor"])
             profile.driver.stray = int(state.get("stray", 0))
+            profile.direct.held = Inbox.restore(state.get("direct", {})).held
             for alias, talks in state["talks"].items():
                 profile.titles[alias] = talks["title"]
                 profile.title_names[alias] = Names.from_json(talks.get("title_names", {}))
@@ -145,6 +149,7 @@ class Profile:
             "cursor": self.driver.cursor,
             "sessions": self.sessions.pickle(self._local_key),
             "stray": self.driver.stray,
+            "direct": self.direct.snapshot(),
             "talks": {
                 alias: {
                     "title": self.titles.get(alias, ""),

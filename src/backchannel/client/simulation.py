@@ -92,10 +92,12 @@ class StackRun:
         for driver in self.drivers.values():
             driver.host.close()
 
-    def exporter(self) -> Participant:
-        """The mediator's first device (or, with no mediator, the first party's root)."""
+    def exporter(self, party: str | None = None) -> Participant:
+        """``party``'s first device; by default the mediator's (or, with no mediator, the first
+        party's root)."""
         talks = self.transcript.talks
-        party = talks.mediator.id if talks.mediator is not None else next(iter(talks.parties))
+        if party is None:
+            party = talks.mediator.id if talks.mediator is not None else next(iter(talks.parties))
         return next(
             (
                 p
@@ -105,9 +107,11 @@ class StackRun:
             None,
         ) or next(p for p in self.participants.values() if p.me == party)
 
-    def export_record(self, *, with_content: bool = False) -> dict[str, Any]:
+    def export_record(
+        self, *, party: str | None = None, with_content: bool = False
+    ) -> dict[str, Any]:
         """The record bundle as :meth:`exporter` sees it, verified before it is returned."""
-        data = bundle.export(self.exporter(), with_content=with_content)
+        data = bundle.export(self.exporter(party), with_content=with_content)
         bundle.verify(data)
         return data
 

@@ -15,7 +15,9 @@ from other devices and is not to be trusted. The kinds:
 - :class:`Greet` — a device has passed on everything it did before it knew the recipient;
 - :class:`Cosigned` — a checkpoint the sender cosigned, with the digest of its talks-wide state
   at that size;
-- :class:`SasKey` — one side's ephemeral key of a short-authentication-string exchange.
+- :class:`SasKey` — one side's ephemeral key of a short-authentication-string exchange;
+- :class:`Psi` — one round of a direct match (:mod:`.direct_session`): its session id, its
+  round (:data:`PSI_ROUNDS`) and the round's bytes, sent only to the other party's devices.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from backchannel.crypto.signed import canonical_json
@@ -84,7 +86,29 @@ class SasKey:
     key: bytes
 
 
-Item = EventItem | Introduce | Greet | Cosigned | SasKey
+#: A direct match's rounds: the four PSI messages (``crypto/psi.py``), then each side's disclosure.
+PSI_ROUNDS = range(1, 6)
+#: A session id: lowercase hex, as :mod:`.direct_session` draws it.
+PSI_SESSION_CHARS = 32
+#: The most bytes of a round one item carries: a round is cut into parts, each sent alone, so
+#: every ciphertext stays under the host's limit (``Limits.max_ciphertext_bytes``).
+PSI_PART_BYTES = 16 * 1024
+#: The most parts a round may be cut into (two point lists of ``psi.MAX_SIZE`` in hex, with room).
+PSI_MAX_PARTS = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Psi:
+    """One part of a direct match's round: its session, round, part (of ``parts``) and bytes."""
+
+    session: str
+    round: int
+    part: int
+    parts: int
+    payload: bytes = field(repr=False)
+
+
+Item = EventItem | Introduce | Greet | Cosigned | SasKey | Psi
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +177,16 @@ def item_json(item: Item) -> dict[str, Any]:
             return {"kind": "cosigned", "note": item.note, "digest": _b64(item.digest)}
         case SasKey():
             return {"kind": "sas", "key": _b64(item.key)}
+        case Psi():
+            payload = _b64(item.payload)
+            return {
+                "kind": "psi",
+                "session": item.session,
+                "round": item.round,
+                "part": item.part,
+                "parts": item.parts,
+                "payload": payload,
+            }
     raise TypeError(f"not a wire item: {item!r}")
 
 
@@ -172,6 +206,7 @@ _FIELDS: Mapping[str, frozenset[str]] = {
     "greet": frozenset({"kind"}),
     "cosigned": frozenset({"kind", "note", "digest"}),
     "sas": frozenset({"kind", "key"}),
+    "psi": frozenset({"kind", "session", "round", "part", "parts", "payload"}),
 }
 
 
@@ -223,6 +258,8 @@ def item_from_json(raw: Any, where: str = "item") -> Item:
             if note is None:
                 raise WireMalformed(f"{where}.note", "may not be null")
             return Cosigned(note=note, digest=_binary(raw["digest"], f"{where}.digest", size=32))
+        case "psi":
+            return _psi(raw, where)
     key = _binary(raw["key"], f"{where}.key")
     if key is None:
         raise WireMalformed(f"{where}.key", "may not be null")
@@ -272,3 +309,26 @@ def _original(value: Any, where: str) -> Original | None:
     if signature is None:
         raise WireMalformed(f"{where}.signature", "may not be null")
     return Original(event=_object(value["event"], f"{where}.event"), signature=signature)
+
+
+def _psi(raw: Mapping[str, Any], where: str) -> Psi:
+    session, number, part, parts = raw["session"], raw["round"], raw["part"], raw["parts"]
+    if (
+        not isinstance(session, str)
+        or len(session) != PSI_SESSION_CHARS
+        or any(c not in "0123456789abcdef" for c in session)
+    ):
+        raise WireMalformed(f"{where}.session", f"must be {PSI_SESSION_CHARS} lowercase hex digits")
+    if type(number) is not int or number not in PSI_ROUNDS:
+        raise WireMalformed(f"{where}.round", f"must be a round from 1 to {PSI_ROUNDS[-1]}")
+    if type(parts) is not int or not 1 <= parts <= PSI_MAX_PARTS:
+        raise WireMalformed(f"{where}.parts", f"must be from 1 to {PSI_MAX_PARTS}")
+    if type(part) is not int or not 0 <= part < parts:
+        raise WireMalformed(f"{where}.part", "must be from 0 to parts - 1")
+    encoded = raw["payload"]
+    if not isinstance(encoded, str) or len(encoded) > (PSI_PART_BYTES + 2) // 3 * 4:
+        raise WireMalformed(f"{where}.payload", f"must be base64 of at most {PSI_PART_BYTES} bytes")
+    payload = _binary(encoded, f"{where}.payload")
+    if not payload:
+        raise WireMalformed(f"{where}.payload", "may not be null or empty")
+    return Psi(session=session, round=number, part=part, parts=parts, payload=payload)

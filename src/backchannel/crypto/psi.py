@@ -200,6 +200,11 @@ class Session:
             raise PsiOutOfOrder("the session has not completed")
         return self._result
 
+    @property
+    def done(self) -> bool:
+        """Whether the session completed (the other side's confirmation checked out)."""
+        return self._result is not None
+
     def start(self) -> Offer:
         """The initiator's first message."""
         if not self.initiator or self._step != "new":

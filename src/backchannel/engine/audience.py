@@ -18,7 +18,10 @@ confidentiality is decided. The rules:
 - A **deposit** or **amendment** goes whole to the mediator's members and the depositing party's;
   every other member receives a :class:`DepositNotice` (id, author, place: never the
   commitment), so all count the same open deposits. A **withdrawal** names only an id: everyone.
-- A **match** goes to the mediator's members and those of the parties whose deposits it names.
+- A **match** goes to the mediator's members and those of the parties whose deposits it names;
+  every other member receives a :class:`MatchNotice` (which deposits it closed, never what they
+  held, settled or planned), so all still count the same open deposits. A **direct match**
+  goes to the members of its two parties.
 - A party's **scores** go whole to the mediator's members and the submitting party's; every
   other member receives a :class:`ScoresNotice` (who, which agenda version, place: never the
   scores), as for a deposit. The **agenda** is talks-wide: every party scores it.
@@ -55,7 +58,11 @@ def audience(before: Talks, after: Talks, event: ev.Event) -> dict[str, ev.Event
         case ev.Deposit() | ev.Amend():
             return _deposit(after, event)
         case ev.AnnounceMatch():
-            return dict.fromkeys(_members_of(after, _match_parties(after, event)), event)
+            return _match(after, event)
+        case ev.DirectMatch():
+            return dict.fromkeys(
+                _members_of(after, set(after.direct[event.session].parties)), event
+            )
         case ev.SubmitScores():
             return _scores(after, event)
         case ev.RequestContact():
@@ -145,6 +152,20 @@ def _match_parties(talks: Talks, event: ev.AnnounceMatch) -> set[str]:
     )
 
 
+def _match(talks: Talks, event: ev.AnnounceMatch) -> dict[str, ev.Event]:
+    readers = set(_members_of(talks, _match_parties(talks, event)))
+    notice = _match_notice(event)
+    return {m: event if m in readers else notice for m in sorted(talks.members)}
+
+
+def _match_notice(event: ev.AnnounceMatch) -> ev.MatchNotice:
+    """The match as devices outside its parties receive it: which deposits it closed."""
+    return ev.MatchNotice(
+        at=event.at, actor=event.actor, device=event.device, match=event.match,
+        deposits=event.deposits,
+    )  # fmt: skip
+
+
 def _contact_parties(talks: Talks, event: ev.RequestContact) -> set[str]:
     asking = talks.members[event.actor].party if event.actor in talks.members else event.actor
     return {asking, event.to_party} | ({event.via} if event.via is not None else set())
@@ -189,6 +210,8 @@ def party_receives(talks: Talks, party: str, event: ev.Event) -> bool:
             return party in _deposit_parties(talks, event)
         case ev.AnnounceMatch():
             return party in _match_parties(talks, event)
+        case ev.DirectMatch():
+            return party in talks.direct[event.session].parties
         case ev.SubmitScores():
             return party in _scores_parties(talks, event)
     return True
@@ -196,10 +219,12 @@ def party_receives(talks: Talks, party: str, event: ev.Event) -> bool:
 
 def party_form(talks: Talks, party: str, event: ev.Event) -> ev.Event | None:
     """The form of ``event`` a device of ``party``'s root authority receives, if any: the event
-    where the party receives it (:func:`party_receives`), a deposit's notice where it does not
-    read the deposit (or a submission's where it does not read the scores), else None."""
+    where the party receives it (:func:`party_receives`), a deposit's, a match's or a
+    submission's notice where it does not read the act, else None."""
     if isinstance(event, ev.Deposit | ev.Amend) and party not in _deposit_parties(talks, event):
         return _notice(event)
+    if isinstance(event, ev.AnnounceMatch) and party not in _match_parties(talks, event):
+        return _match_notice(event)
     if isinstance(event, ev.SubmitScores) and party not in _scores_parties(talks, event):
         return _scores_notice(event)
     return event if party_receives(talks, party, event) else None

@@ -58,6 +58,8 @@ EVENT_TYPES: Mapping[Action, type[ev.Event]] = {
         ev.Withdraw,
         ev.DepositNotice,
         ev.AnnounceMatch,
+        ev.MatchNotice,
+        ev.DirectMatch,
         ev.SetAgenda,
         ev.SubmitScores,
         ev.ScoresNotice,

@@ -15,7 +15,11 @@ The rules every device applies, whichever form it holds:
 - only a member of the mediator's party announces a match (``escrow.not_mediator``), naming
   known (``escrow.unknown``), open (``escrow.stale``) deposits; a device that holds every open
   deposit's commitment (the mediator's) also checks the match, settled terms and plan are what
-  :func:`found` computes (``escrow.not_matching``). Other devices check what they can.
+  :func:`found` computes (``escrow.not_matching``). Other devices check what they can, over
+  every matched deposit opened (the announcement's parties receive the deposits' signed acts
+  with it: a match whose deposit this device holds only as a notice is ``escrow.not_matching``);
+- a device of a party outside the match applies its :class:`~.events.MatchNotice` by the same
+  rules of actor and deposits: they close, their commitments stay sealed.
 """
 
 from __future__ import annotations
@@ -104,6 +108,8 @@ def deposit(talks: Talks, e: ev.Deposit | ev.Amend, c: Checked) -> Talks:
     if c.sealed:
         return _put(talks, replace(held, commitment=None, actions=(), text=""))
     parsed = read(talks, e.deposit, party, e.commitment)
+    if not parsed.commitments[0].live(c.at):
+        raise DepositMalformed(f"the commitment expired before its place in the record ({c.at})")
     return _put(
         talks,
         replace(
@@ -134,8 +140,9 @@ def withdraw(talks: Talks, e: ev.Withdraw, c: Checked) -> Talks:
     return _put(talks, replace(held, status=DepositStatus.WITHDRAWN))
 
 
-def held_escrow(talks: Talks) -> escrow.Escrow | None:
-    """The open deposits as one escrow, if this view holds every one's commitment (None else).
+def held_escrow(talks: Talks, at: datetime | None = None) -> escrow.Escrow | None:
+    """The open deposits (those not expired at the record's time ``at``) as one escrow, if this
+    view holds every one's commitment (None else).
 
     An action two deposits declare is taken from the first in record order: each deposit was
     judged alone, by devices that may not see the others.
@@ -143,7 +150,7 @@ def held_escrow(talks: Talks) -> escrow.Escrow | None:
     pool = [d for d in talks.deposits.values() if d.status is DepositStatus.OPEN]
     if any(d.commitment is None for d in pool):
         return None
-    return _escrow(talks, pool)
+    return _escrow(talks, [d for d in pool if d.commitment is None or d.commitment.live(at)])
 
 
 def _escrow(talks: Talks, pool: list[Deposited]) -> escrow.Escrow:
@@ -162,10 +169,10 @@ def _escrow(talks: Talks, pool: list[Deposited]) -> escrow.Escrow:
     )
 
 
-def found(talks: Talks) -> dict[str, list[Any]] | None:
-    """What the matcher finds over the open deposits: ``deposits``, ``revealed``, ``settled``
-    and ``plan`` as JSON values; None if this view does not hold every open deposit."""
-    held = held_escrow(talks)
+def found(talks: Talks, at: datetime | None = None) -> dict[str, list[Any]] | None:
+    """What the matcher finds over the open deposits live at ``at``: ``deposits``, ``revealed``,
+    ``settled`` and ``plan`` as JSON values; None if this view does not hold every open one."""
+    held = held_escrow(talks, at)
     if held is None:
         return None
     return _outcome(talks, held)
@@ -192,9 +199,9 @@ def _outcome(talks: Talks, held: escrow.Escrow) -> dict[str, list[Any]]:
 def announcement(
     talks: Talks, match_id: str, at: datetime, actor: str, device: str | None = None
 ) -> ev.AnnounceMatch | None:
-    """The :class:`~.events.AnnounceMatch` this (mediator's) view finds, or None if nothing
-    matches or the view does not hold every open deposit."""
-    result = found(talks)
+    """The :class:`~.events.AnnounceMatch` this (mediator's) view finds at ``at``, or None if
+    nothing matches or the view does not hold every open deposit."""
+    result = found(talks, at)
     if result is None or not result["deposits"]:
         return None
     text = {key: json.dumps(value, sort_keys=True) for key, value in result.items()}
@@ -248,12 +255,18 @@ def announce(talks: Talks, e: ev.AnnounceMatch, c: Checked) -> Talks:
             raise DepositStale(f"deposit {deposit_id!r} is {held.status.value}")
         if c.sealed:
             continue
-        if not held.sealed and text != held.text:
+        if held.sealed:
+            # The announcement travels with the openings of the deposits it matches
+            # (client/fanout.openings): a device never takes the mediator's word for them.
+            raise MatchDiffers(f"the match brings no opening of deposit {deposit_id!r}")
+        if text != held.text:
             raise MatchDiffers(f"the match reveals another commitment than {deposit_id!r}")
         try:
             parsed = read(talks, deposit_id, held.party, text)
         except DepositMalformed as exc:
             raise MatchDiffers(f"the match reveals no valid {deposit_id!r}: {exc.message}") from exc
+        if not parsed.commitments[0].live(c.at):
+            raise DepositStale(f"deposit {deposit_id!r} expired before the match's place")
         revealed = replace(
             held,
             status=DepositStatus.MATCHED,
@@ -271,7 +284,7 @@ def announce(talks: Talks, e: ev.AnnounceMatch, c: Checked) -> Talks:
         expected = _outcome(matched, merged)
         if _plain(expected) != announced or len(expected["deposits"]) != len(ids):
             raise MatchDiffers("the revealed commitments do not match as announced")
-        everything = found(talks)
+        everything = found(talks, c.at)
         if everything is not None and _plain(everything) != announced:
             raise MatchDiffers(
                 "the announced match is not what the matcher finds over the deposits"
@@ -281,6 +294,32 @@ def announce(talks: Talks, e: ev.AnnounceMatch, c: Checked) -> Talks:
             deposits, deposit_id, replace(deposits[deposit_id], status=DepositStatus.MATCHED)
         )
     record = Match(id=e.match, deposits=tuple(ids), settled=e.settled, plan=e.plan, at=e.at)
+    return evolve(
+        talks, deposits=deposits, matches=checks.with_item(talks.matches, e.match, record)
+    )
+
+
+def match_notice(talks: Talks, e: ev.MatchNotice, c: Checked) -> Talks:
+    """A match this device's party is outside of: the deposits it names close, sealed."""
+    mediator = talks.mediator
+    if mediator is None or checks.actor_party(talks, e.actor) != mediator.id:
+        raise MatchNotMediator("only a member of the mediator's party announces a match")
+    if not e.match or e.match in talks.matches:
+        raise DuplicateId(f"the match id {e.match!r} is empty or already in use")
+    ids = _json_list(e.deposits, "deposits")
+    if not ids or not all(isinstance(i, str) for i in ids) or len(set(ids)) != len(ids):
+        raise MatchDiffers("a match names one or more distinct deposit ids")
+    deposits = talks.deposits
+    for deposit_id in ids:
+        held = deposits.get(deposit_id)
+        if held is None:
+            raise DepositUnknown(f"there is no deposit {deposit_id!r} in these talks")
+        if held.status is not DepositStatus.OPEN:
+            raise DepositStale(f"deposit {deposit_id!r} is {held.status.value}")
+        deposits = checks.with_item(
+            deposits, deposit_id, replace(held, status=DepositStatus.MATCHED)
+        )
+    record = Match(id=e.match, deposits=tuple(ids), settled="", plan="", at=e.at)
     return evolve(
         talks, deposits=deposits, matches=checks.with_item(talks.matches, e.match, record)
     )
@@ -324,7 +363,7 @@ def completed(talks: Talks, event: ev.AnnounceMatch) -> ev.AnnounceMatch:
     """``event`` with what this view's matcher finds filled in where it is left empty: the
     deposits (if none are named), the settled terms and the plan. A scenario names a match
     by its id, and the mediator's device computes the rest."""
-    result = found(talks)
+    result = found(talks, event.at)
     if result is None:
         return event
     text = {key: json.dumps(value, sort_keys=True) for key, value in result.items()}

@@ -20,6 +20,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from backchannel.errors import EscrowInvalid
@@ -107,7 +108,8 @@ class Scale:
 
 @dataclass(frozen=True, slots=True)
 class Commitment:
-    """Party ``party`` will give ``gives`` if ``requires`` holds, and not before ``not_before``."""
+    """Party ``party`` will give ``gives`` if ``requires`` holds, and not before ``not_before``;
+    with ``expires``, only in a match placed in the record before that time."""
 
     id: str
     party: str
@@ -116,6 +118,12 @@ class Commitment:
     not_before: tuple[str, ...] = ()
     terms: tuple[Term, ...] = ()
     description: str = ""
+    expires: datetime | None = None
+
+    def live(self, at: datetime | None) -> bool:
+        """Whether the commitment may still match at the record's time ``at`` (None: no clock,
+        as in a file)."""
+        return self.expires is None or at is None or at < self.expires
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +333,7 @@ def _parties(raw: Any) -> tuple[list[str], str | None]:
 def _commitment(
     raw: Any, where: str, actions: Mapping[str, Action], parties: list[str]
 ) -> Commitment:
-    allowed = {"id", "party", "gives", "requires", "not_before", "terms", "description"}
+    allowed = {"id", "party", "gives", "requires", "not_before", "terms", "description", "expires"}
     _fields(raw, where, allowed | {"description_ar"})
     party = _text(raw, "party", where)
     _known_party(parties, party, f"{where}.party")
@@ -353,7 +361,24 @@ def _commitment(
         not_before=_action_list(raw.get("not_before", []), f"{where}.not_before", actions),
         terms=terms,
         description=_text(raw, "description", where, required=False),
+        expires=_time(raw, "expires", where),
     )
+
+
+def _time(raw: Mapping[str, Any], key: str, where: str) -> datetime | None:
+    """An optional ISO 8601 time with its UTC offset (a time without one means nothing)."""
+    if key not in raw:
+        return None
+    value = raw[key]
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.utcoffset() is None:
+        raise EscrowInvalid(
+            f"{where}.{key}", "must be an ISO 8601 time with its offset, e.g. 2024-01-31T12:00Z"
+        )
+    return parsed
 
 
 def _condition(raw: Any, where: str, actions: Mapping[str, Action]) -> Condition:

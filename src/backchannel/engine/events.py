@@ -324,6 +324,30 @@ class AnnounceMatch(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MatchNotice(Event):
+    """A match as the devices of parties outside it receive it: its id and the ``deposits`` it
+    closed (JSON text, a list, as announced), never what they held, settled or planned. Like
+    :class:`DepositNotice`, it names the announcement's record entry but cannot open it."""
+
+    match: str
+    deposits: str
+    action: ClassVar[Action] = Action.MATCH_NOTICE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DirectMatch(Event):
+    """A member signs, for its party, the outcome of a direct match with ``other`` in talks
+    without a mediator: ``outcome`` is the canonical JSON of :func:`.direct.words` (the session,
+    both parties, both sides' matched commitments, the settled terms and the plan). The match is
+    agreed once both parties signed the same words for the session."""
+
+    session: str
+    other: str
+    outcome: str
+    action: ClassVar[Action] = Action.DIRECT_MATCH
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SetAgenda(Event):
     """A member of the mediator's party sets what the parties score: the issues and their
     options, as an agenda document (:mod:`.scores`). Each one is the agenda's next version;

@@ -44,6 +44,9 @@
   which it counts them. Only a member of the mediator's party announces a match, with
   ``propose``; it names open deposits only, and must be what the matcher finds over them
   (:class:`DepositStatus` says where each deposit stands).
+- A **direct match** (talks without a mediator): a member holding ``propose`` signs, for its
+  party, the outcome both sides computed (``direct_match``); it reaches the two parties only, and
+  the match is agreed once both signed the same words for the session, each party once.
 - **Private preferences**: a member of the mediator's party holding ``propose`` sets the agenda
   (issues and options), talks-wide: each agenda is the next version. A member holding ``propose``
   submits its own party's scores of the current version (never another party's, never the
@@ -132,6 +135,7 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     DEPOSIT_NOTICE = "deposit_notice"  # a deposit as devices outside its audience receive it
     ANNOUNCE_MATCH = "announce_match"
+    MATCH_NOTICE = "match_notice"  # a match as devices outside its parties receive it
     GRANT = "grant"
     REVOKE = "revoke"
     ADD_DEVICE = "add_device"
@@ -146,6 +150,7 @@ class Action(StrEnum):
     ADD_PARTY = "add_party"
     ADD_MEMBER = "add_member"
     CREATE_ROOM = "create_room"
+    DIRECT_MATCH = "direct_match"  # each party signs a direct match's outcome (engine/direct.py)
 
 
 class Stage(StrEnum):
@@ -248,6 +253,9 @@ ACTIONS: Mapping[Action, ActionRule] = {
     Action.WITHDRAW: ActionRule(_P, formal=True),
     Action.DEPOSIT_NOTICE: ActionRule(_P),
     Action.ANNOUNCE_MATCH: ActionRule(_P, formal=True, content=True),
+    Action.MATCH_NOTICE: ActionRule(_P),
+    # A direct match: to the two parties only, signed by each over the same words.
+    Action.DIRECT_MATCH: ActionRule(_P, formal=True, content=True),
     # Private preferences: the agenda reaches every device (every party scores it); scores reach
     # the mediator's devices and the submitting party's, every other device a notice.
     Action.SET_AGENDA: ActionRule(_P, formal=True, talks_wide=True, content=True),

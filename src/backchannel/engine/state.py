@@ -222,6 +222,23 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class DirectAgreement:
+    """A direct match's outcome as the record holds it: the words (:func:`.direct.words`) and
+    the parties that signed them so far; ``agreed`` once both did."""
+
+    session: str
+    parties: tuple[str, str]
+    outcome: str
+    signed: tuple[str, ...]
+    at: datetime
+
+    @property
+    def agreed(self) -> bool:
+        """Whether both parties signed the same words."""
+        return set(self.signed) == set(self.parties)
+
+
+@dataclass(frozen=True, slots=True)
 class Submission:
     """A party's latest scores. ``scores`` is None where this view holds only the notice (the
     scores are sealed from this device); ``count`` counts the party's submissions so far."""
@@ -279,6 +296,8 @@ class Talks:
     clock: datetime | None = None
     #: Days after which devices stop opening a document (0: kept; ev.SetRetention sets it).
     document_retention_days: int = 0
+    #: Direct matches by session id, in record order (engine/direct.py).
+    direct: Mapping[str, DirectAgreement] = field(default_factory=Table)
     #: What the parties score (ev.SetAgenda sets each version), None before the first.
     agenda: Agenda | None = None
     #: Party id → its latest submission of scores, in the order parties first submitted.

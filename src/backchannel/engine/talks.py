@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from backchannel.engine import checks, deposit, messages, preferences, text
+from backchannel.engine import checks, deposit, direct, messages, preferences, text
 from backchannel.engine import events as ev
 from backchannel.engine.checks import Checked
 from backchannel.engine.mandate import standing
@@ -274,6 +274,8 @@ HANDLERS: Mapping[type[ev.Event], _Handler] = {
     ev.Withdraw: deposit.withdraw,
     ev.DepositNotice: deposit.notice,
     ev.AnnounceMatch: deposit.announce,
+    ev.MatchNotice: deposit.match_notice,
+    ev.DirectMatch: direct.sign,
     ev.SetAgenda: preferences.set_agenda,
     ev.SubmitScores: preferences.submit,
     ev.ScoresNotice: preferences.notice,

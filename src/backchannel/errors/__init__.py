@@ -66,6 +66,10 @@ are all imported from here.
     │   ├── DealsTooMany                    direct.too_many_deals      400
     │   ├── TermUnscaled                    direct.term_unscaled       400
     │   ├── DisclosureDiffers               direct.disclosure_differs  409
+    │   ├── DirectUnavailable               direct.unavailable         409
+    │   ├── DirectNotInSession              direct.not_in_session      403
+    │   ├── DirectOutcomeDiffers            direct.outcome_differs     409
+    │   ├── DirectTimedOut                  direct.timeout             408
     │   ├── ScoresMalformed                 prefs.malformed            400
     │   ├── ScoresNotOwn                    prefs.not_own              403
     │   ├── AgendaNotMediator               prefs.not_mediator         403
@@ -239,6 +243,10 @@ from backchannel.errors.rules import (
     DepositUnknown,
     DeviceRevoked,
     DeviceUnknown,
+    DirectNotInSession,
+    DirectOutcomeDiffers,
+    DirectTimedOut,
+    DirectUnavailable,
     DisclosureDiffers,
     DuplicateId,
     EventAhead,
@@ -299,6 +307,10 @@ __all__ = [
     "DepositUnknown",
     "DeviceRevoked",
     "DeviceUnknown",
+    "DirectNotInSession",
+    "DirectOutcomeDiffers",
+    "DirectTimedOut",
+    "DirectUnavailable",
     "DisclosureDiffers",
     "DocumentCorrupt",
     "DocumentExpired",

@@ -303,3 +303,33 @@ class MatchDiffers(RuleViolation):
     """An announced match is not what the matcher finds over the deposits held."""
 
     code = "escrow.not_matching"
+
+
+# --- direct matching through the talks (client/direct_session.py, engine/direct.py) ----------
+
+
+class DirectUnavailable(RuleViolation):
+    """A direct match is asked for where there is none to run: talks with a mediator, no single
+    other party, or a file without this side's commitments."""
+
+    code = "direct.unavailable"
+
+
+class DirectNotInSession(RuleViolation):
+    """A PSI item from a device that is not the other party's in the session it names."""
+
+    code = "direct.not_in_session"
+    status = 403
+
+
+class DirectOutcomeDiffers(RuleViolation):
+    """A signed direct match names other words than the other party signed (or its own)."""
+
+    code = "direct.outcome_differs"
+
+
+class DirectTimedOut(RuleViolation):
+    """The other side did not answer the session in time."""
+
+    code = "direct.timeout"
+    status = 408

@@ -476,8 +476,8 @@ class Host:
     # --- housekeeping ---
 
     async def purge_forever(self, every_s: float) -> None:
-        """Delete long-expired tokens and challenges, and deliveries acknowledged longer ago
-        than the retention, now and then (runs until cancelled).
+        """Delete long-expired tokens and challenges, deliveries acknowledged longer ago than the
+        retention, and blobs whose upload was given up, now and then (runs until cancelled).
 
         Credentials are kept for a day past expiry so a late client still hears
         ``auth.expired`` rather than ``auth.invalid``; a store hiccup is logged and retried
@@ -488,6 +488,8 @@ class Host:
                 now = self.now_ms()
                 await self._run(self.store.purge_expired, now - _PURGE_GRACE_MS)
                 await self._run(self.store.purge_acknowledged, now, self.limits.retention_days)
+                abandoned = now - self.limits.abandoned_blob_s * 1000
+                await self._run(self.store.purge_abandoned_blobs, abandoned)
             except StoreError as exc:
                 _log.warning("purging failed: %s", exc.code)
             await anyio.sleep(every_s)

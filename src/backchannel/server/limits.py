@@ -45,6 +45,9 @@ class Limits:
     max_blob_bytes: int = 160 * 1024 * 1024
     #: Largest chunk of a blob (the client's 1 MiB chunk plus its authentication bytes).
     max_chunk_bytes: int = 1024 * 1024 + 64
+    #: Seconds after its declaration an incomplete blob (an upload given up) is deleted; a
+    #: device resuming later declares it again and sends every chunk.
+    abandoned_blob_s: int = 24 * 60 * 60
 
 
 @dataclass(slots=True)

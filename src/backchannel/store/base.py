@@ -342,6 +342,11 @@ class Store(Protocol):
         """A held chunk's bytes; None if not held."""
         ...
 
+    def purge_abandoned_blobs(self, declared_before: int) -> int:
+        """Delete every incomplete blob declared before ``declared_before`` (an upload given up)
+        with its chunks; return how many blobs went. Complete blobs are never touched."""
+        ...
+
     # --- authentication ---
 
     def add_challenge(self, nonce: bytes, device_id: str, expires_at: int) -> None:

@@ -137,6 +137,27 @@ class BlobQueries:
             blob, held=tuple(sorted((*blob.held, index))), stored=blob.stored + len(data)
         )
 
+    def purge_abandoned_blobs(self, declared_before: int) -> int:
+        """Delete the incomplete blobs declared before ``declared_before``, with their chunks."""
+        with self._transaction() as cur:
+            rows = self._run(
+                cur,
+                "SELECT b.talks_id, b.blob_id FROM blobs b"
+                " LEFT JOIN blob_chunks c ON c.talks_id = b.talks_id AND c.blob_id = b.blob_id"
+                " WHERE b.created_at < ?"
+                " GROUP BY b.talks_id, b.blob_id, b.chunks, b.size"
+                " HAVING COUNT(c.idx) < b.chunks OR COALESCE(SUM(c.size), 0) <> b.size",
+                (declared_before,),
+            ).fetchall()
+            for talks_id, blob_id in rows:
+                for table in ("blob_chunks", "blobs"):  # chunks first: they reference the blob
+                    self._run(
+                        cur,
+                        f"DELETE FROM {table} WHERE talks_id = ? AND blob_id = ?",
+                        (talks_id, blob_id),
+                    )
+        return len(rows)
+
     def blob_chunk(self, talks_id: str, blob_id: str, index: int) -> bytes | None:
         """The bytes of one held chunk; None if not held."""
         with self._transaction() as cur:

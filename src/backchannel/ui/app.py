@@ -16,7 +16,7 @@ page translates. The browser talks only to this process; the process alone talks
     POST /api/analysis  a problem file's frontier and fair points (:mod:`ui.analysis`)
     …    /api/preferences  the Analysis page: the agenda, my scores, the mediator's analysis
                        (:mod:`ui.preferences`)
-    POST /api/escrow/match  the Escrow page: match sealed commitments (:mod:`ui.escrow`)
+    …    /api/escrow    the Escrow page: the talks' deposits, and matching (:mod:`ui.escrow`)
     …    /api/record    the Record page: status, timeline, export (:mod:`ui.record`)
 """
 
@@ -146,8 +146,8 @@ def create_app(profile: Profile, token: str, *, poll_seconds: int = 20) -> Starl
         *mandates.routes(session),
         *text.routes(session),
         *analysis.routes(),
+        *escrow.routes(session),
         *preferences.routes(session),
-        *escrow.routes(),
         *record.routes(session),
         Mount("/static", StaticFiles(packages=[("backchannel.ui", "static")]), name="static"),
     ]
