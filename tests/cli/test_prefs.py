@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from backchannel.cli import app
 from backchannel.client.profile import Profile
 from backchannel.client.simulation import temporary_host
-from tests.cli.test_rooms import PASSPHRASE, Person
+from tests.cli.test_rooms import PASSPHRASE, Person, runner
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 PROBLEM = SCENARIOS / "muscat-2024.preferences.json"
@@ -162,3 +163,21 @@ def test_no_byte_of_iran_s_scores_in_the_us_store_or_the_host(world: World) -> N
         p.read_bytes() for p in world.db.parent.iterdir() if p.name.startswith("host.db")
     )
     assert len(scanned) > 10_000 and SEALED.encode() not in scanned
+
+
+def test_human_output_names_the_parties_and_the_packages(world: World) -> None:
+    """Without --json: ``prefs show`` says who scored by name and the party's own scores;
+    ``prefs analyze`` names the Nash package; a refusal is the code and sentence on stderr."""
+
+    def human(person: Person, *args: str) -> tuple[int, str, str]:
+        env = {"BACKCHANNEL_PASSPHRASE": PASSPHRASE, "COLUMNS": "200"}
+        result = runner.invoke(app, [*args, "--profile", str(person.directory)], env=env)
+        return result.exit_code, result.stdout, result.stderr
+
+    code, out, _ = human(world.people["us"], "prefs", "show", "muscat")
+    assert code == 0 and "iran: scored" in out and "Your party's scores" in out
+    assert "Attacks on Red Sea shipping" in out and SEALED not in out
+    code, out, _ = human(world.people["oman"], "prefs", "analyze", "muscat")
+    assert code == 0 and "Nash" in out and "sequencing=simultaneous" in out
+    code, _, err = human(world.people["iran"], "prefs", "analyze", "muscat")
+    assert code == 2 and "prefs.not_mediator" in err
