@@ -335,3 +335,40 @@ def test_preference_events_round_trip_through_the_codec(version: int) -> None:
         ev.ScoresNotice(at=at(2), actor="ir1", version=version),
     ):
         assert codec.decode(codec.encode(event)) == event
+
+
+def _valid(party: str, data: st.DataObject) -> dict[str, Any]:
+    """Any valid scores of :data:`AGENDA` for ``party``."""
+    first = data.draw(st.integers(0, 100))
+    values = {
+        issue["id"]: {o: data.draw(st.integers(0, 100)) for o in issue["options"]}
+        for issue in AGENDA["issues"]
+    }
+    return {
+        "party": party,
+        "points": {"ceasefire": first, "attacks": 100 - first},
+        "values": values,
+        "reservation": data.draw(st.integers(0, 30)),
+    }
+
+
+@given(st.data())
+def test_each_view_analyses_only_what_it_may_hold(data: st.DataObject) -> None:
+    """For any two valid scorings: the mediator's view, built from the forms it receives,
+    analyses exactly what an omniscient view does; each party's view holds its own scores
+    and none of the other's, and can analyse nothing."""
+    omniscient = build([agenda()])
+    views = {m: build([agenda()]) for m in ("om1", "us1", "ir1")}
+    for actor, party in (("us1", "us"), ("ir1", "iran")):
+        event = submit(actor, _valid(party, data), when=2)
+        after = engine.apply(omniscient, event)
+        for member, form in audience(omniscient, after, event).items():
+            if member in views:
+                views[member] = engine.apply(views[member], form)
+        omniscient = after
+    assert preferences.analysis(views["om1"]) == preferences.analysis(omniscient)
+    for member, own, other in (("us1", "us", "iran"), ("ir1", "iran", "us")):
+        view = views[member]
+        assert view.submissions[own].scores == omniscient.submissions[own].scores
+        assert view.submissions[other].sealed and view.submissions[other].text == ""
+        assert preferences.analysis(view) is None
