@@ -109,6 +109,7 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
     ├── InviteInvalid                       invite.invalid             404
     ├── BlobIncomplete                      blob.incomplete            409
     ├── PayloadTooLarge                     input.too_large            413
+    │   └── DocumentTooLarge                document.too_large         413
     ├── RateLimited                         rate.limited               429  (retry_after)
     ├── StoreError                          store.error                503
     │   └── StoreConflict                   store.conflict             409
@@ -140,6 +141,7 @@ from backchannel.errors.access import (
     ClientError,
     DocumentCorrupt,
     DocumentExpired,
+    DocumentTooLarge,
     DocumentUnknown,
     Forbidden,
     HostRefused,
@@ -292,6 +294,7 @@ __all__ = [
     "DocumentExpired",
     "DocumentInvalid",
     "DocumentMalformed",
+    "DocumentTooLarge",
     "DocumentUnknown",
     "DuplicateId",
     "EntryMalformed",
