@@ -116,7 +116,8 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
     ├── ClientError                         client.error               502
     │   ├── HostUnreachable                 client.host_unreachable    503
     │   ├── DocumentCorrupt                 document.corrupt           502
-    │   └── HostRefused                     client.host_refused        502
+    │   ├── HostRefused                     client.host_refused        502
+    │   └── RendererUnavailable             ui.renderer_unavailable    503
     └── ProfileError                        profile.error              400
         ├── ProfileMissing                  profile.missing            404
         ├── ProfileExists                   profile.exists             409
@@ -164,6 +165,7 @@ from backchannel.errors.access import (
     ProfileExists,
     ProfileMissing,
     RateLimited,
+    RendererUnavailable,
     ReplayDetected,
     StoreConflict,
     StoreError,
@@ -363,6 +365,7 @@ __all__ = [
     "RelayNotMediator",
     "RelaySameRoom",
     "RelayUnverified",
+    "RendererUnavailable",
     "ReplayDetected",
     "RoomComposition",
     "RuleViolation",

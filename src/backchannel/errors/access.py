@@ -184,6 +184,13 @@ class HostRefused(ClientError):
 # --- local profiles --------------------------------------------------------------------------
 
 
+class RendererUnavailable(ClientError):
+    """The device has no PDF renderer (``pdftoppm``, poppler-utils) to show a PDF's pages."""
+
+    code = "ui.renderer_unavailable"
+    status = 503
+
+
 class ProfileError(BackchannelError):
     """A local device profile cannot do what was asked."""
 
