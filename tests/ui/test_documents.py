@@ -302,6 +302,53 @@ def test_a_word_for_word_carry_reaches_the_other_caucus(apps: dict[str, App], se
     assert there["name"] == sent.pdf_name and there["author"] == "bagheri"
 
 
+def test_a_gist_is_the_mediators_own_file(apps: dict[str, App], sent: Sent) -> None:
+    """The mediator's own file, uploaded as a gist of the carry-gist text, reaches the US
+    caucus as the mediator's document: its name and bytes, never the source's."""
+    tag = secrets.token_hex(3)
+    name = f"summary-{tag}.txt"
+    query = {"talks": "muscat", "room": "us-caucus", "name": name, "source": sent.text_v2}
+    response = upload(apps["oman"], f"Tehran lists four points ({tag}).\n".encode(), **query)
+    assert response.status_code == 200, response.text
+    assert response.json()["mode"] == "gist"
+    document = response.json()["document"]
+    eventually(lambda: document in ids(apps["us"], "us-caucus"), "the US app has the gist")
+    there = next(d for d in listed(apps["us"], "us-caucus")["documents"] if d["id"] == document)
+    assert there["name"] == name and there["relay"] == "gist"
+    with apps["us"].client() as client:
+        shown = client.get("/api/documents/view", params={"talks": "muscat", "document": document})
+    assert shown.json()["text"] == f"Tehran lists four points ({tag}).\n"
+    assert "points-" not in shown.text  # the source's name stays in Iran's caucus
+
+
+def test_the_progress_counts_the_bytes_as_they_arrive(apps: dict[str, App], sent: Sent) -> None:
+    """While a file streams in, its job says how much arrived; once the upload answered, the
+    job is gone (it is only a counter for the page's bar)."""
+    app = apps["iran"]
+    job = secrets.token_hex(8)
+    seen: list[dict[str, Any]] = []
+
+    def pieces() -> Any:
+        yield b"a" * 5000
+        time.sleep(0.5)  # the app has read the first piece by now
+        with app.client() as client:
+            seen.append(client.get("/api/documents/progress", params={"job": job}).json())
+        yield b"b" * 5000
+
+    query = {**BASE, "name": f"slow-{job}.txt", "label": "carry-gist", "job": job}
+    with app.client() as client:
+        response = client.post(
+            "/api/documents/upload", params=query, content=pieces(), headers=OCTET
+        )
+    assert response.status_code == 200, response.text
+    assert seen[0]["job"] == job and seen[0]["phase"] == "receiving"
+    assert 0 < seen[0]["received"] <= 5000 and seen[0]["moved"] == 0
+    assert seen[0]["size"] is None  # streamed without a length: the bar counts what came
+    with app.client() as client:
+        after = client.get("/api/documents/progress", params={"job": job})
+    assert after.status_code == 400 and after.json()["code"] == "form.invalid"
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 

@@ -254,13 +254,15 @@ def fetch(
     progress: transfer.Progress,
     *,
     visible: bool = True,
+    guard: Guard | None = None,
 ) -> Document:
     """Fetch and verify ``document`` into ``out``; a PDF as this member's stamped copy."""
-    participant = profile.participant(alias)
-    d = find(readable(participant), document)
-    now = datetime.now(UTC)
-    openable(participant, d, now)
-    mark = visible_mark(participant, now) if visible else None
+    with guard or nullcontext():
+        participant = profile.participant(alias)
+        d = find(readable(participant), document)
+        now = datetime.now(UTC)
+        openable(participant, d, now)
+        mark = visible_mark(participant, now) if visible else None
     transfer.download(
         profile.host,
         participant.talks_host_id,

@@ -338,8 +338,7 @@ def relay(session: DeviceSession, form: tuple[str, str, str]) -> dict[str, Any]:
 
 def my_copy(session: DeviceSession, alias: str, document: str) -> tuple[str, bytes]:
     """This member's verified copy (a PDF stamped for them, as ``doc get``): name and bytes."""
-    with session.sync.lock:
-        return _fetched(session, alias, document, lambda d, data: (d.descriptor.name, data))
+    return _fetched(session, alias, document, lambda d, data: (d.descriptor.name, data))
 
 
 def view_json(
@@ -353,9 +352,11 @@ def view_json(
         at = [d.id for d in chain].index(document)
         d = chain[at]
         dispatch.openable(participant, d, datetime.now(UTC))
-        if transfer.is_pdf(d.descriptor):
-            found = _rendered(session, cache, alias, document)
-            return {"document": document, "kind": "pdf", "pages": found.pages}
+        pdf = transfer.is_pdf(d.descriptor)
+    if pdf:  # fetched and rendered outside the lock: the sync goes on meanwhile
+        found = _rendered(session, cache, alias, document)
+        return {"document": document, "kind": "pdf", "pages": found.pages}
+    with session.sync.lock:
         if not d.descriptor.is_text:
             return {"document": document, "kind": "none"}
         with tempfile.TemporaryDirectory(dir=session.profile.path) as scratch:
@@ -380,14 +381,14 @@ def page_png(
     session: DeviceSession, cache: rendering.Cache, alias: str, document: str, number: str
 ) -> bytes:
     """Page ``number`` (from 1) of my stamped copy of a PDF document, as PNG."""
-    with session.sync.lock:
-        found = _rendered(session, cache, alias, document)
-        if not number.isdigit() or not 1 <= int(number) <= found.pages:
-            raise FormInvalid("page", f"is a page number from 1 to {found.pages}")
-        page = int(number)
-        if page not in found.images:
-            found.images[page] = rendering.render_page(found.pdf, page, session.profile.path)
-        return found.images[page]
+    found = _rendered(session, cache, alias, document)
+    if not number.isdigit() or not 1 <= int(number) <= found.pages:
+        raise FormInvalid("page", f"is a page number from 1 to {found.pages}")
+    page = int(number)
+    image = found.images.get(page)
+    if image is None:
+        image = found.images[page] = rendering.render_page(found.pdf, page, session.profile.path)
+    return image
 
 
 def trace_json(session: DeviceSession, alias: str, document: str, leaked: bytes) -> dict[str, Any]:
@@ -402,7 +403,8 @@ def _rendered(
     session: DeviceSession, cache: rendering.Cache, alias: str, document: str
 ) -> rendering.Rendered:
     """My stamped copy of a PDF document, kept for its pages (fetched once)."""
-    key = (alias, document, session.profile.participant(alias).me)
+    with session.sync.lock:
+        key = (alias, document, session.profile.participant(alias).me)
     found = cache.get(key)
     if found is None:
         found = _fetched(session, alias, document, lambda d, data: rendering.prepared(data))
@@ -418,7 +420,7 @@ def _fetched(
     profile = session.profile
     with tempfile.TemporaryDirectory(prefix=".bc-copy-", dir=profile.path) as scratch:
         out = Path(scratch) / "copy"
-        d = dispatch.fetch(profile, alias, document, out, _ignore)
+        d = dispatch.fetch(profile, alias, document, out, _ignore, guard=session.sync.lock)
         return use(d, out.read_bytes())
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,17 +80,20 @@ class Cache:
     def __init__(self, kept: int = KEPT) -> None:
         self._kept = kept
         self._items: OrderedDict[tuple[str, ...], Rendered] = OrderedDict()
+        self._lock = threading.Lock()  # requests run in worker threads
 
     def get(self, key: tuple[str, ...]) -> Rendered | None:
         """The copy kept under ``key``, if any (now the most recently used)."""
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-        return found
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
 
     def put(self, key: tuple[str, ...], rendered: Rendered) -> None:
         """Keep ``rendered``, forgetting the least recently used beyond the limit."""
-        self._items[key] = rendered
-        self._items.move_to_end(key)
-        while len(self._items) > self._kept:
-            self._items.popitem(last=False)
+        with self._lock:
+            self._items[key] = rendered
+            self._items.move_to_end(key)
+            while len(self._items) > self._kept:
+                self._items.popitem(last=False)

@@ -76,9 +76,11 @@
 
   // A drop zone with its file input: `take(file)` gets the file dropped or chosen.
   function dropZone(id, text, take) {
-    const input = el("input", { type: "file", id, class: "file-input" });
+    // The browser's own file button speaks the browser's language, not the page's: it is hidden
+    // (still focusable; the zone shows its focus) and the label, in the page's words, opens it.
+    const input = el("input", { type: "file", id, class: "file-input visually-hidden" });
     input.addEventListener("change", () => input.files.length && take(input.files[0]));
-    const zone = el("div", { class: "dropzone", "data-drop": "" }, el("label", { for: id, text }), input);
+    const zone = el("div", { class: "dropzone", "data-drop": "" }, el("label", { for: id, class: "file-button", text }), input);
     zone.addEventListener("dragover", (event) => {
       event.preventDefault();
       zone.classList.add("over");
