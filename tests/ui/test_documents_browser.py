@@ -31,7 +31,9 @@ HEADINGS = {"en": "Documents", "ar": "المستندات"}
 
 
 def panel(view: View, room: str) -> Locator:
-    return view.room(room).locator("section.documents-panel")
+    """The Documents panel of ``room`` on the view's Rooms page."""
+    found: Locator = view.room(room).locator("section.documents-panel")
+    return found
 
 
 def drop(page: Page, zone: Locator, name: str, data: bytes, media: str) -> None:
