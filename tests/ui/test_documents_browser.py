@@ -51,20 +51,26 @@ def drop(page: Page, zone: Locator, name: str, data: bytes, media: str) -> None:
     zone.dispatch_event("drop", {"dataTransfer": transfer})
 
 
-def send(view: View, room: str, name: str, data: bytes, label: str) -> Locator:
-    """Drop a file onto the room's panel, choose its label, send it; the document's item."""
+def send(
+    view: View, room: str, name: str, data: bytes, label: str, *, supersedes: str = ""
+) -> Locator:
+    """Drop a file onto the room's panel, choose its label (and what it is a new version of),
+    send it; the document's item. The form is empty again afterwards: no label stays chosen."""
     form = panel(view, room).locator("form.send-document")
     drop(view.page, form.locator("[data-drop]"), name, data, "application/octet-stream")
     expect(form.locator("p.chosen")).to_contain_text(name)
     form.locator(f'input[type=radio][value="{label}"]').check()
+    if supersedes:
+        form.get_by_label("New version of").select_option(supersedes)
     form.get_by_role("button", name="Send the document").click()
     bar = form.locator("progress")
     expect(bar).to_have_attribute("data-phase", "done")
     assert bar.evaluate("bar => bar.value") == 100
     expect(form.locator("p.progress-status")).to_contain_text(name)
+    expect(form.locator("input[type=radio]:checked")).to_have_count(0)
     item = panel(view, room).locator("li.document", has_text=name)
-    expect(item).to_be_visible()
-    return item
+    expect(item.first).to_be_visible()
+    return item.first
 
 
 def test_a_pdf_is_sent_shown_downloaded_and_its_leak_named(
@@ -76,8 +82,8 @@ def test_a_pdf_is_sent_shown_downloaded_and_its_leak_named(
     name = f"non-paper-{tag}.pdf"
     iran, oman = View(browser, apps["iran"]), View(browser, apps["oman"])
     try:
-        item = send(iran, "iran-caucus", name, pdf_bytes(f"A reduction of attacks ({tag})."),
-                    "carry-verbatim")  # fmt: skip
+        words = f"A reduction of attacks ({tag})."
+        item = send(iran, "iran-caucus", name, pdf_bytes(words), "carry-verbatim")
         expect(item.locator(".author")).to_have_text("Ali Bagheri Kani")  # a name, not an id
         item.get_by_role("button", name="View", exact=True).click()
         page = item.locator('.viewer img[data-page="1"]')
@@ -139,6 +145,34 @@ def test_a_mediator_only_document_never_reaches_the_other_party(
             assert said not in traffic
     finally:
         us.close()
+
+
+def test_a_new_version_is_listed_under_its_latest_with_its_diff(
+    browser: Browser,  # noqa: F811
+    apps: dict[str, App],
+) -> None:
+    """Iran sends a text file, then a new version of it chosen in "New version of": the panel
+    lists one chain, newest first, and the new version shows what changed."""
+    tag = secrets.token_hex(3)
+    name = f"points-{tag}.txt"
+    iran = View(browser, apps["iran"])
+    try:
+        first = send(iran, "iran-caucus", name, b"one\ntwo\n", "carry-gist")
+        older = first.get_attribute("data-document") or ""
+        newer = send(iran, "iran-caucus", name, b"one\n2\n", "carry-gist", supersedes=older)
+        expect(newer).not_to_have_attribute("data-document", older)
+        chain = newer.locator("details.versions")
+        expect(chain.locator("summary")).to_have_text("2 versions, newest first")
+        chain.locator("summary").click()
+        expect(chain.locator("li").last).to_have_attribute("data-version", older)
+        alone = panel(iran, "iran-caucus").locator(f'li.document[data-document="{older}"]')
+        expect(alone).to_have_count(0)  # not a chain of its own
+        newer.get_by_role("button", name="View", exact=True).click()
+        expect(newer.locator("pre.document-text")).to_have_text("one\n2\n")
+        expect(newer.locator("pre.diff .diff-removed")).to_have_text(["-two\n"])
+        expect(newer.locator("pre.diff .diff-added")).to_have_text(["+2\n"])
+    finally:
+        iran.close()
 
 
 @pytest.fixture(scope="module")

@@ -403,6 +403,19 @@
     );
     state.updateForm = () => {
       const data = state.data;
+      // Rebuilt only when what the room allows changed, so a refresh keeps the chosen label.
+      const allowed = JSON.stringify([data.labels, state.room.mediator_in_room]);
+      if (allowed !== labels.dataset.allowed) {
+        labels.dataset.allowed = allowed;
+        drawLabels(data);
+      }
+      const before = supersedes.value;
+      supersedes.replaceChildren(el("option", { value: "", text: t("Nothing: a new document") }));
+      for (const d of data.documents.filter((x) => x.mine)) {
+        supersedes.append(el("option", { value: d.id, selected: d.id === before, text: d.name + " · " + dateFormat.format(new Date(d.at)) }));
+      }
+    };
+    function drawLabels(data) {
       const picked = form.querySelector("input[type=radio]:checked");
       labels.replaceChildren(labels.firstChild);
       for (const label of Object.keys(LABELS)) {
@@ -418,12 +431,7 @@
           ),
         );
       }
-      const before = supersedes.value;
-      supersedes.replaceChildren(el("option", { value: "", text: t("Nothing: a new document") }));
-      for (const d of data.documents.filter((x) => x.mine)) {
-        supersedes.append(el("option", { value: d.id, selected: d.id === before, text: d.name + " · " + dateFormat.format(new Date(d.at)) }));
-      }
-    };
+    }
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       error.hidden = true;
@@ -440,7 +448,7 @@
         state.file = null;
         drop.input.value = "";
         chosen.textContent = t("No file chosen.");
-        label.checked = false;
+        for (const radio of form.querySelectorAll("input[type=radio]:checked")) radio.checked = false;
         state.seen = null;
         await load(state);
       } catch (problem) {
