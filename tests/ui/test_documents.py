@@ -239,6 +239,11 @@ def test_a_pdf_shows_as_pages_of_my_stamped_copy_which_a_leak_names(
         assert page.status_code == 200 and page.headers["content-type"] == "image/png"
         assert page.content.startswith(b"\x89PNG\r\n\x1a\n") and len(page.content) > 1000
         got = client.get("/api/documents/download", params=query)
+    with iran.client() as client:
+        client.get("/api/documents/view", params=query)
+        authors = client.get("/api/documents/page", params={**query, "page": "1"}).content
+    # Each member sees their own stamped copy (the visible line names them), never one file.
+    assert authors.startswith(b"\x89PNG") and authors != page.content
     assert got.status_code == 200
     assert got.headers["content-disposition"].startswith("attachment;")
     assert sent.pdf_name in got.headers["content-disposition"]
