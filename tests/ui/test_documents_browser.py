@@ -221,3 +221,29 @@ def test_the_arabic_panel_reads_right_to_left_and_passes_axe(
         assert not bad, bad
     finally:
         view.close()
+
+
+def test_a_long_pdf_shows_a_few_pages_at_a_time(
+    browser: Browser,  # noqa: F811
+    apps: dict[str, App],
+) -> None:
+    """Pages are rendered when asked: the first five, then the rest on request."""
+    tag = secrets.token_hex(3)
+    name = f"annex-{tag}.pdf"
+    text = "\n".join(f"Line {i} of the annex ({tag})." for i in range(300))
+    query = {"talks": "muscat", "room": "iran-caucus", "name": name, "label": "carry-gist"}
+    response = upload(apps["iran"], pdf_bytes(text), **query)
+    assert response.status_code == 200, response.text
+    view = View(browser, apps["iran"])
+    try:
+        item = panel(view, "iran-caucus").locator("li.document", has_text=name)
+        item.get_by_role("button", name="View", exact=True).click()
+        pages = item.locator(".viewer img")
+        expect(pages).to_have_count(5)
+        expect(item.locator(".viewer")).to_contain_text("Pages: 7.")
+        item.get_by_role("button", name="Show the next pages").click()
+        expect(pages).to_have_count(7)
+        expect(pages.last).to_have_attribute("alt", f"Page 7 of 7 of {name}")
+        expect(item.get_by_role("button", name="Show the next pages")).to_have_count(0)
+    finally:
+        view.close()

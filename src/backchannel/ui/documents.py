@@ -387,7 +387,9 @@ def page_png(
     page = int(number)
     image = found.images.get(page)
     if image is None:
-        image = found.images[page] = rendering.render_page(found.pdf, page, session.profile.path)
+        image = rendering.render_page(found.pdf, page, session.profile.path)
+        if len(found.images) < rendering.KEPT_PAGES:  # a long PDF's later pages: rendered again
+            found.images[page] = image
     return image
 
 

@@ -26,8 +26,9 @@ from backchannel.errors import DocumentMalformed, RendererUnavailable
 PDFTOPPM = "/usr/bin/pdftoppm"
 #: Pixels per inch of a rendered page (an A4 page is about 830 × 1170 pixels).
 RESOLUTION = 100
-#: How many documents' copies are kept in memory.
+#: How many documents' copies are kept in memory, and how many rendered pages of each.
 KEPT = 4
+KEPT_PAGES = 24
 #: Seconds one page may take to render.
 TIMEOUT = 60
 

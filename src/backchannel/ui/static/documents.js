@@ -225,10 +225,17 @@
     }
   }
 
-  async function showPages(state, d, shown, viewer) {
-    const pages = el("ol", { class: "pages" });
-    viewer.replaceChildren(el("p", { class: "muted", text: t("Your own stamped copy, rendered on this device. Pages: {n}.", { n: shown.pages }) }), pages);
-    for (let page = 1; page <= shown.pages; page++) {
+  // A few pages at a time (each is rendered by the app when asked), then a button for more.
+  const PAGES_AT_ONCE = 5;
+  async function showPages(state, d, shown, viewer, from = 1) {
+    let pages = viewer.querySelector("ol.pages");
+    if (from === 1) {
+      pages = el("ol", { class: "pages" });
+      viewer.replaceChildren(el("p", { class: "muted", text: t("Your own stamped copy, rendered on this device. Pages: {n}.", { n: shown.pages }) }), pages);
+    }
+    viewer.querySelector("button.more-pages")?.remove();
+    const last = Math.min(shown.pages, from + PAGES_AT_ONCE - 1);
+    for (let page = from; page <= last; page++) {
       const response = await fetchBytes("/api/documents/page" + query({ talks: state.talks.alias, document: d.id, page }), { headers: { accept: "image/png" } });
       const src = await new Promise((resolve) => {
         const reader = new FileReader();
@@ -236,6 +243,9 @@
         response.blob().then((blob) => reader.readAsDataURL(blob));
       });
       pages.append(el("li", {}, el("img", { src, alt: t("Page {page} of {pages} of {name}", { page, pages: shown.pages, name: d.name }), "data-page": page })));
+    }
+    if (last < shown.pages) {
+      viewer.append(el("button", { type: "button", class: "more-pages", onclick: () => showPages(state, d, shown, viewer, last + 1), text: t("Show the next pages") }));
     }
   }
 
