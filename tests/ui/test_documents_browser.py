@@ -2,8 +2,10 @@
 
 Iran's delegation drops a PDF onto its caucus's panel, picks a carry label and sends it; the
 progress bar runs to its end; the page shows the PDF's pages, rendered by the app from Iran's own
-stamped copy. The mediator's page downloads its own stamped copy; dropped into the trace box of
-Iran's panel, that file names the mediator's member. A ``mediator-only`` document Iran sends
+stamped copy. The mediator's page downloads its own stamped copy and carries the PDF word for
+word into the US caucus; dropped into the trace box of Iran's panel, the mediator's copy names
+the mediator's member. A new version chosen in "New version of" lists under its latest with
+its diff; a long PDF shows five pages at a time. A ``mediator-only`` document Iran sends
 never reaches the US page, neither its DOM nor any response its app sent. The panel in Arabic
 reads right to left and passes axe-core; screenshots of both go with the others
 (``BACKCHANNEL_SCREENSHOTS``, ``make screenshots``).
@@ -101,6 +103,10 @@ def test_a_pdf_is_sent_shown_downloaded_and_its_leak_named(
         copy = Path(download.path()).read_bytes()
         assert copy.startswith(b"%PDF-") and "Omani official" in visible_text(copy)
         expect(theirs.locator("p.downloaded")).to_contain_text("stamped copy")
+        carry = theirs.locator(".document-relay")
+        carry.get_by_label("Carry into").select_option("us-caucus")
+        carry.get_by_role("button", name="Carry word for word").click()
+        expect(carry.locator("p.done")).to_contain_text("Carried into Caucus of United States")
 
         leak = tmp_path / "leaked.pdf"
         leak.write_bytes(copy)
