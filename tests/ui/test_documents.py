@@ -210,6 +210,12 @@ def test_the_room_lists_each_version_chain_newest_first(apps: dict[str, App], se
     assert next(d for d in mine["documents"] if d["id"] == sent.pdf)["relay_modes"] == []
     for field in ("key", "header", "blob"):
         assert all(field not in v for d in data["documents"] for v in d["versions"])
+    # In the room's messages a document is its name and size: the panel fetches it.
+    with apps["oman"].client() as client:
+        state = client.get("/api/state").json()
+    room = next(r for r in state["talks"][0]["rooms"] if r["id"] == "iran-caucus")
+    said = next(m["text"] for m in room["messages"] if m["id"] == sent.pdf)
+    assert said == f"[document] {sent.pdf_name} ({pdf['size']} bytes)"
 
 
 def test_a_text_version_shows_with_its_diff(apps: dict[str, App], sent: Sent) -> None:

@@ -125,7 +125,7 @@ def _message(view: engine.Talks, m: engine.Message, me: str, mediating: bool) ->
     return {
         **message_json(m),
         # A document shows as its name and size: its descriptor holds its key.
-        "text": shown(m.text, m.id),
+        "text": shown(m.text, m.id, how=False),
         "party": _party_of(view, m.author),
         "mine": m.author == me,
         "gist_by_mediator": m.relay is RelayMode.GIST,
