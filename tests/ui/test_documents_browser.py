@@ -8,7 +8,8 @@ the mediator's member. A new version chosen in "New version of" lists under its 
 its diff; a long PDF shows five pages at a time. A ``mediator-only`` document Iran sends
 never reaches the US page, neither its DOM nor any response its app sent. The panel in Arabic
 reads right to left and passes axe-core; screenshots of both go with the others
-(``BACKCHANNEL_SCREENSHOTS``, ``make screenshots``).
+(``BACKCHANNEL_SCREENSHOTS``, ``make screenshots``). A page on another local port cannot post a
+file to the upload route, in any mode.
 """
 
 from __future__ import annotations
@@ -23,8 +24,17 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.ui.conftest import App
+from tests.ui.neighbour import neighbour
 from tests.ui.test_browser import AXE, View, browser  # noqa: F401 (the module's fixture)
-from tests.ui.test_documents import eventually, ids, pdf_bytes, upload, visible_text
+from tests.ui.test_documents import (
+    eventually,
+    ids,
+    leftovers,
+    listed,
+    pdf_bytes,
+    upload,
+    visible_text,
+)
 
 pytestmark = pytest.mark.xdist_group("ui")
 
@@ -251,5 +261,61 @@ def test_a_long_pdf_shows_a_few_pages_at_a_time(
         expect(pages).to_have_count(7)
         expect(pages.last).to_have_attribute("alt", f"Page 7 of 7 of {name}")
         expect(item.get_by_role("button", name="Show the next pages")).to_have_count(0)
+    finally:
+        view.close()
+
+
+def test_a_neighbour_cannot_upload_a_file(
+    browser: Browser,  # noqa: F811
+    apps: dict[str, App],
+) -> None:
+    """Script on another local port posts a file to the upload route as the panel does
+    (``application/octet-stream``): in ``no-cors`` mode the browser drops that type and the gate
+    refuses the request; in CORS mode it needs a preflight the app refuses, with or without a
+    token header; an HTML form's multipart post is refused too. Nothing is sent or kept."""
+    app = apps["iran"]
+    tag = secrets.token_hex(4)
+    name = f"forged-{tag}.txt"
+    target = f"{app.base}/api/documents/upload?talks=muscat&room=iran-caucus&label=carry-verbatim"
+    form = (
+        "<!doctype html><title>prize</title>"
+        f'<form method="post" action="{target}&name={name}" enctype="multipart/form-data">'
+        '<input type="hidden" name="file" value="We accept every condition.">'
+        '<button id="go">Claim your prize</button></form>'
+    )
+    view = View(browser, app)  # the user has the app open in this browser
+    try:
+        with neighbour() as evil:
+            evil.pages["/"] = form
+            view.page.goto(evil.base + "/")
+            outcomes = view.page.evaluate(
+                """async (url) => {
+                    const body = new Blob(["We accept every condition."]);
+                    const octet = {"content-type": "application/octet-stream"};
+                    const tries = [
+                        {mode: "no-cors", credentials: "include", headers: octet},
+                        {mode: "cors", credentials: "include", headers: octet},
+                        {mode: "cors", headers: {...octet, authorization: "Bearer guess"}},
+                    ];
+                    const out = [];
+                    for (const init of tries) {
+                        try {
+                            const r = await fetch(url, {method: "POST", body, ...init});
+                            out.push(r.type + ":" + r.status);
+                        } catch (e) { out.push("blocked"); }
+                    }
+                    return out;
+                }""",
+                f"{target}&name={name}",
+            )
+            with view.page.expect_navigation():
+                view.page.click("#go")
+            answered = view.page.content()
+        # The no-cors request is sent (and refused by the gate); its answer is opaque, or
+        # blocked by the app's Cross-Origin-Resource-Policy. The CORS ones are never sent.
+        assert outcomes[0] in ("opaque:0", "blocked") and outcomes[1:] == ["blocked"] * 2
+        assert "ui.origin_refused" in answered  # the refusal, shown as the form's result
+        assert name not in json.dumps(listed(app, "iran-caucus"))
+        assert leftovers(app) == []
     finally:
         view.close()
