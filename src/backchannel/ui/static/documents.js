@@ -138,8 +138,17 @@
     draw(state);
   }
 
+  // An item is rebuilt only when its document changed, so an open viewer or trace box stays open.
   function draw(state) {
-    const items = state.data.documents.map((d) => documentItem(state, d));
+    const kept = state.items || new Map();
+    state.items = new Map();
+    const items = state.data.documents.map((d) => {
+      const sig = JSON.stringify([d, state.data.mediating]);
+      const old = kept.get(d.id);
+      const node = old && old.sig === sig ? old.node : documentItem(state, d);
+      state.items.set(d.id, { sig, node });
+      return node;
+    });
     if (items.length === 0) items.push(el("li", { class: "empty", text: t("No documents yet.") }));
     state.list.replaceChildren(...items);
     state.updateForm();
