@@ -243,7 +243,8 @@ def test_a_long_pdf_shows_a_few_pages_at_a_time(
     browser: Browser,  # noqa: F811
     apps: dict[str, App],
 ) -> None:
-    """Pages are rendered when asked: the first five, then the rest on request."""
+    """Pages are rendered when asked: the first five, then the rest on request; a refresh of
+    the room does not close them."""
     tag = secrets.token_hex(3)
     name = f"annex-{tag}.pdf"
     text = "\n".join(f"Line {i} of the annex ({tag})." for i in range(300))
@@ -257,6 +258,15 @@ def test_a_long_pdf_shows_a_few_pages_at_a_time(
         pages = item.locator(".viewer img")
         expect(pages).to_have_count(5)
         expect(item.locator(".viewer")).to_contain_text("Pages: 7.")
+        # A message arriving in the room re-reads its documents; the open viewer stays open.
+        reads = panel(view, "iran-caucus").get_attribute("data-reads") or ""
+        said = f"Noted, reading the annex ({tag})."
+        with apps["oman"].client() as client:
+            body = {"talks": "muscat", "room": "iran-caucus", "text": said, "label": "carry-gist"}
+            assert client.post("/api/send", json=body).status_code == 200
+        expect(view.message("iran-caucus", said)).to_be_visible()
+        expect(panel(view, "iran-caucus")).not_to_have_attribute("data-reads", reads)
+        expect(pages).to_have_count(5)
         item.get_by_role("button", name="Show the next pages").click()
         expect(pages).to_have_count(7)
         expect(pages.last).to_have_attribute("alt", f"Page 7 of 7 of {name}")

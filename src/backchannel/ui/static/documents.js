@@ -152,6 +152,7 @@
     if (items.length === 0) items.push(el("li", { class: "empty", text: t("No documents yet.") }));
     state.list.replaceChildren(...items);
     state.updateForm();
+    state.node.dataset.reads = String(Number(state.node.dataset.reads || 0) + 1); // for tests
   }
 
   function byline(state, d) {
