@@ -23,6 +23,7 @@ import pytest
 
 from backchannel import documents as pdf_copies
 from backchannel.ui import documents as panel
+from backchannel.ui import rendering
 from tests.ui.conftest import App
 
 pytestmark = pytest.mark.xdist_group("ui")
@@ -358,6 +359,24 @@ def test_the_progress_counts_the_bytes_as_they_arrive(apps: dict[str, App], sent
     with app.client() as client:
         after = client.get("/api/documents/progress", params={"job": job})
     assert after.status_code == 400 and after.json()["code"] == "form.invalid"
+
+
+def test_without_a_renderer_the_page_says_so(
+    apps: dict[str, App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A device without poppler-utils answers 503 ``ui.renderer_unavailable`` for a page (the
+    page offers the download instead); nothing else about the document changes."""
+    monkeypatch.setattr(rendering, "PDFTOPPM", "/nonexistent/pdftoppm")
+    monkeypatch.setattr(rendering.shutil, "which", lambda name: None)
+    query = {"talks": "muscat", "room": "iran-caucus", "name": "plain.pdf", "label": "carry-gist"}
+    sent = upload(apps["iran"], pdf_bytes(f"Unrendered ({secrets.token_hex(3)})."), **query)
+    assert sent.status_code == 200, sent.text
+    document = {"talks": "muscat", "document": sent.json()["document"]}
+    with apps["iran"].client() as client:
+        assert client.get("/api/documents/view", params=document).json()["pages"] == 1
+        page = client.get("/api/documents/page", params={**document, "page": "1"})
+        assert page.status_code == 503 and page.json()["code"] == "ui.renderer_unavailable"
+        assert client.get("/api/documents/download", params=document).status_code == 200
 
 
 # --- bad input -----------------------------------------------------------------------------------
