@@ -367,7 +367,7 @@ def test_without_a_renderer_the_page_says_so(
     """A device without poppler-utils answers 503 ``ui.renderer_unavailable`` for a page (the
     page offers the download instead); nothing else about the document changes."""
     monkeypatch.setattr(rendering, "PDFTOPPM", "/nonexistent/pdftoppm")
-    monkeypatch.setattr(rendering.shutil, "which", lambda name: None)
+    monkeypatch.setattr("shutil.which", lambda name: None)
     query = {"talks": "muscat", "room": "iran-caucus", "name": "plain.pdf", "label": "carry-gist"}
     sent = upload(apps["iran"], pdf_bytes(f"Unrendered ({secrets.token_hex(3)})."), **query)
     assert sent.status_code == 200, sent.text
