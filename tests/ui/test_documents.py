@@ -16,6 +16,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +24,7 @@ import pytest
 
 from backchannel import documents as pdf_copies
 from backchannel.ui import documents as panel
-from backchannel.ui import rendering
+from backchannel.ui import rendering, uploads
 from tests.ui.conftest import App
 
 pytestmark = pytest.mark.xdist_group("ui")
@@ -377,6 +378,24 @@ def test_without_a_renderer_the_page_says_so(
         page = client.get("/api/documents/page", params={**document, "page": "1"})
         assert page.status_code == 503 and page.json()["code"] == "ui.renderer_unavailable"
         assert client.get("/api/documents/download", params=document).status_code == 200
+
+
+def test_what_a_stopped_app_left_is_swept(tmp_path: Path) -> None:
+    """A received file, a fetched copy and a render left by an app that stopped mid-request are
+    removed when the next app starts; the profile's own files are not touched."""
+    (tmp_path / "uploads").mkdir()
+    (tmp_path / "uploads" / ".bc-upload-x1.part").write_bytes(b"plaintext")
+    (tmp_path / ".bc-copy-y2").mkdir()
+    (tmp_path / ".bc-copy-y2" / "copy").write_bytes(b"plaintext")
+    (tmp_path / ".bc-render-z3").mkdir()
+    kept = ["state.sealed", "outbox", ".bc-abc.part"]
+    (tmp_path / "state.sealed").write_bytes(b"sealed")
+    (tmp_path / "outbox").mkdir()
+    (tmp_path / ".bc-abc.part").write_bytes(b"a download being resumed")
+    removed = uploads.sweep(tmp_path)
+    assert sorted(removed) == [".bc-copy-y2", ".bc-render-z3", ".bc-upload-x1.part"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*kept, "uploads"])
+    assert list((tmp_path / "uploads").iterdir()) == []
 
 
 # --- bad input -----------------------------------------------------------------------------------

@@ -70,7 +70,8 @@ _T = TypeVar("_T")
 
 
 def routes(session: DeviceSession) -> list[Route]:
-    """The panel's routes over ``session``."""
+    """The panel's routes over ``session`` (sweeping what a stopped app left in the profile)."""
+    uploads.sweep(session.profile.path)
     jobs = uploads.Jobs()
     cache = rendering.Cache()
 
@@ -359,7 +360,7 @@ def view_json(
     with session.sync.lock:
         if not d.descriptor.is_text:
             return {"document": document, "kind": "none"}
-        with tempfile.TemporaryDirectory(dir=session.profile.path) as scratch:
+        with tempfile.TemporaryDirectory(prefix=".bc-copy-", dir=session.profile.path) as scratch:
             lines = dispatch.text_lines(session.profile, participant, d, Path(scratch))
             older = chain[at - 1] if at > 0 else None
             old = None

@@ -6,7 +6,7 @@ cross-origin protections). :func:`receive` streams it into a private file in the
 ``uploads/`` directory (owner-only), counting as it goes: a declared or actual length over the
 limit is refused with :class:`DocumentTooLarge` and the partial file removed, so nothing half
 arrived is ever kept. The caller removes the file once it is sealed (the outbox keeps only
-ciphertext).
+ciphertext); what a stopped app left behind is removed when the next one starts (:func:`sweep`).
 
 A :class:`Job` is what the page polls while its file travels: the bytes received from the
 browser, then the ciphertext bytes the host holds. Its id is chosen by the page (it must poll
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -135,6 +136,29 @@ async def receive(request: Request, directory: Path, job: Job, limit: int) -> Pa
         await anyio.Path(path).unlink(missing_ok=True)
         raise
     return path
+
+
+#: What the app's own scratch files and directories in a profile are named like.
+SCRATCH = (".bc-upload-", ".bc-copy-", ".bc-render-")
+
+
+def sweep(profile_dir: Path) -> list[str]:
+    """Remove what an app that stopped mid-request left in the profile (a received file, a
+    fetched copy, a render): plaintext no request can finish any more, since the profile is
+    locked by one process at a time. Called when the app starts; the names removed."""
+    removed = []
+    for where in (profile_dir, profile_dir / "uploads"):
+        if not where.is_dir():
+            continue
+        for path in sorted(where.iterdir()):
+            if not path.name.startswith(SCRATCH):
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
 
 
 def _new_file(directory: Path) -> Path:
