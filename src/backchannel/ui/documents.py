@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -89,7 +88,7 @@ def routes(session: DeviceSession) -> list[Route]:
             try:
                 sent = await blocking(lambda: send_file(session, form, path, job))
             finally:
-                await anyio.Path(path).unlink(missing_ok=True)
+                await uploads.remove(path)  # sealed into the outbox, or refused: either way
         return json_response(sent)
 
     async def progress(request: Request) -> Response:

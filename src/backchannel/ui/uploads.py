@@ -31,6 +31,7 @@ import anyio
 import anyio.to_thread
 from starlette.requests import Request
 
+from backchannel.client.transfer import Progress
 from backchannel.crypto import stream
 from backchannel.errors import DocumentInvalid, DocumentTooLarge, FormInvalid
 
@@ -91,7 +92,7 @@ class Jobs:
             return found.to_json(job)
 
 
-def sealing(job: Job, size: int) -> Any:
+def sealing(job: Job, size: int) -> Progress:
     """The progress callback of the seal-and-upload phase: ciphertext bytes the host holds."""
     job.phase = "sealing"
     job.total = stream.ciphertext_size(size, stream.CHUNK)
@@ -133,9 +134,15 @@ async def receive(request: Request, directory: Path, job: Job, limit: int) -> Pa
         if job.received == 0:
             raise DocumentInvalid("The file is empty: there is nothing to send.")
     except BaseException:
-        await anyio.Path(path).unlink(missing_ok=True)
+        await remove(path)
         raise
     return path
+
+
+async def remove(path: Path) -> None:
+    """Delete ``path`` even while the request is being cancelled (a shielded scope)."""
+    with anyio.CancelScope(shield=True):
+        await anyio.Path(path).unlink(missing_ok=True)
 
 
 #: What the app's own scratch files and directories in a profile are named like.
