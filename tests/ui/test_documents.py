@@ -7,7 +7,10 @@ no file left in the profile's ``uploads/``). Iran's delegation sends a PDF and a
 a new version from its app; the version chain is listed newest first, the text version shows its
 diff; the mediator's page renders its own stamped copy, downloads it, and the author's app
 traces that copy to the mediator's member. A ``mediator-only`` document never reaches the US
-app, whatever the mediator's app is asked.
+app, whatever the mediator's app is asked. A gist is the mediator's own file; the progress job
+counts a streamed body as it arrives; without ``pdftoppm`` a page is a 503 with its code; what a
+stopped app left in the profile is swept when the next one starts. (The browser tests are in
+``test_documents_browser.py``: together they would pass the 600-line limit.)
 """
 
 from __future__ import annotations
