@@ -113,13 +113,15 @@ the root and bad input; ``rules``: the engine's refusals; ``record``: crypto and
     ├── InviteInvalid                       invite.invalid             404
     ├── BlobIncomplete                      blob.incomplete            409
     ├── PayloadTooLarge                     input.too_large            413
+    │   └── DocumentTooLarge                document.too_large         413
     ├── RateLimited                         rate.limited               429  (retry_after)
     ├── StoreError                          store.error                503
     │   └── StoreConflict                   store.conflict             409
     ├── ClientError                         client.error               502
     │   ├── HostUnreachable                 client.host_unreachable    503
     │   ├── DocumentCorrupt                 document.corrupt           502
-    │   └── HostRefused                     client.host_refused        502
+    │   ├── HostRefused                     client.host_refused        502
+    │   └── RendererUnavailable             ui.renderer_unavailable    503
     └── ProfileError                        profile.error              400
         ├── ProfileMissing                  profile.missing            404
         ├── ProfileExists                   profile.exists             409
@@ -144,6 +146,7 @@ from backchannel.errors.access import (
     ClientError,
     DocumentCorrupt,
     DocumentExpired,
+    DocumentTooLarge,
     DocumentUnknown,
     Forbidden,
     HostRefused,
@@ -166,6 +169,7 @@ from backchannel.errors.access import (
     ProfileExists,
     ProfileMissing,
     RateLimited,
+    RendererUnavailable,
     ReplayDetected,
     StoreConflict,
     StoreError,
@@ -304,6 +308,7 @@ __all__ = [
     "DocumentExpired",
     "DocumentInvalid",
     "DocumentMalformed",
+    "DocumentTooLarge",
     "DocumentUnknown",
     "DuplicateId",
     "EntryMalformed",
@@ -372,6 +377,7 @@ __all__ = [
     "RelayNotMediator",
     "RelaySameRoom",
     "RelayUnverified",
+    "RendererUnavailable",
     "ReplayDetected",
     "RoomComposition",
     "RuleViolation",
