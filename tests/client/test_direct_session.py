@@ -32,7 +32,7 @@ from backchannel.errors import (
     DirectUnavailable,
     WireMalformed,
 )
-from tests.client.people import join, make
+from tests.client.people import PASSPHRASE, join, make
 from tests.test_scenario import ROOT
 
 DIRECT = ROOT / "scenarios" / "direct-channel-2026.escrow.json"
@@ -346,3 +346,27 @@ def test_a_session_the_other_side_never_answers_times_out(envoys: dict[str, Prof
         ds.run_through(us, "t", own_file("us"), size=SIZE, timeout=1)
     assert caught.value.code == "direct.timeout"
     assert dict(us.participant("t").view.direct) == {}
+
+
+def test_an_offer_waits_sealed_in_the_profile_until_its_user_answers(
+    envoys: dict[str, Profile], tmp_path: Path
+) -> None:
+    """Iran's device takes the US offer while doing something else; it is kept in the sealed
+    state (not answered), survives a reopen, and is answered when Iran's user runs the match."""
+    us, iran = envoys["us"], envoys["iran"]
+    run_us = ds.begin(us, "t", own_file("us"), size=SIZE)
+    iran.sync()
+    talks = iran.participant("t").talks_host_id
+    assert {h.item.session for h in iran.direct.of(talks)} == {run_us.session}
+    assert us.direct.of(talks) == []  # nothing answered it yet
+    iran.close()
+    reopened = Profile.open(tmp_path / "iran", PASSPHRASE)
+    try:
+        assert {h.item.session for h in reopened.direct.of(talks)} == {run_us.session}
+        run_iran = ds.begin(reopened, "t", own_file("iran"), size=SIZE)
+        assert not run_iran.initiator and run_iran.session == run_us.session
+        run_us, run_iran = play((us, run_us), (reopened, run_iran))
+        assert ds.finished(run_us) and ds.finished(run_iran)
+        assert reopened.direct.of(talks) == []
+    finally:
+        reopened.close()

@@ -46,7 +46,14 @@ from backchannel import engine
 from backchannel.client.direct_match import Learned, Side
 from backchannel.client.directory import Peer
 from backchannel.client.participant import Participant
-from backchannel.client.wire import PSI_PART_BYTES, Item, Outgoing, Psi
+from backchannel.client.wire import (
+    PSI_PART_BYTES,
+    Item,
+    Outgoing,
+    Psi,
+    item_from_json,
+    item_json,
+)
 from backchannel.engine import deposit, direct
 from backchannel.engine import escrow as escrow_file
 from backchannel.engine import events as ev
@@ -70,8 +77,11 @@ if TYPE_CHECKING:
 DOMAIN = b"backchannel/direct-session/v1"
 #: An offer held longer than this (seconds) is not answered: its initiator stopped waiting.
 OFFER_TTL = 600
-#: Parts held per talks at most (the oldest go first): bounds what a peer can make a device keep.
-MAX_HELD = 4096
+#: Parts held per talks at most (the oldest go first): bounds what a peer can make a device keep
+#: (a Reply at ``psi.MAX_SIZE`` is about 140 parts).
+MAX_HELD = 1024
+#: A part held longer than this (seconds) is forgotten when the next one arrives.
+KEEP_SECONDS = 3600
 
 
 def label(talks: str, session: str, initiator: str, responder: str, size: int) -> str:
@@ -129,6 +139,7 @@ class Inbox:
                 participant.drop(sender, exc)
                 continue
             kept = self.held.setdefault(participant.talks_host_id, [])
+            kept[:] = [h for h in kept if now - h.at <= KEEP_SECONDS]
             kept.append(Held(sender, item, now))
             del kept[: max(0, len(kept) - MAX_HELD)]
         return rest
@@ -144,8 +155,6 @@ class Inbox:
 
     def snapshot(self) -> dict[str, Any]:
         """As the profile keeps it, sealed."""
-        from backchannel.client.wire import item_json
-
         return {
             talks: [{"sender": h.sender, "at": h.at, "item": item_json(h.item)} for h in held]
             for talks, held in self.held.items()
@@ -154,8 +163,6 @@ class Inbox:
     @classmethod
     def restore(cls, data: Mapping[str, Any]) -> Inbox:
         """An inbox from :meth:`snapshot`."""
-        from backchannel.client.wire import item_from_json
-
         held: dict[str, list[Held]] = {}
         for talks, rows in data.items():
             for row in rows:
