@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from backchannel.client import bundle, wire
 from backchannel.client import direct_session as ds
+from backchannel.client.invites import Invite
 from backchannel.client.profile import Profile
 from backchannel.client.simulation import temporary_host
 from backchannel.client.wire import Outgoing, Psi
@@ -30,9 +31,10 @@ from backchannel.errors import (
     DirectOutcomeDiffers,
     DirectTimedOut,
     DirectUnavailable,
+    MandateInsufficient,
     WireMalformed,
 )
-from tests.client.people import PASSPHRASE, join, make
+from tests.client.people import PASSPHRASE, join, make, settle
 from tests.test_scenario import ROOT
 
 DIRECT = ROOT / "scenarios" / "direct-channel-2026.escrow.json"
@@ -370,3 +372,26 @@ def test_an_offer_waits_sealed_in_the_profile_until_its_user_answers(
         assert reopened.direct.of(talks) == []
     finally:
         reopened.close()
+
+
+def test_a_member_without_the_mandate_neither_runs_nor_sends_rounds(
+    envoys: dict[str, Profile], tmp_path: Path, host: tuple[str, Path]
+) -> None:
+    """Larijani observes for Iran: his device may not begin a direct match, and rounds it sends
+    are dropped by the US device (mandate.insufficient); the envoys' match is unaffected."""
+    us, iran = envoys["us"], envoys["iran"]
+    larijani = make(tmp_path, "larijani", host[0])
+    try:
+        invite = Invite.decode(iran.invite_member("t", "larijani", level=Level.OBSERVE).encode())
+        larijani.join(invite)
+        settle([iran, larijani, us, iran, larijani])
+        with pytest.raises(MandateInsufficient):
+            ds.begin(larijani, "t", own_file("iran"), size=SIZE)
+        run_us = ds.begin(us, "t", own_file("us"), size=SIZE)
+        send_rounds(larijani, run_us.session, 2, b"{}")
+        run_iran = ds.begin(iran, "t", own_file("iran"), size=SIZE)
+        run_us, run_iran = play((us, run_us), (iran, run_iran))
+        assert ds.finished(run_us) and ds.finished(run_iran)
+        assert "mandate.insufficient" in [d.code for d in us.participant("t").dropped]
+    finally:
+        larijani.close()

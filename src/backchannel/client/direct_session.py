@@ -15,9 +15,11 @@ only to the other party's live devices, so the host sees padded ciphertext and n
   parts (``wire.PSI_PART_BYTES``), each sent alone, so every ciphertext stays under the host's
   limit; the receiver joins them in order.
 - **Arrival** (:class:`Inbox`): a Psi item is held (in the profile's sealed state) only from a
-  known, unrevoked device of another party of the talks; anything else is dropped and reported
-  (``direct.not_in_session``). Rounds wait there until this device runs the session: a device
-  answers an offer only when its user asks (:func:`begin`), never in the background.
+  known, unrevoked device of another party of the talks (``direct.not_in_session``) whose member
+  holds the mandate the signed outcome needs (``mandate.insufficient``; so does this side's, to
+  begin); anything else is dropped and reported. Rounds wait there until this device runs the
+  session: a device answers an offer only when its user asks (:func:`begin`), never in the
+  background.
 - **Taking** (:class:`DirectRun`): a round must come from the session's other party
   (``direct.not_in_session``), be the round expected next (``psi.out_of_order``) and pass the
   PSI's checks; a disclosure must be the deal both matched (``direct.disclosure_differs``). A
@@ -37,6 +39,7 @@ import secrets
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from nacl.encoding import RawEncoder
@@ -57,6 +60,8 @@ from backchannel.client.wire import (
 from backchannel.engine import deposit, direct
 from backchannel.engine import escrow as escrow_file
 from backchannel.engine import events as ev
+from backchannel.engine.mandate import standing
+from backchannel.engine.rules import REQUIRED_LEVEL, Action
 from backchannel.engine.state import DirectAgreement
 from backchannel.errors import (
     BackchannelError,
@@ -66,6 +71,7 @@ from backchannel.errors import (
     DirectUnavailable,
     DisclosureDiffers,
     EscrowInvalid,
+    MandateInsufficient,
     PsiMalformed,
     PsiOutOfOrder,
     PsiWrongContext,
@@ -107,14 +113,26 @@ class Held:
     at: float
 
 
+def may_match(view: engine.Talks, member: str | None) -> bool:
+    """Whether a device acting as ``member`` (None: a party's root) may run a direct match: the
+    mandate its signed outcome needs (``rules.ACTIONS``), held now."""
+    if member is None:
+        return True
+    level = standing(view, member, datetime.now(UTC)).level
+    return level is not None and level >= REQUIRED_LEVEL[Action.DIRECT_MATCH]
+
+
 def other_peer(participant: Participant, sender: str) -> Peer:
-    """The known, unrevoked device ``sender`` of another party of the talks (or the refusal)."""
+    """The known, unrevoked device ``sender`` of another party of the talks, whose member may
+    match (or the refusal)."""
     peer = participant.directory.peers.get(sender)
     own = participant.introduction.party if participant.introduction else None
     if peer is None or sender in participant.directory.revoked:
         raise DirectNotInSession(f"a direct match round from unknown or revoked device {sender}")
     if peer.party == own or peer.party not in participant.view.parties:
         raise DirectNotInSession(f"a direct match round from {sender}, not another party's device")
+    if not may_match(participant.view, None if peer.root else peer.member):
+        raise MandateInsufficient(f"{peer.member} holds no mandate to match for {peer.party}")
     return peer
 
 
@@ -444,6 +462,10 @@ def begin(
     profile.sync()
     own = participant.introduction.party if participant.introduction else participant.me
     other = other_party(participant.view, own, with_party)
+    if not may_match(
+        participant.view, None if participant.engine_device is None else participant.me
+    ):
+        raise MandateInsufficient(f"{participant.me} holds no mandate to match for {own}")
     now = time.time()
     offers: list[Round] = []
     for found in rounds(profile.direct.of(participant.talks_host_id)):
