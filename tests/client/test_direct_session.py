@@ -395,3 +395,25 @@ def test_a_member_without_the_mandate_neither_runs_nor_sends_rounds(
         assert "mandate.insufficient" in [d.code for d in us.participant("t").dropped]
     finally:
         larijani.close()
+
+
+def test_crossing_offers_settle_on_one_session(envoys: dict[str, Profile]) -> None:
+    """Both envoys start a session before seeing the other's offer: the smaller session id
+    wins, its initiator stays one, the other answers it; both finish, and no offer is left."""
+    us, iran = envoys["us"], envoys["iran"]
+    runs = {}
+    for name, other in (("us", "iran"), ("iran", "us")):
+        participant = envoys[name].participant("t")
+        run, outs = ds.start(participant, own_file(name), other=other, size=SIZE)
+        for out in outs:
+            envoys[name].driver.send(participant, out)
+        runs[name] = run
+    winner = min(runs.values(), key=lambda r: r.session)
+    run_us, run_iran = play((us, runs["us"]), (iran, runs["iran"]))
+    assert ds.finished(run_us) and ds.finished(run_iran)
+    assert run_us.session == run_iran.session == winner.session
+    assert {run_us.initiator, run_iran.initiator} == {True, False}
+    for profile in envoys.values():
+        profile.sync()
+        assert profile.direct.of(profile.participant("t").talks_host_id) == []
+        assert profile.participant("t").dropped == []

@@ -414,6 +414,8 @@ def pump(inbox: Inbox, run: DirectRun) -> tuple[DirectRun, list[Outgoing]]:
             if number > 1:
                 inbox.remove(talks, parts)
                 participant.drop(sender, PsiWrongContext("a round of a session not running here"))
+            elif run.initiator and session > run.session:
+                inbox.remove(talks, parts)  # a crossing offer that loses: its sender answers ours
             continue
         if not found.complete and not found.broken:
             continue
@@ -488,6 +490,8 @@ def begin(
             break
         except BackchannelError as exc:
             participant.drop(offer.sender, exc)
+    for older in offers:  # superseded by the one answered (or all refused): never answered
+        profile.direct.remove(participant.talks_host_id, older.parts)
     if run is None:
         run, outs = start(participant, document, other=other, size=size)
     for out in outs:
