@@ -22,7 +22,7 @@ from backchannel.client import direct_session
 from backchannel.client.direct_match import Learned, run_locally
 from backchannel.engine import escrow as escrow_file
 from backchannel.engine.sequencing import check_viewer, view
-from backchannel.errors import BackchannelError, EscrowInvalid
+from backchannel.errors import BackchannelError, EscrowInvalid, PsiError
 
 
 @app.command()
@@ -208,9 +208,12 @@ def _through_talks(
     as_json: bool,
 ) -> None:
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
-        run = direct_session.run_through(
-            unlocked, alias, document, size=size, with_party=with_party, timeout=timeout
-        )
+        try:
+            run = direct_session.run_through(
+                unlocked, alias, document, size=size, with_party=with_party, timeout=timeout
+            )
+        except PsiError as exc:  # a size or a round this side cannot take: bad input here
+            fail(exc, as_json=as_json)
         assert run.learned is not None  # run_through returns a finished run
         held = run.agreement()
         side = {

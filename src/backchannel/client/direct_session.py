@@ -546,14 +546,17 @@ def run_through(
     timeout: float = 120,
 ) -> DirectRun:
     """Run a whole session through the host (both sides run this at about the same time)."""
+    seen = len(profile.participant(alias).dropped)
     run = begin(profile, alias, document, size=size, with_party=with_party)
     deadline = time.monotonic() + timeout
     while not finished(run):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
+            refused = sorted({d.code for d in run.participant.dropped[seen:]})
+            why = f" (rounds refused meanwhile: {', '.join(refused)})" if refused else ""
             raise DirectTimedOut(
-                f"{run.other} did not finish the session in {timeout:g} s; run the match on "
-                "both sides at about the same time"
+                f"{run.other} did not finish the session in {timeout:g} s{why}; run the match "
+                "on both sides at about the same time, with the same --size"
             )
         run = step(profile, run, timeout=max(1, min(2, int(remaining))))
     return run
