@@ -201,24 +201,29 @@ def test_malformed_foreign_and_replayed_rounds_are_refused_and_change_nothing(
 
 
 def test_a_false_disclosure_is_refused_and_nothing_is_signed(envoys: dict[str, Profile]) -> None:
-    """Iran's device runs the intersection honestly but discloses its unmatched commitment in
-    place of the matched ones: the US device refuses it (direct.disclosure_differs), learns
-    nothing, signs nothing, and its view holds no direct match."""
+    """Iran's device (the responder) runs the intersection honestly, takes the US disclosure,
+    then discloses its unmatched commitment in place of the matched ones: the US device refuses
+    it (direct.disclosure_differs), learns nothing, signs nothing, and holds no direct match."""
     us, iran = envoys["us"], envoys["iran"]
     run_us = ds.begin(us, "t", own_file("us"), size=SIZE)
     run_iran = ds.begin(iran, "t", own_file("iran"), size=SIZE)
-    # Iran takes round 3 itself, and swaps its round-5 disclosure for a false one.
-    run_us = ds.step(us, run_us)
-    iran.sync()
-    run_iran, outs = ds.pump(iran.direct, run_iran)
+
+    def iran_pumps() -> list[Outgoing]:
+        nonlocal run_iran
+        iran.sync()
+        run_iran, outs = ds.pump(iran.direct, run_iran)
+        return outs
+
+    run_us = ds.step(us, run_us)  # round 3
+    for out in iran_pumps():  # round 4
+        iran.driver.send(iran.participant("t"), out)
+    run_us = ds.step(us, run_us)  # the US disclosure, first
+    honest = iran_pumps()
+    assert run_iran.learned is not None and honest
+    assert all(i.round == 5 for o in honest for items in o.payloads.values() for i in items)
     lie = ds.deposit.commitment_text(own_file("iran"), UNMATCHED["iran"])
     assert lie is not None
-    false = ds.direct.canonical({"commitments": [lie]}).encode()
-    kept = [o for o in outs if all(i.round != 5 for p in o.payloads.values() for i in p)]
-    assert len(kept) < len(outs)
-    for out in kept:
-        iran.driver.send(iran.participant("t"), out)
-    send_rounds(iran, run_us.session, 5, false)
+    send_rounds(iran, run_us.session, 5, ds.direct.canonical({"commitments": [lie]}).encode())
     for _ in range(3):
         run_us = ds.step(us, run_us)
     assert run_us.learned is None and not run_us.signed
@@ -229,36 +234,38 @@ def test_a_false_disclosure_is_refused_and_nothing_is_signed(envoys: dict[str, P
 def test_an_outcome_the_other_side_did_not_compute_is_never_co_signed(
     envoys: dict[str, Profile],
 ) -> None:
-    """Iran's device (the initiator, so it learns first) signs words with another settlement
-    (1.1 mbpd, inside both ranges) before the US device signs: the US device refuses to co-sign
-    (direct.outcome_differs), and the record holds Iran's claim alone, not agreed."""
+    """Iran's device (the responder: it learns the disclosures first) signs words with another
+    settlement (1.1 mbpd, inside both ranges) before the US device signs: the US device refuses
+    to co-sign (direct.outcome_differs), and the record holds Iran's claim alone, not agreed."""
     us, iran = envoys["us"], envoys["iran"]
-    run_iran = ds.begin(iran, "t", own_file("iran"), size=SIZE)
     run_us = ds.begin(us, "t", own_file("us"), size=SIZE)
-    assert run_iran.initiator and not run_us.initiator
+    run_iran = ds.begin(iran, "t", own_file("iran"), size=SIZE)
+    held: list[Outgoing] = []
     for _ in range(3):
+        run_us = ds.step(us, run_us)
         iran.sync()
         run_iran, outs = ds.pump(iran.direct, run_iran)
+        if run_iran.learned is not None:
+            held = outs  # its own disclosure: sent after its forged signature
+            break
         for out in outs:
             iran.driver.send(iran.participant("t"), out)
-        if run_iran.learned is not None:
-            break
-        run_us = ds.step(us, run_us)
     words = run_iran.words()
-    assert words is not None and run_us.learned is None
+    assert words is not None and run_us.learned is None and held
     forged = json.loads(words)
     forged["settled"] = [{**forged["settled"][0], "low": 1.0, "high": 1.2, "value": 1.1}]
     claim = ds.direct.canonical(forged)
     participant = iran.participant("t")
     iran.act(participant, ev.DirectMatch, session=run_iran.session, other="us", outcome=claim)
+    for out in held:
+        iran.driver.send(participant, out)
     with pytest.raises(DirectOutcomeDiffers):
         ds.step(us, run_us)
-    held = us.participant("t").view.direct[run_us.session]
-    assert held.signed == ("iran",) and not held.agreed and held.outcome == claim
-    assert not any(
-        isinstance(e, ev.DirectMatch) and e.actor == "witkoff"
-        for e in [codec.decode(h.item.event) for h in us.participant("t").applied()]
-    )
+    view = us.participant("t").view
+    agreement = view.direct[run_us.session]
+    assert agreement.signed == ("iran",) and not agreement.agreed and agreement.outcome == claim
+    applied = [codec.decode(h.item.event) for h in us.participant("t").applied()]
+    assert not any(isinstance(e, ev.DirectMatch) and e.actor == "witkoff" for e in applied)
 
 
 def test_a_third_partys_device_is_refused(

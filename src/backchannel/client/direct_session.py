@@ -11,9 +11,10 @@ only to the other party's live devices, so the host sees padded ciphertext and n
   names (``crypto/psi.py``). A round of other talks, another session or between other parties
   is therefore refused (``psi.wrong_context``) and its points are worthless elsewhere.
 - **Rounds** 1–4 are the PSI's Offer, Reply, Finish and Confirm; round 5 is each side's
-  disclosure of its matched commitments, once the intersection is confirmed. A round is cut into
-  parts (``wire.PSI_PART_BYTES``), each sent alone, so every ciphertext stays under the host's
-  limit; the receiver joins them in order.
+  disclosure of its matched commitments, once the intersection is confirmed: the initiator's
+  first (it learned the intersection a round earlier), the responder's once it checked it. A
+  round is cut into parts (``wire.PSI_PART_BYTES``), each sent alone, so every ciphertext stays
+  under the host's limit; the receiver joins them in order.
 - **Arrival** (:class:`Inbox`): a Psi item is held (in the profile's sealed state) only from a
   known, unrevoked device of another party of the talks (``direct.not_in_session``) whose member
   holds the mandate the signed outcome needs (``mandate.insufficient``; so does this side's, to
@@ -268,11 +269,12 @@ class DirectRun:
         if number == 5:
             self._learn(payload)
             self.expect = 0
-            return []
+            # The responder discloses second: the initiator learned the intersection first.
+            return [] if self.initiator else self.sends(5, self._disclosure())
         answer = self.side.receive(payload)
         outs = [] if answer is None else self.sends(number + 1, answer)
-        if self.side.session.done:  # the intersection is confirmed: disclose
-            outs += self.sends(5, self._disclosure())
+        if self.side.session.done:  # the intersection is confirmed: the initiator discloses
+            outs += self.sends(5, self._disclosure()) if self.initiator else []
             self.expect = 5
         else:
             self.expect = number + 2
