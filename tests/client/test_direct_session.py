@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backchannel.client import bundle, wire
+from backchannel.client import direct_run as dr
 from backchannel.client import direct_session as ds
 from backchannel.client.invites import Invite
 from backchannel.client.profile import Profile
@@ -81,16 +82,16 @@ def play(
     """Both sides take turns (one sync each) until both finished."""
     (a, run_a), (b, run_b) = first, second
     for _ in range(turns):
-        if ds.finished(run_a) and ds.finished(run_b):
+        if dr.finished(run_a) and dr.finished(run_b):
             break
-        run_a, run_b = ds.step(a, run_a), ds.step(b, run_b)
+        run_a, run_b = dr.step(a, run_a), dr.step(b, run_b)
     return run_a, run_b
 
 
 def both(envoys: dict[str, Profile]) -> tuple[ds.DirectRun, ds.DirectRun]:
     us, iran = envoys["us"], envoys["iran"]
-    run_us = ds.begin(us, "t", own_file("us"), size=SIZE)
-    run_iran = ds.begin(iran, "t", own_file("iran"), size=SIZE)
+    run_us = dr.begin(us, "t", own_file("us"), size=SIZE)
+    run_iran = dr.begin(iran, "t", own_file("iran"), size=SIZE)
     return play((us, run_us), (iran, run_iran))
 
 
@@ -164,14 +165,14 @@ def test_malformed_foreign_and_replayed_rounds_are_refused_and_change_nothing(
     honestly and replays its reply: the US device drops each with its code, its session stays
     where it was, and the honest match completes as before."""
     us, iran = envoys["us"], envoys["iran"]
-    run_us = ds.begin(us, "t", own_file("us"), size=SIZE)
+    run_us = dr.begin(us, "t", own_file("us"), size=SIZE)
     send_rounds(iran, run_us.session, 2, b"{not a psi message")
     elsewhere = psi.Session.open("other-talks", "s", [], initiator=True, size=SIZE)
     responder = psi.Session.open("other-talks", "s", [b"x"], initiator=False, size=SIZE)
     foreign = responder.receive(elsewhere.start())
     assert foreign is not None
     send_rounds(iran, run_us.session, 2, psi.encode(foreign))
-    run_us = ds.step(us, run_us)
+    run_us = dr.step(us, run_us)
     assert run_us.expect == 2 and not run_us.done  # nothing changed
     codes = [d.code for d in us.participant("t").dropped]
     assert codes == ["psi.malformed", "psi.wrong_context"]
@@ -190,12 +191,12 @@ def test_malformed_foreign_and_replayed_rounds_are_refused_and_change_nothing(
     )
     for out in reply:
         iran.driver.send(iran.participant("t"), out)
-    run_us = ds.step(us, run_us)
+    run_us = dr.step(us, run_us)
     assert run_us.expect == 4
     for out in reply:  # the replay: the same round again
         iran.driver.send(iran.participant("t"), out)
     run_us, run_iran = play((us, run_us), (iran, run_iran))
-    assert ds.finished(run_us) and ds.finished(run_iran)
+    assert dr.finished(run_us) and dr.finished(run_iran)
     assert [d.code for d in us.participant("t").dropped][2:] == ["psi.out_of_order"]
     assert us.participant("t").view.direct[run_us.session].agreed
 
@@ -205,8 +206,8 @@ def test_a_false_disclosure_is_refused_and_nothing_is_signed(envoys: dict[str, P
     then discloses its unmatched commitment in place of the matched ones: the US device refuses
     it (direct.disclosure_differs), learns nothing, signs nothing, and holds no direct match."""
     us, iran = envoys["us"], envoys["iran"]
-    run_us = ds.begin(us, "t", own_file("us"), size=SIZE)
-    run_iran = ds.begin(iran, "t", own_file("iran"), size=SIZE)
+    run_us = dr.begin(us, "t", own_file("us"), size=SIZE)
+    run_iran = dr.begin(iran, "t", own_file("iran"), size=SIZE)
 
     def iran_pumps() -> list[Outgoing]:
         nonlocal run_iran
@@ -214,10 +215,10 @@ def test_a_false_disclosure_is_refused_and_nothing_is_signed(envoys: dict[str, P
         run_iran, outs = ds.pump(iran.direct, run_iran)
         return outs
 
-    run_us = ds.step(us, run_us)  # round 3
+    run_us = dr.step(us, run_us)  # round 3
     for out in iran_pumps():  # round 4
         iran.driver.send(iran.participant("t"), out)
-    run_us = ds.step(us, run_us)  # the US disclosure, first
+    run_us = dr.step(us, run_us)  # the US disclosure, first
     honest = iran_pumps()
     assert run_iran.learned is not None and honest
     assert all(i.round == 5 for o in honest for items in o.payloads.values() for i in items)
@@ -225,7 +226,7 @@ def test_a_false_disclosure_is_refused_and_nothing_is_signed(envoys: dict[str, P
     assert lie is not None
     send_rounds(iran, run_us.session, 5, ds.direct.canonical({"commitments": [lie]}).encode())
     for _ in range(3):
-        run_us = ds.step(us, run_us)
+        run_us = dr.step(us, run_us)
     assert run_us.learned is None and not run_us.signed
     assert [d.code for d in us.participant("t").dropped] == ["direct.disclosure_differs"]
     assert dict(us.participant("t").view.direct) == {}
@@ -238,11 +239,11 @@ def test_an_outcome_the_other_side_did_not_compute_is_never_co_signed(
     settlement (1.1 mbpd, inside both ranges) before the US device signs: the US device refuses
     to co-sign (direct.outcome_differs), and the record holds Iran's claim alone, not agreed."""
     us, iran = envoys["us"], envoys["iran"]
-    run_us = ds.begin(us, "t", own_file("us"), size=SIZE)
-    run_iran = ds.begin(iran, "t", own_file("iran"), size=SIZE)
+    run_us = dr.begin(us, "t", own_file("us"), size=SIZE)
+    run_iran = dr.begin(iran, "t", own_file("iran"), size=SIZE)
     held: list[Outgoing] = []
     for _ in range(3):
-        run_us = ds.step(us, run_us)
+        run_us = dr.step(us, run_us)
         iran.sync()
         run_iran, outs = ds.pump(iran.direct, run_iran)
         if run_iran.learned is not None:
@@ -260,7 +261,7 @@ def test_an_outcome_the_other_side_did_not_compute_is_never_co_signed(
     for out in held:
         iran.driver.send(participant, out)
     with pytest.raises(DirectOutcomeDiffers):
-        ds.step(us, run_us)
+        dr.step(us, run_us)
     view = us.participant("t").view
     agreement = view.direct[run_us.session]
     assert agreement.signed == ("iran",) and not agreement.agreed and agreement.outcome == claim
@@ -279,12 +280,12 @@ def test_a_third_partys_device_is_refused(
     try:
         join(us, uk, "uk", "envoy-uk", level=Level.PROPOSE, others=[iran])
         with pytest.raises(DirectUnavailable):
-            ds.begin(us, "t", own_file("us"), size=SIZE)  # three parties: name the other
-        run_us = ds.begin(us, "t", own_file("us"), size=SIZE, with_party="iran")
+            dr.begin(us, "t", own_file("us"), size=SIZE)  # three parties: name the other
+        run_us = dr.begin(us, "t", own_file("us"), size=SIZE, with_party="iran")
         send_rounds(uk, run_us.session, 2, b"{}")
-        run_iran = ds.begin(iran, "t", own_file("iran"), size=SIZE, with_party="us")
+        run_iran = dr.begin(iran, "t", own_file("iran"), size=SIZE, with_party="us")
         run_us, run_iran = play((us, run_us), (iran, run_iran))
-        assert ds.finished(run_us) and ds.finished(run_iran)
+        assert dr.finished(run_us) and dr.finished(run_iran)
         assert [d.code for d in us.participant("t").dropped] == ["direct.not_in_session"]
         assert us.participant("t").view.direct[run_us.session].agreed
         uk.sync()
@@ -352,7 +353,7 @@ def test_a_session_the_other_side_never_answers_times_out(envoys: dict[str, Prof
     nothing is signed."""
     us = envoys["us"]
     with pytest.raises(DirectTimedOut) as caught:
-        ds.run_through(us, "t", own_file("us"), size=SIZE, timeout=1)
+        dr.run_through(us, "t", own_file("us"), size=SIZE, timeout=1)
     assert caught.value.code == "direct.timeout"
     assert dict(us.participant("t").view.direct) == {}
 
@@ -363,7 +364,7 @@ def test_an_offer_waits_sealed_in_the_profile_until_its_user_answers(
     """Iran's device takes the US offer while doing something else; it is kept in the sealed
     state (not answered), survives a reopen, and is answered when Iran's user runs the match."""
     us, iran = envoys["us"], envoys["iran"]
-    run_us = ds.begin(us, "t", own_file("us"), size=SIZE)
+    run_us = dr.begin(us, "t", own_file("us"), size=SIZE)
     iran.sync()
     talks = iran.participant("t").talks_host_id
     assert {h.item.session for h in iran.direct.of(talks)} == {run_us.session}
@@ -372,10 +373,10 @@ def test_an_offer_waits_sealed_in_the_profile_until_its_user_answers(
     reopened = Profile.open(tmp_path / "iran", PASSPHRASE)
     try:
         assert {h.item.session for h in reopened.direct.of(talks)} == {run_us.session}
-        run_iran = ds.begin(reopened, "t", own_file("iran"), size=SIZE)
+        run_iran = dr.begin(reopened, "t", own_file("iran"), size=SIZE)
         assert not run_iran.initiator and run_iran.session == run_us.session
         run_us, run_iran = play((us, run_us), (reopened, run_iran))
-        assert ds.finished(run_us) and ds.finished(run_iran)
+        assert dr.finished(run_us) and dr.finished(run_iran)
         assert reopened.direct.of(talks) == []
     finally:
         reopened.close()
@@ -393,12 +394,12 @@ def test_a_member_without_the_mandate_neither_runs_nor_sends_rounds(
         larijani.join(invite)
         settle([iran, larijani, us, iran, larijani])
         with pytest.raises(MandateInsufficient):
-            ds.begin(larijani, "t", own_file("iran"), size=SIZE)
-        run_us = ds.begin(us, "t", own_file("us"), size=SIZE)
+            dr.begin(larijani, "t", own_file("iran"), size=SIZE)
+        run_us = dr.begin(us, "t", own_file("us"), size=SIZE)
         send_rounds(larijani, run_us.session, 2, b"{}")
-        run_iran = ds.begin(iran, "t", own_file("iran"), size=SIZE)
+        run_iran = dr.begin(iran, "t", own_file("iran"), size=SIZE)
         run_us, run_iran = play((us, run_us), (iran, run_iran))
-        assert ds.finished(run_us) and ds.finished(run_iran)
+        assert dr.finished(run_us) and dr.finished(run_iran)
         assert "mandate.insufficient" in [d.code for d in us.participant("t").dropped]
     finally:
         larijani.close()
@@ -417,7 +418,7 @@ def test_crossing_offers_settle_on_one_session(envoys: dict[str, Profile]) -> No
         runs[name] = run
     winner = min(runs.values(), key=lambda r: r.session)
     run_us, run_iran = play((us, runs["us"]), (iran, runs["iran"]))
-    assert ds.finished(run_us) and ds.finished(run_iran)
+    assert dr.finished(run_us) and dr.finished(run_iran)
     assert run_us.session == run_iran.session == winner.session
     assert {run_us.initiator, run_iran.initiator} == {True, False}
     for profile in envoys.values():

@@ -19,7 +19,7 @@ only to the other party's live devices, so the host sees padded ciphertext and n
   known, unrevoked device of another party of the talks (``direct.not_in_session``) whose member
   holds the mandate the signed outcome needs (``mandate.insufficient``; so does this side's, to
   begin); anything else is dropped and reported. Rounds wait there until this device runs the
-  session: a device answers an offer only when its user asks (:func:`begin`), never in the
+  session: a device answers an offer only when its user asks (``direct_run.begin``), never in the
   background.
 - **Taking** (:class:`DirectRun`): a round must come from the session's other party
   (``direct.not_in_session``), be the round expected next (``psi.out_of_order``) and pass the
@@ -31,17 +31,19 @@ only to the other party's live devices, so the host sees padded ciphertext and n
   parties signed the same words (``engine/direct.py``).
 - **Crossing offers**: if both sides start at once, the offer with the smaller session id wins;
   the other initiator answers it instead. An offer older than :data:`OFFER_TTL` is not answered.
+
+Sans-I/O like the participant: times are passed in. Running a session through a profile (sync,
+send, sign, wait) is :mod:`.direct_run`.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
@@ -60,15 +62,12 @@ from backchannel.client.wire import (
 )
 from backchannel.engine import deposit, direct
 from backchannel.engine import escrow as escrow_file
-from backchannel.engine import events as ev
 from backchannel.engine.mandate import standing
 from backchannel.engine.rules import REQUIRED_LEVEL, Action
 from backchannel.engine.state import DirectAgreement
 from backchannel.errors import (
     BackchannelError,
     DirectNotInSession,
-    DirectOutcomeDiffers,
-    DirectTimedOut,
     DirectUnavailable,
     DisclosureDiffers,
     EscrowInvalid,
@@ -77,9 +76,6 @@ from backchannel.errors import (
     PsiOutOfOrder,
     PsiWrongContext,
 )
-
-if TYPE_CHECKING:
-    from backchannel.client.profile import Profile
 
 DOMAIN = b"backchannel/direct-session/v1"
 #: An offer held longer than this (seconds) is not answered: its initiator stopped waiting.
@@ -114,16 +110,16 @@ class Held:
     at: float
 
 
-def may_match(view: engine.Talks, member: str | None) -> bool:
+def may_match(view: engine.Talks, member: str | None, at: datetime) -> bool:
     """Whether a device acting as ``member`` (None: a party's root) may run a direct match: the
-    mandate its signed outcome needs (``rules.ACTIONS``), held now."""
+    mandate its signed outcome needs (``rules.ACTIONS``), held at ``at``."""
     if member is None:
         return True
-    level = standing(view, member, datetime.now(UTC)).level
+    level = standing(view, member, at).level
     return level is not None and level >= REQUIRED_LEVEL[Action.DIRECT_MATCH]
 
 
-def other_peer(participant: Participant, sender: str) -> Peer:
+def other_peer(participant: Participant, sender: str, at: datetime) -> Peer:
     """The known, unrevoked device ``sender`` of another party of the talks, whose member may
     match (or the refusal)."""
     peer = participant.directory.peers.get(sender)
@@ -132,7 +128,7 @@ def other_peer(participant: Participant, sender: str) -> Peer:
         raise DirectNotInSession(f"a direct match round from unknown or revoked device {sender}")
     if peer.party == own or peer.party not in participant.view.parties:
         raise DirectNotInSession(f"a direct match round from {sender}, not another party's device")
-    if not may_match(participant.view, None if peer.root else peer.member):
+    if not may_match(participant.view, None if peer.root else peer.member, at):
         raise MandateInsufficient(f"{peer.member} holds no mandate to match for {peer.party}")
     return peer
 
@@ -153,7 +149,7 @@ class Inbox:
                 rest.append(item)
                 continue
             try:
-                other_peer(participant, sender)
+                other_peer(participant, sender, datetime.fromtimestamp(now, UTC))
             except BackchannelError as exc:
                 participant.drop(sender, exc)
                 continue
@@ -448,117 +444,3 @@ def _switch(run: DirectRun, offer: bytes, session: str) -> tuple[DirectRun, list
     )
     switched = DirectRun(run.participant, side, session, run.party, run.other, False, run.own_texts)
     return switched, switched.take(1, offer)
-
-
-# --- through a profile -------------------------------------------------------------------------
-
-
-def begin(
-    profile: Profile,
-    alias: str,
-    document: Mapping[str, Any],
-    *,
-    size: int,
-    with_party: str | None = None,
-) -> DirectRun:
-    """Answer the other party's waiting offer, or start a session; the run, its round sent."""
-    participant = profile.participant(alias)
-    profile.sync()
-    own = participant.introduction.party if participant.introduction else participant.me
-    other = other_party(participant.view, own, with_party)
-    if not may_match(
-        participant.view, None if participant.engine_device is None else participant.me
-    ):
-        raise MandateInsufficient(f"{participant.me} holds no mandate to match for {own}")
-    now = time.time()
-    offers: list[Round] = []
-    for found in rounds(profile.direct.of(participant.talks_host_id)):
-        peer = participant.directory.peers.get(found.sender)
-        fresh = now - found.parts[-1].at <= OFFER_TTL
-        if found.number == 1 and found.complete and fresh and peer and peer.party == other:
-            offers.append(found)
-    run: DirectRun | None = None
-    for offer in reversed(offers):  # the latest first
-        profile.direct.remove(participant.talks_host_id, offer.parts)
-        try:
-            run, outs = answer(
-                participant,
-                document,
-                joined(offer.parts),
-                session=offer.session,
-                other=other,
-                size=size,
-            )
-            break
-        except BackchannelError as exc:
-            participant.drop(offer.sender, exc)
-    for older in offers:  # superseded by the one answered (or all refused): never answered
-        profile.direct.remove(participant.talks_host_id, older.parts)
-    if run is None:
-        run, outs = start(participant, document, other=other, size=size)
-    for out in outs:
-        profile.driver.send(participant, out)
-    profile.save()
-    return run
-
-
-def step(profile: Profile, run: DirectRun, *, timeout: int = 0) -> DirectRun:
-    """One round trip: sync, feed the run what arrived, send its answers, and sign the words
-    once learned. The run to go on with (a crossing offer may replace it)."""
-    participant = run.participant
-    profile.sync(timeout=timeout)
-    run, outs = pump(profile.direct, run)
-    for out in outs:
-        profile.driver.send(participant, out)
-    words = run.words()
-    held = run.agreement()
-    if words is not None and held is not None and held.outcome != words:
-        # The other party signed words this side did not compute: never co-sign them.
-        raise DirectOutcomeDiffers(
-            f"{run.other} signed another outcome of session {run.session} than this side "
-            "computed; this side does not sign it"
-        )
-    if words is not None and not run.signed:
-        run.signed = True
-        profile.act(
-            participant, ev.DirectMatch, session=run.session, other=run.other, outcome=words
-        )
-    profile.save()
-    return run
-
-
-def finished(run: DirectRun) -> bool:
-    """Whether the session is over for this side: learned, and (if something matched) both
-    parties' signatures placed in the record."""
-    if run.learned is None:
-        return False
-    if run.words() is None:
-        return True
-    held = run.agreement()
-    return held is not None and held.agreed
-
-
-def run_through(
-    profile: Profile,
-    alias: str,
-    document: Mapping[str, Any],
-    *,
-    size: int,
-    with_party: str | None = None,
-    timeout: float = 120,
-) -> DirectRun:
-    """Run a whole session through the host (both sides run this at about the same time)."""
-    seen = len(profile.participant(alias).dropped)
-    run = begin(profile, alias, document, size=size, with_party=with_party)
-    deadline = time.monotonic() + timeout
-    while not finished(run):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            refused = sorted({d.code for d in run.participant.dropped[seen:]})
-            why = f" (rounds refused meanwhile: {', '.join(refused)})" if refused else ""
-            raise DirectTimedOut(
-                f"{run.other} did not finish the session in {timeout:g} s{why}; run the match "
-                "on both sides at about the same time, with the same --size"
-            )
-        run = step(profile, run, timeout=max(1, min(2, int(remaining))))
-    return run
