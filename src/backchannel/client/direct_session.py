@@ -243,7 +243,7 @@ class DirectRun:
 
     @property
     def done(self) -> bool:
-        """Whether this side learned the outcome (the act, if any, is :meth:`act`'s)."""
+        """Whether this side learned the outcome (signing it is ``direct_run``'s)."""
         return self.learned is not None
 
     def sends(self, number: int, payload: bytes) -> list[Outgoing]:
