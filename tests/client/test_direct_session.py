@@ -425,3 +425,24 @@ def test_crossing_offers_settle_on_one_session(envoys: dict[str, Profile]) -> No
         profile.sync()
         assert profile.direct.of(profile.participant("t").talks_host_id) == []
         assert profile.participant("t").dropped == []
+
+
+def test_no_match_is_a_result_nothing_is_disclosed_or_signed(envoys: dict[str, Profile]) -> None:
+    """Each side keeps only its unmatched commitment: both finish having learned that nothing
+    matched, nothing is disclosed, nothing signed, and neither canary reaches the other."""
+    us, iran = envoys["us"], envoys["iran"]
+    files = {}
+    for name in ("us", "iran"):
+        data = own_file(name)
+        data["commitments"] = [c for c in data["commitments"] if c["id"] == UNMATCHED[name]]
+        files[name] = data
+    run_us = dr.begin(us, "t", files["us"], size=SIZE)
+    run_iran = dr.begin(iran, "t", files["iran"], size=SIZE)
+    run_us, run_iran = play((us, run_us), (iran, run_iran))
+    for run in (run_us, run_iran):
+        assert dr.finished(run) and run.learned is not None
+        assert run.learned.outcome.deal is None and run.learned.disclosed == ()
+        assert run.words() is None and not run.signed
+    for profile in envoys.values():
+        assert dict(profile.participant("t").view.direct) == {}
+    assert CANARIES["us"] not in stored(iran) and CANARIES["iran"] not in stored(us)
