@@ -446,3 +446,15 @@ def test_no_match_is_a_result_nothing_is_disclosed_or_signed(envoys: dict[str, P
     for profile in envoys.values():
         assert dict(profile.participant("t").view.direct) == {}
     assert CANARIES["us"] not in stored(iran) and CANARIES["iran"] not in stored(us)
+
+
+def test_files_with_other_public_terms_never_match_silently(envoys: dict[str, Profile]) -> None:
+    """Iran's file holds another grid for oil exports: its device refuses the US offer with
+    psi.wrong_context naming the size or public terms, instead of finding a false "no match"."""
+    us, iran = envoys["us"], envoys["iran"]
+    dr.begin(us, "t", own_file("us"), size=SIZE)
+    other_grid = own_file("iran")
+    other_grid["scales"][0]["step"] = 0.5
+    dr.begin(iran, "t", other_grid, size=SIZE)
+    (refused,) = iran.participant("t").dropped
+    assert refused.code == "psi.wrong_context" and "public actions or scales" in refused.message

@@ -60,6 +60,7 @@ from backchannel.client.wire import (
     item_from_json,
     item_json,
 )
+from backchannel.crypto import psi
 from backchannel.engine import deposit, direct
 from backchannel.engine import escrow as escrow_file
 from backchannel.engine.mandate import standing
@@ -87,11 +88,21 @@ MAX_HELD = 1024
 KEEP_SECONDS = 3600
 
 
-def label(talks: str, session: str, initiator: str, responder: str, size: int) -> str:
+def public_terms(escrow: escrow_file.Escrow) -> str:
+    """What both sides' files must hold alike, as canonical JSON: the actions (who gives each,
+    who guarantees it) and the scales. Deals and plans are made of these."""
+    actions = sorted([a.id, a.by, a.guarantor] for a in escrow.actions.values())
+    scales = sorted([s.action, s.term, s.low, s.high, s.step] for s in escrow.scales)
+    return direct.canonical({"actions": actions, "scales": scales})
+
+
+def label(
+    talks: str, session: str, initiator: str, responder: str, size: int, terms: str = ""
+) -> str:
     """The PSI session string: the session id and a digest binding it to the talks, both
-    parties (in their roles) and the agreed size."""
-    parts = (DOMAIN, talks.encode(), session.encode(), initiator.encode(), responder.encode())
-    framed = b"".join(len(p).to_bytes(8, "big") + p for p in (*parts, str(size).encode()))
+    parties (in their roles), the agreed size and the public terms (:func:`public_terms`)."""
+    fields = (talks, session, initiator, responder, str(size), terms)
+    framed = b"".join(len(p).to_bytes(8, "big") + p for p in (DOMAIN, *map(str.encode, fields)))
     return f"{session}.{blake2b(framed, digest_size=16, encoder=RawEncoder).hex()}"
 
 
@@ -346,7 +357,16 @@ def answer(
 ) -> tuple[DirectRun, list[Outgoing]]:
     """Answer ``other``'s offer of ``session``; the run and round 2's sends."""
     run = _open(participant, document, session, other=other, size=size, initiator=False)
-    return run, run.take(1, offer)
+    try:
+        return run, run.take(1, offer)
+    except PsiWrongContext as exc:
+        made = psi.decode(offer)
+        if made.talks == participant.talks_host_id and made.session.startswith(f"{session}."):
+            raise PsiWrongContext(
+                "the offer was made at another --size, or over other public actions or scales, "
+                "than this side's file holds"
+            ) from exc
+        raise
 
 
 def _open(
@@ -364,7 +384,7 @@ def _open(
     if not mine:
         raise DirectUnavailable(f"the file holds no commitment of {own}, this device's party")
     roles = (own, other) if initiator else (other, own)
-    name = label(participant.talks_host_id, session, *roles, size)
+    name = label(participant.talks_host_id, session, *roles, size, public_terms(escrow))
     side = Side.open(
         escrow,
         own,
@@ -438,7 +458,7 @@ def _switch(run: DirectRun, offer: bytes, session: str) -> tuple[DirectRun, list
         run.party,
         run.other,
         talks=talks,
-        session=label(talks, session, run.other, run.party, size),
+        session=label(talks, session, run.other, run.party, size, public_terms(run.side.escrow)),
         size=size,
         initiator=False,
     )
