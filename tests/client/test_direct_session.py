@@ -25,7 +25,7 @@ from backchannel.client.profile import Profile
 from backchannel.client.simulation import temporary_host
 from backchannel.client.wire import Outgoing, Psi
 from backchannel.crypto import psi
-from backchannel.engine import codec
+from backchannel.engine import codec, deposit, direct
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Level
 from backchannel.errors import (
@@ -222,9 +222,9 @@ def test_a_false_disclosure_is_refused_and_nothing_is_signed(envoys: dict[str, P
     honest = iran_pumps()
     assert run_iran.learned is not None and honest
     assert all(i.round == 5 for o in honest for items in o.payloads.values() for i in items)
-    lie = ds.deposit.commitment_text(own_file("iran"), UNMATCHED["iran"])
+    lie = deposit.commitment_text(own_file("iran"), UNMATCHED["iran"])
     assert lie is not None
-    send_rounds(iran, run_us.session, 5, ds.direct.canonical({"commitments": [lie]}).encode())
+    send_rounds(iran, run_us.session, 5, direct.canonical({"commitments": [lie]}).encode())
     for _ in range(3):
         run_us = dr.step(us, run_us)
     assert run_us.learned is None and not run_us.signed
@@ -255,7 +255,7 @@ def test_an_outcome_the_other_side_did_not_compute_is_never_co_signed(
     assert words is not None and run_us.learned is None and held
     forged = json.loads(words)
     forged["settled"] = [{**forged["settled"][0], "low": 1.0, "high": 1.2, "value": 1.1}]
-    claim = ds.direct.canonical(forged)
+    claim = direct.canonical(forged)
     participant = iran.participant("t")
     iran.act(participant, ev.DirectMatch, session=run_iran.session, other="us", outcome=claim)
     for out in held:
