@@ -161,9 +161,9 @@ def send_rounds(profile: Profile, session: str, number: int, payload: bytes) -> 
 def test_malformed_foreign_and_replayed_rounds_are_refused_and_change_nothing(
     envoys: dict[str, Profile],
 ) -> None:
-    """Iran's device first sends a malformed reply and a reply made in other talks, then answers
-    honestly and replays its reply: the US device drops each with its code, its session stays
-    where it was, and the honest match completes as before."""
+    """Iran's device first sends a malformed reply, a reply made in other talks and a round of
+    another session, then answers honestly and replays its reply: the US device drops each with
+    its code, its session stays where it was, and the honest match completes as before."""
     us, iran = envoys["us"], envoys["iran"]
     run_us = dr.begin(us, "t", own_file("us"), size=SIZE)
     send_rounds(iran, run_us.session, 2, b"{not a psi message")
@@ -172,10 +172,11 @@ def test_malformed_foreign_and_replayed_rounds_are_refused_and_change_nothing(
     foreign = responder.receive(elsewhere.start())
     assert foreign is not None
     send_rounds(iran, run_us.session, 2, psi.encode(foreign))
+    send_rounds(iran, "f" * 32, 3, b"a round of another session")
     run_us = dr.step(us, run_us)
     assert run_us.expect == 2 and not run_us.done  # nothing changed
     codes = [d.code for d in us.participant("t").dropped]
-    assert codes == ["psi.malformed", "psi.wrong_context"]
+    assert codes == ["psi.malformed", "psi.wrong_context", "psi.wrong_context"]
     # Iran answers honestly, and keeps what it sent to send it again.
     iran.sync()
     talks = iran.participant("t").talks_host_id
@@ -197,7 +198,7 @@ def test_malformed_foreign_and_replayed_rounds_are_refused_and_change_nothing(
         iran.driver.send(iran.participant("t"), out)
     run_us, run_iran = play((us, run_us), (iran, run_iran))
     assert dr.finished(run_us) and dr.finished(run_iran)
-    assert [d.code for d in us.participant("t").dropped][2:] == ["psi.out_of_order"]
+    assert [d.code for d in us.participant("t").dropped][3:] == ["psi.out_of_order"]
     assert us.participant("t").view.direct[run_us.session].agreed
 
 
