@@ -96,7 +96,8 @@ test: lint typecheck browser documents
 # docs/screenshots/.
 screenshots: lint browser documents
 	BACKCHANNEL_CHROMIUM=$(CHROMIUM) BACKCHANNEL_AXE=$(AXE) BACKCHANNEL_SCREENSHOTS=docs/screenshots \
-		$(BIN)/python -m pytest -q tests/ui/test_browser.py tests/ui/test_escrow.py tests/documents/test_screenshot.py
+		$(BIN)/python -m pytest -q tests/ui/test_browser.py tests/ui/test_escrow.py tests/ui/test_documents_browser.py \
+		tests/documents/test_screenshot.py
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench

@@ -100,8 +100,9 @@ def test_both_envoys_match_through_the_host_and_learn_only_the_match(
 
 
 def test_bad_use_exits_2_with_a_stable_code(envoys: dict[str, Person], tmp_path: Path) -> None:
-    """--talks without --direct, unknown talks, a file without this side's commitments, and a
-    session the other side never answers: each exits 2 with its code."""
+    """--talks without --direct, unknown talks, a file without this side's commitments, another
+    party than the talks', a session the other side never answers, a size this side's deals do
+    not fit: each exits 2 with its code."""
     us = envoys["us"]
     cases: list[tuple[tuple[str, ...], str]] = [
         ((own(us), "--talks", "direct"), "escrow.invalid"),
@@ -109,6 +110,7 @@ def test_bad_use_exits_2_with_a_stable_code(envoys: dict[str, Person], tmp_path:
         ((own(envoys["iran"]), "--direct", "--talks", "direct"), "direct.unavailable"),
         ((own(us), "--direct", "--talks", "direct", "--with", "oman"), "direct.unavailable"),
         ((own(us), "--direct", "--talks", "direct", "--timeout", "2"), "direct.timeout"),
+        ((own(us), "--direct", "--talks", "direct", "--size", "16"), "psi.too_many"),
     ]
     for args, code in cases:
         result = us("match", *args, code=2)

@@ -18,21 +18,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backchannel.client import bundle, wire
+from backchannel.client import direct_run as dr
 from backchannel.client import direct_session as ds
+from backchannel.client.invites import Invite
 from backchannel.client.profile import Profile
 from backchannel.client.simulation import temporary_host
 from backchannel.client.wire import Outgoing, Psi
 from backchannel.crypto import psi
-from backchannel.engine import codec
+from backchannel.engine import codec, deposit, direct
 from backchannel.engine import events as ev
 from backchannel.engine.rules import Level
 from backchannel.errors import (
     DirectOutcomeDiffers,
     DirectTimedOut,
     DirectUnavailable,
+    MandateInsufficient,
     WireMalformed,
 )
-from tests.client.people import join, make
+from tests.client.people import PASSPHRASE, join, make, settle
 from tests.test_scenario import ROOT
 
 DIRECT = ROOT / "scenarios" / "direct-channel-2026.escrow.json"
@@ -79,16 +82,16 @@ def play(
     """Both sides take turns (one sync each) until both finished."""
     (a, run_a), (b, run_b) = first, second
     for _ in range(turns):
-        if ds.finished(run_a) and ds.finished(run_b):
+        if dr.finished(run_a) and dr.finished(run_b):
             break
-        run_a, run_b = ds.step(a, run_a), ds.step(b, run_b)
+        run_a, run_b = dr.step(a, run_a), dr.step(b, run_b)
     return run_a, run_b
 
 
 def both(envoys: dict[str, Profile]) -> tuple[ds.DirectRun, ds.DirectRun]:
     us, iran = envoys["us"], envoys["iran"]
-    run_us = ds.begin(us, "t", own_file("us"), size=SIZE)
-    run_iran = ds.begin(iran, "t", own_file("iran"), size=SIZE)
+    run_us = dr.begin(us, "t", own_file("us"), size=SIZE)
+    run_iran = dr.begin(iran, "t", own_file("iran"), size=SIZE)
     return play((us, run_us), (iran, run_iran))
 
 
@@ -158,21 +161,22 @@ def send_rounds(profile: Profile, session: str, number: int, payload: bytes) -> 
 def test_malformed_foreign_and_replayed_rounds_are_refused_and_change_nothing(
     envoys: dict[str, Profile],
 ) -> None:
-    """Iran's device first sends a malformed reply and a reply made in other talks, then answers
-    honestly and replays its reply: the US device drops each with its code, its session stays
-    where it was, and the honest match completes as before."""
+    """Iran's device first sends a malformed reply, a reply made in other talks and a round of
+    another session, then answers honestly and replays its reply: the US device drops each with
+    its code, its session stays where it was, and the honest match completes as before."""
     us, iran = envoys["us"], envoys["iran"]
-    run_us = ds.begin(us, "t", own_file("us"), size=SIZE)
+    run_us = dr.begin(us, "t", own_file("us"), size=SIZE)
     send_rounds(iran, run_us.session, 2, b"{not a psi message")
     elsewhere = psi.Session.open("other-talks", "s", [], initiator=True, size=SIZE)
     responder = psi.Session.open("other-talks", "s", [b"x"], initiator=False, size=SIZE)
     foreign = responder.receive(elsewhere.start())
     assert foreign is not None
     send_rounds(iran, run_us.session, 2, psi.encode(foreign))
-    run_us = ds.step(us, run_us)
+    send_rounds(iran, "f" * 32, 3, b"a round of another session")
+    run_us = dr.step(us, run_us)
     assert run_us.expect == 2 and not run_us.done  # nothing changed
     codes = [d.code for d in us.participant("t").dropped]
-    assert codes == ["psi.malformed", "psi.wrong_context"]
+    assert codes == ["psi.malformed", "psi.wrong_context", "psi.wrong_context"]
     # Iran answers honestly, and keeps what it sent to send it again.
     iran.sync()
     talks = iran.participant("t").talks_host_id
@@ -188,37 +192,42 @@ def test_malformed_foreign_and_replayed_rounds_are_refused_and_change_nothing(
     )
     for out in reply:
         iran.driver.send(iran.participant("t"), out)
-    run_us = ds.step(us, run_us)
+    run_us = dr.step(us, run_us)
     assert run_us.expect == 4
     for out in reply:  # the replay: the same round again
         iran.driver.send(iran.participant("t"), out)
     run_us, run_iran = play((us, run_us), (iran, run_iran))
-    assert ds.finished(run_us) and ds.finished(run_iran)
-    assert [d.code for d in us.participant("t").dropped][2:] == ["psi.out_of_order"]
+    assert dr.finished(run_us) and dr.finished(run_iran)
+    assert [d.code for d in us.participant("t").dropped][3:] == ["psi.out_of_order"]
     assert us.participant("t").view.direct[run_us.session].agreed
 
 
 def test_a_false_disclosure_is_refused_and_nothing_is_signed(envoys: dict[str, Profile]) -> None:
-    """Iran's device runs the intersection honestly but discloses its unmatched commitment in
-    place of the matched ones: the US device refuses it (direct.disclosure_differs), learns
-    nothing, signs nothing, and its view holds no direct match."""
+    """Iran's device (the responder) runs the intersection honestly, takes the US disclosure,
+    then discloses its unmatched commitment in place of the matched ones: the US device refuses
+    it (direct.disclosure_differs), learns nothing, signs nothing, and holds no direct match."""
     us, iran = envoys["us"], envoys["iran"]
-    run_us = ds.begin(us, "t", own_file("us"), size=SIZE)
-    run_iran = ds.begin(iran, "t", own_file("iran"), size=SIZE)
-    # Iran takes round 3 itself, and swaps its round-5 disclosure for a false one.
-    run_us = ds.step(us, run_us)
-    iran.sync()
-    run_iran, outs = ds.pump(iran.direct, run_iran)
-    lie = ds.deposit.commitment_text(own_file("iran"), UNMATCHED["iran"])
-    assert lie is not None
-    false = ds.direct.canonical({"commitments": [lie]}).encode()
-    kept = [o for o in outs if all(i.round != 5 for p in o.payloads.values() for i in p)]
-    assert len(kept) < len(outs)
-    for out in kept:
+    run_us = dr.begin(us, "t", own_file("us"), size=SIZE)
+    run_iran = dr.begin(iran, "t", own_file("iran"), size=SIZE)
+
+    def iran_pumps() -> list[Outgoing]:
+        nonlocal run_iran
+        iran.sync()
+        run_iran, outs = ds.pump(iran.direct, run_iran)
+        return outs
+
+    run_us = dr.step(us, run_us)  # round 3
+    for out in iran_pumps():  # round 4
         iran.driver.send(iran.participant("t"), out)
-    send_rounds(iran, run_us.session, 5, false)
+    run_us = dr.step(us, run_us)  # the US disclosure, first
+    honest = iran_pumps()
+    assert run_iran.learned is not None and honest
+    assert all(i.round == 5 for o in honest for items in o.payloads.values() for i in items)
+    lie = deposit.commitment_text(own_file("iran"), UNMATCHED["iran"])
+    assert lie is not None
+    send_rounds(iran, run_us.session, 5, direct.canonical({"commitments": [lie]}).encode())
     for _ in range(3):
-        run_us = ds.step(us, run_us)
+        run_us = dr.step(us, run_us)
     assert run_us.learned is None and not run_us.signed
     assert [d.code for d in us.participant("t").dropped] == ["direct.disclosure_differs"]
     assert dict(us.participant("t").view.direct) == {}
@@ -227,36 +236,38 @@ def test_a_false_disclosure_is_refused_and_nothing_is_signed(envoys: dict[str, P
 def test_an_outcome_the_other_side_did_not_compute_is_never_co_signed(
     envoys: dict[str, Profile],
 ) -> None:
-    """Iran's device (the initiator, so it learns first) signs words with another settlement
-    (1.1 mbpd, inside both ranges) before the US device signs: the US device refuses to co-sign
-    (direct.outcome_differs), and the record holds Iran's claim alone, not agreed."""
+    """Iran's device (the responder: it learns the disclosures first) signs words with another
+    settlement (1.1 mbpd, inside both ranges) before the US device signs: the US device refuses
+    to co-sign (direct.outcome_differs), and the record holds Iran's claim alone, not agreed."""
     us, iran = envoys["us"], envoys["iran"]
-    run_iran = ds.begin(iran, "t", own_file("iran"), size=SIZE)
-    run_us = ds.begin(us, "t", own_file("us"), size=SIZE)
-    assert run_iran.initiator and not run_us.initiator
+    run_us = dr.begin(us, "t", own_file("us"), size=SIZE)
+    run_iran = dr.begin(iran, "t", own_file("iran"), size=SIZE)
+    held: list[Outgoing] = []
     for _ in range(3):
+        run_us = dr.step(us, run_us)
         iran.sync()
         run_iran, outs = ds.pump(iran.direct, run_iran)
+        if run_iran.learned is not None:
+            held = outs  # its own disclosure: sent after its forged signature
+            break
         for out in outs:
             iran.driver.send(iran.participant("t"), out)
-        if run_iran.learned is not None:
-            break
-        run_us = ds.step(us, run_us)
     words = run_iran.words()
-    assert words is not None and run_us.learned is None
+    assert words is not None and run_us.learned is None and held
     forged = json.loads(words)
     forged["settled"] = [{**forged["settled"][0], "low": 1.0, "high": 1.2, "value": 1.1}]
-    claim = ds.direct.canonical(forged)
+    claim = direct.canonical(forged)
     participant = iran.participant("t")
     iran.act(participant, ev.DirectMatch, session=run_iran.session, other="us", outcome=claim)
+    for out in held:
+        iran.driver.send(participant, out)
     with pytest.raises(DirectOutcomeDiffers):
-        ds.step(us, run_us)
-    held = us.participant("t").view.direct[run_us.session]
-    assert held.signed == ("iran",) and not held.agreed and held.outcome == claim
-    assert not any(
-        isinstance(e, ev.DirectMatch) and e.actor == "witkoff"
-        for e in [codec.decode(h.item.event) for h in us.participant("t").applied()]
-    )
+        dr.step(us, run_us)
+    view = us.participant("t").view
+    agreement = view.direct[run_us.session]
+    assert agreement.signed == ("iran",) and not agreement.agreed and agreement.outcome == claim
+    applied = [codec.decode(h.item.event) for h in us.participant("t").applied()]
+    assert not any(isinstance(e, ev.DirectMatch) and e.actor == "witkoff" for e in applied)
 
 
 def test_a_third_partys_device_is_refused(
@@ -270,12 +281,12 @@ def test_a_third_partys_device_is_refused(
     try:
         join(us, uk, "uk", "envoy-uk", level=Level.PROPOSE, others=[iran])
         with pytest.raises(DirectUnavailable):
-            ds.begin(us, "t", own_file("us"), size=SIZE)  # three parties: name the other
-        run_us = ds.begin(us, "t", own_file("us"), size=SIZE, with_party="iran")
+            dr.begin(us, "t", own_file("us"), size=SIZE)  # three parties: name the other
+        run_us = dr.begin(us, "t", own_file("us"), size=SIZE, with_party="iran")
         send_rounds(uk, run_us.session, 2, b"{}")
-        run_iran = ds.begin(iran, "t", own_file("iran"), size=SIZE, with_party="us")
+        run_iran = dr.begin(iran, "t", own_file("iran"), size=SIZE, with_party="us")
         run_us, run_iran = play((us, run_us), (iran, run_iran))
-        assert ds.finished(run_us) and ds.finished(run_iran)
+        assert dr.finished(run_us) and dr.finished(run_iran)
         assert [d.code for d in us.participant("t").dropped] == ["direct.not_in_session"]
         assert us.participant("t").view.direct[run_us.session].agreed
         uk.sync()
@@ -343,6 +354,108 @@ def test_a_session_the_other_side_never_answers_times_out(envoys: dict[str, Prof
     nothing is signed."""
     us = envoys["us"]
     with pytest.raises(DirectTimedOut) as caught:
-        ds.run_through(us, "t", own_file("us"), size=SIZE, timeout=1)
+        dr.run_through(us, "t", own_file("us"), size=SIZE, timeout=1)
     assert caught.value.code == "direct.timeout"
     assert dict(us.participant("t").view.direct) == {}
+
+
+def test_an_offer_waits_sealed_in_the_profile_until_its_user_answers(
+    envoys: dict[str, Profile], tmp_path: Path
+) -> None:
+    """Iran's device takes the US offer while doing something else; it is kept in the sealed
+    state (not answered), survives a reopen, and is answered when Iran's user runs the match."""
+    us, iran = envoys["us"], envoys["iran"]
+    run_us = dr.begin(us, "t", own_file("us"), size=SIZE)
+    iran.sync()
+    talks = iran.participant("t").talks_host_id
+    assert {h.item.session for h in iran.direct.of(talks)} == {run_us.session}
+    assert us.direct.of(talks) == []  # nothing answered it yet
+    iran.close()
+    reopened = Profile.open(tmp_path / "iran", PASSPHRASE)
+    try:
+        assert {h.item.session for h in reopened.direct.of(talks)} == {run_us.session}
+        run_iran = dr.begin(reopened, "t", own_file("iran"), size=SIZE)
+        assert not run_iran.initiator and run_iran.session == run_us.session
+        run_us, run_iran = play((us, run_us), (reopened, run_iran))
+        assert dr.finished(run_us) and dr.finished(run_iran)
+        assert reopened.direct.of(talks) == []
+    finally:
+        reopened.close()
+
+
+def test_a_member_without_the_mandate_neither_runs_nor_sends_rounds(
+    envoys: dict[str, Profile], tmp_path: Path, host: tuple[str, Path]
+) -> None:
+    """Larijani observes for Iran: his device may not begin a direct match, and rounds it sends
+    are dropped by the US device (mandate.insufficient); the envoys' match is unaffected."""
+    us, iran = envoys["us"], envoys["iran"]
+    larijani = make(tmp_path, "larijani", host[0])
+    try:
+        invite = Invite.decode(iran.invite_member("t", "larijani", level=Level.OBSERVE).encode())
+        larijani.join(invite)
+        settle([iran, larijani, us, iran, larijani])
+        with pytest.raises(MandateInsufficient):
+            dr.begin(larijani, "t", own_file("iran"), size=SIZE)
+        run_us = dr.begin(us, "t", own_file("us"), size=SIZE)
+        send_rounds(larijani, run_us.session, 2, b"{}")
+        run_iran = dr.begin(iran, "t", own_file("iran"), size=SIZE)
+        run_us, run_iran = play((us, run_us), (iran, run_iran))
+        assert dr.finished(run_us) and dr.finished(run_iran)
+        assert "mandate.insufficient" in [d.code for d in us.participant("t").dropped]
+    finally:
+        larijani.close()
+
+
+def test_crossing_offers_settle_on_one_session(envoys: dict[str, Profile]) -> None:
+    """Both envoys start a session before seeing the other's offer: the smaller session id
+    wins, its initiator stays one, the other answers it; both finish, and no offer is left."""
+    us, iran = envoys["us"], envoys["iran"]
+    runs = {}
+    for name, other in (("us", "iran"), ("iran", "us")):
+        participant = envoys[name].participant("t")
+        run, outs = ds.start(participant, own_file(name), other=other, size=SIZE)
+        for out in outs:
+            envoys[name].driver.send(participant, out)
+        runs[name] = run
+    winner = min(runs.values(), key=lambda r: r.session)
+    run_us, run_iran = play((us, runs["us"]), (iran, runs["iran"]))
+    assert dr.finished(run_us) and dr.finished(run_iran)
+    assert run_us.session == run_iran.session == winner.session
+    assert {run_us.initiator, run_iran.initiator} == {True, False}
+    for profile in envoys.values():
+        profile.sync()
+        assert profile.direct.of(profile.participant("t").talks_host_id) == []
+        assert profile.participant("t").dropped == []
+
+
+def test_no_match_is_a_result_nothing_is_disclosed_or_signed(envoys: dict[str, Profile]) -> None:
+    """Each side keeps only its unmatched commitment: both finish having learned that nothing
+    matched, nothing is disclosed, nothing signed, and neither canary reaches the other."""
+    us, iran = envoys["us"], envoys["iran"]
+    files = {}
+    for name in ("us", "iran"):
+        data = own_file(name)
+        data["commitments"] = [c for c in data["commitments"] if c["id"] == UNMATCHED[name]]
+        files[name] = data
+    run_us = dr.begin(us, "t", files["us"], size=SIZE)
+    run_iran = dr.begin(iran, "t", files["iran"], size=SIZE)
+    run_us, run_iran = play((us, run_us), (iran, run_iran))
+    for run in (run_us, run_iran):
+        assert dr.finished(run) and run.learned is not None
+        assert run.learned.outcome.deal is None and run.learned.disclosed == ()
+        assert run.words() is None and not run.signed
+    for profile in envoys.values():
+        assert dict(profile.participant("t").view.direct) == {}
+    assert CANARIES["us"] not in stored(iran) and CANARIES["iran"] not in stored(us)
+
+
+def test_files_with_other_public_terms_never_match_silently(envoys: dict[str, Profile]) -> None:
+    """Iran's file holds another grid for oil exports: its device refuses the US offer with
+    psi.wrong_context naming the size or public terms, instead of finding a false "no match"."""
+    us, iran = envoys["us"], envoys["iran"]
+    dr.begin(us, "t", own_file("us"), size=SIZE)
+    other_grid = own_file("iran")
+    other_grid["scales"][0]["step"] = 0.5
+    dr.begin(iran, "t", other_grid, size=SIZE)
+    (refused,) = iran.participant("t").dropped
+    assert refused.code == "psi.wrong_context" and "public actions or scales" in refused.message

@@ -720,15 +720,12 @@ def test_every_rule_code_has_a_test_here() -> None:
     drafting = here.parents[1] / "ui" / "test_text.py"
     # Checks made at an act's place against what travelled with it (a consent's words).
     attacks = here.parents[1] / "client" / "test_attacks.py"
-    # The escrow's acts: tests/engine/test_deposit.py; matching without a mediator: test_deal.py
-    # and the direct match between two devices, tests/client/test_direct_match.py.
-    escrow = (here.parent / "test_deposit.py", here.parent / "test_deal.py")
-    direct = here.parents[1] / "client" / "test_direct_match.py"
-    # A direct match through the talks: its signed act, and the sessions between two devices.
-    wired = (here.parent / "test_direct.py", here.parents[1] / "client" / "test_direct_session.py")
-    # Private preferences: the agenda and the parties' scores.
-    preferences = here.parent / "test_preferences.py"
-    files = (here, tokens, verbatim, text, drafting, attacks, *escrow, direct, *wired, preferences)
+    # The escrow's acts: tests/engine/test_deposit.py; matching without a mediator: test_deal.py,
+    # its signed outcome test_direct.py, and between devices tests/client/test_direct_*.py;
+    # private preferences (the agenda, the parties' scores): test_preferences.py.
+    escrow = [here.parent / f"test_{n}.py" for n in ("deposit", "deal", "direct", "preferences")]
+    direct = [here.parents[1] / "client" / f"test_direct_{n}.py" for n in ("match", "session")]
+    files = (here, tokens, verbatim, text, drafting, attacks, *escrow, *direct)
     source = "".join(p.read_text(encoding="utf-8") for p in files)
     untested = sorted(code for code in RULE_CODES - {"rule.violation"} if f'"{code}"' not in source)
     assert untested == []

@@ -9,9 +9,6 @@ when ``doc get`` runs again. ``doc get`` writes the file only once every check p
 
 from __future__ import annotations
 
-import difflib
-import secrets
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -33,9 +30,7 @@ from backchannel.client.document import (
     find,
     versions,
 )
-from backchannel.client.outbox import Pending
 from backchannel.client.participant import Participant
-from backchannel.client.profile import Profile
 from backchannel.engine import events as ev
 from backchannel.engine import watermark
 from backchannel.engine.rules import Label, RelayMode
@@ -43,9 +38,6 @@ from backchannel.errors import DocumentInvalid
 
 doc_app = typer.Typer(help="Send, list, fetch and compare documents.", no_args_is_help=True)
 app.add_typer(doc_app, name="doc")
-
-#: Largest text version shown in a diff (larger ones are compared by hash only).
-MAX_DIFF_BYTES = 4 * 1024 * 1024
 
 
 @contextmanager
@@ -62,23 +54,6 @@ def _bar(total: int, what: str, *, quiet: bool) -> Iterator[transfer.Progress]:
 
 def _readable(participant: Participant, room: str | None = None) -> list[Document]:
     return dispatch.readable(participant, room)
-
-
-def _upload(
-    profile: Profile,
-    participant: Participant,
-    path: Path,
-    place: tuple[str, ...],
-    supersedes: str | None,
-    message: str | None,
-    *,
-    quiet: bool,
-) -> tuple[str, Pending]:
-    """:func:`dispatch.upload` with a progress bar."""
-    with _bar(
-        path.stat().st_size if path.is_file() else 0, f"sending {path.name}", quiet=quiet
-    ) as progress:
-        return dispatch.upload(profile, participant, path, place, supersedes, message, progress)
 
 
 @doc_app.command("send")
@@ -127,25 +102,13 @@ def relay(
     """Carry a document into another room, as its label allows (mediator only): verbatim, the
     author's own descriptor and signature; gist, the mediator's own file."""
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
-        participant = unlocked.participant(alias)
-        find(_readable(participant), source)
-        if mode is RelayMode.GIST and file is None:
-            raise DocumentInvalid("a gist carries the mediator's own file: give --file")
-        if mode is RelayMode.VERBATIM and file is not None:
-            raise DocumentInvalid("a verbatim carry is the author's file: leave out --file")
-        fields: dict[str, Any] = {"source": source, "room": room, "mode": mode}
-        dispatch.precheck(participant, ev.Relay, message, text="-" if file else "", **fields)
-        mid = message or f"d-{secrets.token_hex(6)}"
-        text, entry = "", None
-        if file is not None:
-            place = (alias, "relay", source, room, mode.value)
-            entry, pending = _upload(unlocked, participant, file, place, None, mid, quiet=as_json)
-            mid, text = pending.message, pending.descriptor.to_text()
-        if dispatch.unsent(participant, mid, text):
-            unlocked.act(participant, ev.Relay, message=mid, text=text, **fields)
-        if entry is not None:
-            unlocked.outbox().done(entry)
-        data = {"talks": alias, "document": mid, "source": source, "room": room, "mode": mode.value}
+        size = file.stat().st_size if file is not None and file.is_file() else 0
+        shown = file.name if file is not None else source
+        with _bar(size, f"sending {shown}", quiet=as_json or file is None) as progress:
+            data = dispatch.relay(
+                unlocked, alias, source, room, mode, progress, path=file, message=message
+            )
+        mid = data["document"]
         if as_json:
             emit_json(data)
         else:
@@ -282,7 +245,7 @@ def versions_of(
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         participant = unlocked.participant(alias)
         chain = versions(_readable(participant), document)
-        diffs = _diffs(unlocked, participant, chain) if diff else [None] * (len(chain) - 1)
+        diffs = dispatch.diffs(unlocked, participant, chain) if diff else [None] * (len(chain) - 1)
         rows = [
             {**document_json(d), "version": i + 1, "diff": None if i == 0 else diffs[i - 1]}
             for i, d in enumerate(chain)
@@ -294,33 +257,6 @@ def versions_of(
             console.print(f"[bold]v{row['version']}[/] {row['id']} {row['name']} ({row['at']})")
             if row["diff"]:
                 console.print(row["diff"], markup=False)
-
-
-def _diffs(profile: Profile, participant: Participant, chain: list[Document]) -> list[str | None]:
-    """Unified diffs between consecutive text versions (None where either is not text)."""
-    texts: list[list[str] | None] = []
-    with tempfile.TemporaryDirectory(dir=profile.path) as scratch:
-        for d in chain:
-            small = d.descriptor.is_text and d.descriptor.size <= MAX_DIFF_BYTES
-            if not small:
-                texts.append(None)
-                continue
-            data = transfer.fetch_bytes(
-                profile.host, participant.talks_host_id, d.descriptor, Path(scratch)
-            )
-            texts.append(data.decode("utf-8", errors="replace").splitlines(keepends=True))
-    out: list[str | None] = []
-    for (a, older), (b, newer) in zip(
-        zip(chain, texts, strict=True), zip(chain[1:], texts[1:], strict=True), strict=False
-    ):
-        if older is None or newer is None:
-            out.append(None)
-            continue
-        lines = difflib.unified_diff(
-            older, newer, f"{a.id}/{a.descriptor.name}", f"{b.id}/{b.descriptor.name}"
-        )
-        out.append("".join(lines))
-    return out
 
 
 @doc_app.command("retention")

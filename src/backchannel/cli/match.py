@@ -2,8 +2,8 @@
 
 ``--direct`` matches without a mediator: by default both sides' private set intersection runs in
 this process (a demonstration over one file); with ``--talks ALIAS`` this device runs its own
-side through the talks' host with the other party's device (``client/direct_session.py``), from
-FILE holding its own commitments only, and both parties sign the outcome in the record.
+side through the talks' host with the other party's device (``client/direct_run.py``), from FILE
+holding its own commitments only, and both parties sign the outcome in the record.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from rich.table import Table
 
 from backchannel.cli.app import EXIT_OK, app, console, emit_json, fail
 from backchannel.cli.local import PassphraseOption, ProfileOption, dropped_json, opened
-from backchannel.client import direct_session
+from backchannel.client import direct_run
 from backchannel.client.direct_match import Learned, run_locally
 from backchannel.engine import escrow as escrow_file
 from backchannel.engine.sequencing import check_viewer, view
-from backchannel.errors import BackchannelError, EscrowInvalid
+from backchannel.errors import BackchannelError, EscrowInvalid, PsiError
 
 
 @app.command()
@@ -208,9 +208,12 @@ def _through_talks(
     as_json: bool,
 ) -> None:
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
-        run = direct_session.run_through(
-            unlocked, alias, document, size=size, with_party=with_party, timeout=timeout
-        )
+        try:
+            run = direct_run.run_through(
+                unlocked, alias, document, size=size, with_party=with_party, timeout=timeout
+            )
+        except PsiError as exc:  # a size or a round this side cannot take: bad input here
+            fail(exc, as_json=as_json)
         assert run.learned is not None  # run_through returns a finished run
         held = run.agreement()
         side = {

@@ -11,13 +11,16 @@ only to the other party's live devices, so the host sees padded ciphertext and n
   names (``crypto/psi.py``). A round of other talks, another session or between other parties
   is therefore refused (``psi.wrong_context``) and its points are worthless elsewhere.
 - **Rounds** 1–4 are the PSI's Offer, Reply, Finish and Confirm; round 5 is each side's
-  disclosure of its matched commitments, once the intersection is confirmed. A round is cut into
-  parts (``wire.PSI_PART_BYTES``), each sent alone, so every ciphertext stays under the host's
-  limit; the receiver joins them in order.
+  disclosure of its matched commitments, once the intersection is confirmed: the initiator's
+  first (it learned the intersection a round earlier), the responder's once it checked it. A
+  round is cut into parts (``wire.PSI_PART_BYTES``), each sent alone, so every ciphertext stays
+  under the host's limit; the receiver joins them in order.
 - **Arrival** (:class:`Inbox`): a Psi item is held (in the profile's sealed state) only from a
-  known, unrevoked device of another party of the talks; anything else is dropped and reported
-  (``direct.not_in_session``). Rounds wait there until this device runs the session: a device
-  answers an offer only when its user asks (:func:`begin`), never in the background.
+  known, unrevoked device of another party of the talks (``direct.not_in_session``) whose member
+  holds the mandate the signed outcome needs (``mandate.insufficient``; so does this side's, to
+  begin); anything else is dropped and reported. Rounds wait there until this device runs the
+  session: a device answers an offer only when its user asks (``direct_run.begin``), never in the
+  background.
 - **Taking** (:class:`DirectRun`): a round must come from the session's other party
   (``direct.not_in_session``), be the round expected next (``psi.out_of_order``) and pass the
   PSI's checks; a disclosure must be the deal both matched (``direct.disclosure_differs``). A
@@ -28,16 +31,19 @@ only to the other party's live devices, so the host sees padded ciphertext and n
   parties signed the same words (``engine/direct.py``).
 - **Crossing offers**: if both sides start at once, the offer with the smaller session id wins;
   the other initiator answers it instead. An offer older than :data:`OFFER_TTL` is not answered.
+
+Sans-I/O like the participant: times are passed in. Running a session through a profile (sync,
+send, sign, wait) is :mod:`.direct_run`.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import Any
 
 from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
@@ -46,39 +52,57 @@ from backchannel import engine
 from backchannel.client.direct_match import Learned, Side
 from backchannel.client.directory import Peer
 from backchannel.client.participant import Participant
-from backchannel.client.wire import PSI_PART_BYTES, Item, Outgoing, Psi
+from backchannel.client.wire import (
+    PSI_PART_BYTES,
+    Item,
+    Outgoing,
+    Psi,
+    item_from_json,
+    item_json,
+)
+from backchannel.crypto import psi
 from backchannel.engine import deposit, direct
 from backchannel.engine import escrow as escrow_file
-from backchannel.engine import events as ev
+from backchannel.engine.mandate import standing
+from backchannel.engine.rules import REQUIRED_LEVEL, Action
 from backchannel.engine.state import DirectAgreement
 from backchannel.errors import (
     BackchannelError,
     DirectNotInSession,
-    DirectOutcomeDiffers,
-    DirectTimedOut,
     DirectUnavailable,
     DisclosureDiffers,
     EscrowInvalid,
+    MandateInsufficient,
     PsiMalformed,
     PsiOutOfOrder,
     PsiWrongContext,
 )
 
-if TYPE_CHECKING:
-    from backchannel.client.profile import Profile
-
 DOMAIN = b"backchannel/direct-session/v1"
 #: An offer held longer than this (seconds) is not answered: its initiator stopped waiting.
 OFFER_TTL = 600
-#: Parts held per talks at most (the oldest go first): bounds what a peer can make a device keep.
-MAX_HELD = 4096
+#: Parts held per talks at most (the oldest go first): bounds what a peer can make a device keep
+#: (a Reply at ``psi.MAX_SIZE`` is about 140 parts).
+MAX_HELD = 1024
+#: A part held longer than this (seconds) is forgotten when the next one arrives.
+KEEP_SECONDS = 3600
 
 
-def label(talks: str, session: str, initiator: str, responder: str, size: int) -> str:
+def public_terms(escrow: escrow_file.Escrow) -> str:
+    """What both sides' files must hold alike, as canonical JSON: the actions (who gives each,
+    who guarantees it) and the scales. Deals and plans are made of these."""
+    actions = sorted([a.id, a.by, a.guarantor] for a in escrow.actions.values())
+    scales = sorted([s.action, s.term, s.low, s.high, s.step] for s in escrow.scales)
+    return direct.canonical({"actions": actions, "scales": scales})
+
+
+def label(
+    talks: str, session: str, initiator: str, responder: str, size: int, terms: str = ""
+) -> str:
     """The PSI session string: the session id and a digest binding it to the talks, both
-    parties (in their roles) and the agreed size."""
-    parts = (DOMAIN, talks.encode(), session.encode(), initiator.encode(), responder.encode())
-    framed = b"".join(len(p).to_bytes(8, "big") + p for p in (*parts, str(size).encode()))
+    parties (in their roles), the agreed size and the public terms (:func:`public_terms`)."""
+    fields = (talks, session, initiator, responder, str(size), terms)
+    framed = b"".join(len(p).to_bytes(8, "big") + p for p in (DOMAIN, *map(str.encode, fields)))
     return f"{session}.{blake2b(framed, digest_size=16, encoder=RawEncoder).hex()}"
 
 
@@ -97,14 +121,26 @@ class Held:
     at: float
 
 
-def other_peer(participant: Participant, sender: str) -> Peer:
-    """The known, unrevoked device ``sender`` of another party of the talks (or the refusal)."""
+def may_match(view: engine.Talks, member: str | None, at: datetime) -> bool:
+    """Whether a device acting as ``member`` (None: a party's root) may run a direct match: the
+    mandate its signed outcome needs (``rules.ACTIONS``), held at ``at``."""
+    if member is None:
+        return True
+    level = standing(view, member, at).level
+    return level is not None and level >= REQUIRED_LEVEL[Action.DIRECT_MATCH]
+
+
+def other_peer(participant: Participant, sender: str, at: datetime) -> Peer:
+    """The known, unrevoked device ``sender`` of another party of the talks, whose member may
+    match (or the refusal)."""
     peer = participant.directory.peers.get(sender)
     own = participant.introduction.party if participant.introduction else None
     if peer is None or sender in participant.directory.revoked:
         raise DirectNotInSession(f"a direct match round from unknown or revoked device {sender}")
     if peer.party == own or peer.party not in participant.view.parties:
         raise DirectNotInSession(f"a direct match round from {sender}, not another party's device")
+    if not may_match(participant.view, None if peer.root else peer.member, at):
+        raise MandateInsufficient(f"{peer.member} holds no mandate to match for {peer.party}")
     return peer
 
 
@@ -124,11 +160,12 @@ class Inbox:
                 rest.append(item)
                 continue
             try:
-                other_peer(participant, sender)
+                other_peer(participant, sender, datetime.fromtimestamp(now, UTC))
             except BackchannelError as exc:
                 participant.drop(sender, exc)
                 continue
             kept = self.held.setdefault(participant.talks_host_id, [])
+            kept[:] = [h for h in kept if now - h.at <= KEEP_SECONDS]
             kept.append(Held(sender, item, now))
             del kept[: max(0, len(kept) - MAX_HELD)]
         return rest
@@ -144,8 +181,6 @@ class Inbox:
 
     def snapshot(self) -> dict[str, Any]:
         """As the profile keeps it, sealed."""
-        from backchannel.client.wire import item_json
-
         return {
             talks: [{"sender": h.sender, "at": h.at, "item": item_json(h.item)} for h in held]
             for talks, held in self.held.items()
@@ -154,8 +189,6 @@ class Inbox:
     @classmethod
     def restore(cls, data: Mapping[str, Any]) -> Inbox:
         """An inbox from :meth:`snapshot`."""
-        from backchannel.client.wire import item_from_json
-
         held: dict[str, list[Held]] = {}
         for talks, rows in data.items():
             for row in rows:
@@ -221,7 +254,7 @@ class DirectRun:
 
     @property
     def done(self) -> bool:
-        """Whether this side learned the outcome (the act, if any, is :meth:`act`'s)."""
+        """Whether this side learned the outcome (signing it is ``direct_run``'s)."""
         return self.learned is not None
 
     def sends(self, number: int, payload: bytes) -> list[Outgoing]:
@@ -243,11 +276,12 @@ class DirectRun:
         if number == 5:
             self._learn(payload)
             self.expect = 0
-            return []
+            # The responder discloses second: the initiator learned the intersection first.
+            return [] if self.initiator else self.sends(5, self._disclosure())
         answer = self.side.receive(payload)
         outs = [] if answer is None else self.sends(number + 1, answer)
-        if self.side.session.done:  # the intersection is confirmed: disclose
-            outs += self.sends(5, self._disclosure())
+        if self.side.session.done:  # the intersection is confirmed: the initiator discloses
+            outs += self.sends(5, self._disclosure()) if self.initiator else []
             self.expect = 5
         else:
             self.expect = number + 2
@@ -323,7 +357,16 @@ def answer(
 ) -> tuple[DirectRun, list[Outgoing]]:
     """Answer ``other``'s offer of ``session``; the run and round 2's sends."""
     run = _open(participant, document, session, other=other, size=size, initiator=False)
-    return run, run.take(1, offer)
+    try:
+        return run, run.take(1, offer)
+    except PsiWrongContext as exc:
+        made = psi.decode(offer)
+        if made.talks == participant.talks_host_id and made.session.startswith(f"{session}."):
+            raise PsiWrongContext(
+                "the offer was made at another --size, or over other public actions or scales, "
+                "than this side's file holds"
+            ) from exc
+        raise
 
 
 def _open(
@@ -341,7 +384,7 @@ def _open(
     if not mine:
         raise DirectUnavailable(f"the file holds no commitment of {own}, this device's party")
     roles = (own, other) if initiator else (other, own)
-    name = label(participant.talks_host_id, session, *roles, size)
+    name = label(participant.talks_host_id, session, *roles, size, public_terms(escrow))
     side = Side.open(
         escrow,
         own,
@@ -389,6 +432,8 @@ def pump(inbox: Inbox, run: DirectRun) -> tuple[DirectRun, list[Outgoing]]:
             if number > 1:
                 inbox.remove(talks, parts)
                 participant.drop(sender, PsiWrongContext("a round of a session not running here"))
+            elif run.initiator and session > run.session:
+                inbox.remove(talks, parts)  # a crossing offer that loses: its sender answers ours
             continue
         if not found.complete and not found.broken:
             continue
@@ -413,114 +458,9 @@ def _switch(run: DirectRun, offer: bytes, session: str) -> tuple[DirectRun, list
         run.party,
         run.other,
         talks=talks,
-        session=label(talks, session, run.other, run.party, size),
+        session=label(talks, session, run.other, run.party, size, public_terms(run.side.escrow)),
         size=size,
         initiator=False,
     )
     switched = DirectRun(run.participant, side, session, run.party, run.other, False, run.own_texts)
     return switched, switched.take(1, offer)
-
-
-# --- through a profile -------------------------------------------------------------------------
-
-
-def begin(
-    profile: Profile,
-    alias: str,
-    document: Mapping[str, Any],
-    *,
-    size: int,
-    with_party: str | None = None,
-) -> DirectRun:
-    """Answer the other party's waiting offer, or start a session; the run, its round sent."""
-    participant = profile.participant(alias)
-    profile.sync()
-    own = participant.introduction.party if participant.introduction else participant.me
-    other = other_party(participant.view, own, with_party)
-    now = time.time()
-    offers: list[Round] = []
-    for found in rounds(profile.direct.of(participant.talks_host_id)):
-        peer = participant.directory.peers.get(found.sender)
-        fresh = now - found.parts[-1].at <= OFFER_TTL
-        if found.number == 1 and found.complete and fresh and peer and peer.party == other:
-            offers.append(found)
-    run: DirectRun | None = None
-    for offer in reversed(offers):  # the latest first
-        profile.direct.remove(participant.talks_host_id, offer.parts)
-        try:
-            run, outs = answer(
-                participant,
-                document,
-                joined(offer.parts),
-                session=offer.session,
-                other=other,
-                size=size,
-            )
-            break
-        except BackchannelError as exc:
-            participant.drop(offer.sender, exc)
-    if run is None:
-        run, outs = start(participant, document, other=other, size=size)
-    for out in outs:
-        profile.driver.send(participant, out)
-    profile.save()
-    return run
-
-
-def step(profile: Profile, run: DirectRun, *, timeout: int = 0) -> DirectRun:
-    """One round trip: sync, feed the run what arrived, send its answers, and sign the words
-    once learned. The run to go on with (a crossing offer may replace it)."""
-    participant = run.participant
-    profile.sync(timeout=timeout)
-    run, outs = pump(profile.direct, run)
-    for out in outs:
-        profile.driver.send(participant, out)
-    words = run.words()
-    held = run.agreement()
-    if words is not None and held is not None and held.outcome != words:
-        # The other party signed words this side did not compute: never co-sign them.
-        raise DirectOutcomeDiffers(
-            f"{run.other} signed another outcome of session {run.session} than this side "
-            "computed; this side does not sign it"
-        )
-    if words is not None and not run.signed:
-        run.signed = True
-        profile.act(
-            participant, ev.DirectMatch, session=run.session, other=run.other, outcome=words
-        )
-    profile.save()
-    return run
-
-
-def finished(run: DirectRun) -> bool:
-    """Whether the session is over for this side: learned, and (if something matched) both
-    parties' signatures placed in the record."""
-    if run.learned is None:
-        return False
-    if run.words() is None:
-        return True
-    held = run.agreement()
-    return held is not None and held.agreed
-
-
-def run_through(
-    profile: Profile,
-    alias: str,
-    document: Mapping[str, Any],
-    *,
-    size: int,
-    with_party: str | None = None,
-    timeout: float = 120,
-) -> DirectRun:
-    """Run a whole session through the host (both sides run this at about the same time)."""
-    run = begin(profile, alias, document, size=size, with_party=with_party)
-    deadline = time.monotonic() + timeout
-    while not finished(run):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise DirectTimedOut(
-                f"{run.other} did not finish the session in {timeout:g} s; run the match on "
-                "both sides at about the same time"
-            )
-        run = step(profile, run, timeout=max(1, min(2, int(remaining))))
-    return run

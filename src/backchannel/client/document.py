@@ -115,15 +115,15 @@ def parse(text: str) -> Descriptor | None:
     return found
 
 
-def shown(text: str, message: str) -> str:
-    """A message's text as a screen shows it: a document as its name, size and how to fetch it
-    (never its descriptor, whose key would be on the screen)."""
+def shown(text: str, message: str, *, how: bool = True) -> str:
+    """A message's text as a screen shows it: a document as its name, size and (``how``) how to
+    fetch it — never its descriptor, whose key would be on the screen. The web app leaves out
+    the command: its room's Documents panel fetches it."""
     found = parse(text)
     if found is None:
         return text
-    return (
-        f"[document] {found.name} ({found.size} bytes): backchannel doc get … {message} --out FILE"
-    )
+    said = f"[document] {found.name} ({found.size} bytes)"
+    return f"{said}: backchannel doc get … {message} --out FILE" if how else said
 
 
 def _str(value: object) -> str:

@@ -118,13 +118,15 @@ are all imported from here.
     ├── InviteInvalid                       invite.invalid             404
     ├── BlobIncomplete                      blob.incomplete            409
     ├── PayloadTooLarge                     input.too_large            413
+    │   └── DocumentTooLarge                document.too_large         413
     ├── RateLimited                         rate.limited               429  (retry_after)
     ├── StoreError                          store.error                503
     │   └── StoreConflict                   store.conflict             409
     ├── ClientError                         client.error               502
     │   ├── HostUnreachable                 client.host_unreachable    503
     │   ├── DocumentCorrupt                 document.corrupt           502
-    │   └── HostRefused                     client.host_refused        502
+    │   ├── HostRefused                     client.host_refused        502
+    │   └── RendererUnavailable             ui.renderer_unavailable    503
     └── ProfileError                        profile.error              400
         ├── ProfileMissing                  profile.missing            404
         ├── ProfileExists                   profile.exists             409
@@ -149,6 +151,7 @@ from backchannel.errors.access import (
     ClientError,
     DocumentCorrupt,
     DocumentExpired,
+    DocumentTooLarge,
     DocumentUnknown,
     Forbidden,
     HostRefused,
@@ -171,6 +174,7 @@ from backchannel.errors.access import (
     ProfileExists,
     ProfileMissing,
     RateLimited,
+    RendererUnavailable,
     ReplayDetected,
     StoreConflict,
     StoreError,
@@ -316,6 +320,7 @@ __all__ = [
     "DocumentExpired",
     "DocumentInvalid",
     "DocumentMalformed",
+    "DocumentTooLarge",
     "DocumentUnknown",
     "DuplicateId",
     "EntryMalformed",
@@ -384,6 +389,7 @@ __all__ = [
     "RelayNotMediator",
     "RelaySameRoom",
     "RelayUnverified",
+    "RendererUnavailable",
     "ReplayDetected",
     "RoomComposition",
     "RuleViolation",

@@ -115,6 +115,13 @@ class PayloadTooLarge(BackchannelError):
     status = 413
 
 
+class DocumentTooLarge(PayloadTooLarge):
+    """A file given to the local web app as a document is over the document size limit; none
+    of it was kept."""
+
+    code = "document.too_large"
+
+
 class RateLimited(BackchannelError):
     """The device (or address) sent too many requests; retry after ``retry_after`` seconds."""
 
@@ -175,6 +182,13 @@ class HostRefused(ClientError):
 
 
 # --- local profiles --------------------------------------------------------------------------
+
+
+class RendererUnavailable(ClientError):
+    """The device has no PDF renderer (``pdftoppm``, poppler-utils) to show a PDF's pages."""
+
+    code = "ui.renderer_unavailable"
+    status = 503
 
 
 class ProfileError(BackchannelError):

@@ -18,6 +18,8 @@ page translates. The browser talks only to this process; the process alone talks
                        (:mod:`ui.preferences`)
     …    /api/escrow    the Escrow page: the talks' deposits, and matching (:mod:`ui.escrow`)
     …    /api/record    the Record page: status, timeline, export (:mod:`ui.record`)
+    …    /api/documents each room's Documents panel: send, view, fetch, carry, trace
+                       (:mod:`ui.documents`; its upload and trace take a file body)
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backchannel.client.profile import Profile
 from backchannel.errors import BackchannelError
 from backchannel.server.problems import from_http_exception, problem_response
-from backchannel.ui import analysis, escrow, i18n, mandates, preferences, record, text
+from backchannel.ui import analysis, documents, escrow, i18n, mandates, preferences, record, text
 from backchannel.ui.auth import TokenGate
 from backchannel.ui.feed import Feed, Notice
 from backchannel.ui.forms import parse_contact, parse_relay, parse_send
@@ -149,12 +151,16 @@ def create_app(profile: Profile, token: str, *, poll_seconds: int = 20) -> Starl
         *escrow.routes(session),
         *preferences.routes(session),
         *record.routes(session),
+        *documents.routes(session),
         Mount("/static", StaticFiles(packages=[("backchannel.ui", "static")]), name="static"),
     ]
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders), Middleware(TokenGate, token=token)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(TokenGate, token=token, binary=documents.BINARY),
+        ],
         exception_handlers={
             BackchannelError: _handle_error,
             HTTPException: _handle_http,

@@ -17,6 +17,13 @@ app set is sent to every other server on 127.0.0.1. So the app keeps **no ambien
   can send neither, and a ``no-cors`` fetch are refused before any body is read), and an
   ``Origin`` or ``Sec-Fetch-Site`` naming another origin is refused on every ``/api/`` request.
   The API answers no CORS preflight, so a cross-origin script cannot even send the header.
+* **File bodies, on named routes only.** A document is up to the document limit, far over the
+  JSON body limit, so the routes given as ``binary`` (the Documents panel's upload and trace)
+  also take ``Content-Type: application/octet-stream``. That keeps every protection above:
+  ``application/octet-stream`` is not a CORS-safelisted content type, so a cross-origin page
+  that sets it (or the token header) must be granted a preflight, which the app refuses; a
+  ``no-cors`` fetch cannot set it at all, and an HTML form can send only urlencoded, multipart
+  or ``text/plain`` bodies. The token and the Origin are required exactly as for JSON.
 
 Refusals are RFC 9457 problems with stable codes (``ui.host_refused``, ``ui.origin_refused``,
 ``input.media_type``, ``ui.token_missing``); the checks run before routing, in this order.
@@ -25,6 +32,7 @@ Refusals are RFC 9457 problems with stable codes (``ui.host_refused``, ``ui.orig
 from __future__ import annotations
 
 import hmac
+from collections.abc import Collection
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -56,9 +64,10 @@ def allowed_hosts(port: int) -> frozenset[str]:
 class TokenGate:
     """ASGI middleware: the Host, Origin, media type and token checks of the module docstring."""
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(self, app: ASGIApp, token: str, binary: Collection[str] = ()) -> None:
         self.app = app
         self._token = token.encode()
+        self._binary = frozenset(binary)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -95,7 +104,9 @@ class TokenGate:
             if origin != own:
                 raise UiOriginRefused("A change must come from the local app's own page.")
             media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-            if media != "application/json":
+            if media != "application/json" and not (
+                media == "application/octet-stream" and path in self._binary
+            ):
                 raise MediaTypeUnsupported("The local app reads only application/json bodies.")
         if path in ("/", "/favicon.ico") or path.startswith(PUBLIC):
             return

@@ -21,7 +21,7 @@ from backchannel.client.document import shown
 from backchannel.client.participant import Participant
 from backchannel.client.profile import Profile
 from backchannel.engine.names import NO_NAMES
-from backchannel.engine.rules import RELAY_MODES, RelayMode, Role
+from backchannel.engine.rules import RELAY_MODES, Label, RelayMode, Role
 from backchannel.replay import message_json
 
 
@@ -51,7 +51,7 @@ def talks_json(
     view = participant.view
     me = participant.me
     party = _party_of(view, me)
-    mediating = party is not None and view.parties[party].role is Role.MEDIATOR
+    mediating = is_mediating(view, me)
     readable = engine.messages_for(view, me)
     rooms = [room for room in view.rooms.values() if me in room.members]
     return {
@@ -103,18 +103,34 @@ def talks_json(
     }
 
 
+def is_mediating(view: engine.Talks, me: str) -> bool:
+    """Whether ``me`` is a member of the mediator's party."""
+    party = _party_of(view, me)
+    return party is not None and view.parties[party].role is Role.MEDIATOR
+
+
+def carriable(author: str, relay: RelayMode | None, me: str, mediating: bool) -> bool:
+    """Whether the page offers to carry an item: the mediator may carry what others said (or
+    sent), never what it relayed or said itself."""
+    return mediating and relay is None and author != me
+
+
+def carry_modes(label: Label) -> list[str]:
+    """The relay modes an item's carry label allows, as the page lists them."""
+    return sorted(mode.value for mode in RELAY_MODES[label])
+
+
 def _message(view: engine.Talks, m: engine.Message, me: str, mediating: bool) -> dict[str, Any]:
-    # The mediator may carry what others said, never what it relayed or said itself.
-    carriable = mediating and m.relay is None and m.author != me
+    carry = carriable(m.author, m.relay, me, mediating)
     return {
         **message_json(m),
         # A document shows as its name and size: its descriptor holds its key.
-        "text": shown(m.text, m.id),
+        "text": shown(m.text, m.id, how=False),
         "party": _party_of(view, m.author),
         "mine": m.author == me,
         "gist_by_mediator": m.relay is RelayMode.GIST,
-        "relay_modes": sorted(mode.value for mode in RELAY_MODES[m.label]) if carriable else [],
-        "carriable": carriable,
+        "relay_modes": carry_modes(m.label) if carry else [],
+        "carriable": carry,
     }
 
 

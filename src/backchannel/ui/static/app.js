@@ -308,6 +308,7 @@
       const items = room.messages.map((m) => messageItem(talks, room, m));
       if (items.length === 0) items.push(el("li", { class: "empty", text: t("No messages yet.") }));
       list.replaceChildren(...items);
+      window.backchannel.renderDocuments(box, talks, room); // documents.js
     }
     for (const box of grid.querySelectorAll(":scope > section[data-key]")) {
       if (!wanted.has(box.dataset.key)) box.remove();
@@ -332,6 +333,7 @@
       el("p", { class: "muted", text: t("Room {room}: {members}", { room: room.name, members: room.members.map((id) => NAMES.nameOf(talks.members, id)).join(", ") }) }),
       el("ol", { class: "messages", "aria-live": "polite" }),
       sendForm(talks, room, key),
+      window.backchannel.documentsPanel(talks, room, key), // documents.js
     );
   }
 
