@@ -721,8 +721,7 @@ def test_every_rule_code_has_a_test_here() -> None:
     # Checks made at an act's place against what travelled with it (a consent's words).
     attacks = here.parents[1] / "client" / "test_attacks.py"
     # The escrow's acts: tests/engine/test_deposit.py; matching without a mediator: test_deal.py,
-    # its signed outcome test_direct.py, and between devices tests/client/test_direct_*.py;
-    # private preferences (the agenda, the parties' scores): test_preferences.py.
+    # its signed outcome test_direct.py, between devices tests/client/test_direct_*.py; prefs too.
     escrow = [here.parent / f"test_{n}.py" for n in ("deposit", "deal", "direct", "preferences")]
     direct = [here.parents[1] / "client" / f"test_direct_{n}.py" for n in ("match", "session")]
     files = (here, tokens, verbatim, text, drafting, attacks, *escrow, *direct)
