@@ -17,15 +17,18 @@ from pathlib import Path
 from backchannel.client import bundle
 from backchannel.client.invites import Invite
 from backchannel.client.participant import Participant
+from backchannel.client.preferences import agenda_document
 from backchannel.client.profile import Profile
 from backchannel.client.simulation import temporary_host
 from backchannel.engine import events as ev
+from backchannel.engine import preferences, scores
 from backchannel.engine.deposit import announcement, commitment_text
 from backchannel.engine.rules import DepositStatus, Level, RoomKind
 from tests.client.people import join, make, settle
 from tests.client.test_deposits import RECIPROCAL, SEALED, canaried_muscat, through_host
 
 IRAN, US = "iran-halving-if-ceasefire", "us-ceasefire-if-halving"
+PROBLEM = RECIPROCAL.with_name("muscat-2024.preferences.json")
 
 
 def side_of(participant: Participant) -> str:
@@ -98,13 +101,21 @@ def test_a_party_outside_a_match_counts_it_and_a_later_member_counts_the_deposit
 ) -> None:
     """Qatar, outside the match, counts the two deposits while open and sees them close when
     Oman announces the match, without ever holding their commitments; a Qatari member who joins
-    after the deposits counts them as every device does."""
+    after the deposits and Iran's scoring counts them, and knows Iran scored, as every device
+    does."""
     with temporary_host(f"sqlite:///{tmp_path}/host.db") as url:
         people = _talks(tmp_path, url)
         late = make(tmp_path, "qatar-late", url)
         try:
             _deposit(people["iran"], "bagheri", IRAN)
             _deposit(people["us"], "mcgurk", US)
+            problem = json.loads(PROBLEM.read_text(encoding="utf-8"))
+            oman_talks = people["oman"].talks["t"]
+            people["oman"].act(oman_talks, ev.SetAgenda, agenda=agenda_document(problem))
+            settle(people.values())
+            scored = scores.dumps(scores.from_problem(problem, "iran"))
+            iran = people["iran"]
+            iran.act(iran.talks["t"], ev.SubmitScores, actor="bagheri", version=1, scores=scored)
             settle(people.values())
             qatar = people["qatar"]
             assert qatar.talks["t"].view.sealed_counts()["iran"] == 1
@@ -113,6 +124,9 @@ def test_a_party_outside_a_match_counts_it_and_a_later_member_counts_the_deposit
             settle([*people.values(), late])
             counts = {"us": 1, "iran": 1, "oman": 0, "qatar": 0}
             assert late.talks["t"].view.sealed_counts() == counts
+            knows = preferences.submitted(late.talks["t"].view)
+            assert knows == preferences.submitted(qatar.talks["t"].view) and knows["iran"]
+            assert late.talks["t"].view.submissions["iran"].sealed
             oman = people["oman"]
             mediator = oman.talks["t"]
             found = announcement(mediator.view, "m1", mediator.view.deposits[US].at, "envoy")
@@ -127,7 +141,7 @@ def test_a_party_outside_a_match_counts_it_and_a_later_member_counts_the_deposit
                 if name.startswith("qatar"):
                     assert all(d.sealed for d in view.deposits.values()), name
                     stored = json.dumps(person.talks["t"].snapshot(), ensure_ascii=False)
-                    assert "gaza_ceasefire" not in stored, name
+                    assert "reduction_pct" not in stored and "influence" not in stored, name
                 verified = bundle.verify(bundle.export(person.talks["t"], with_content=True))
                 assert verified.view is not None
         finally:

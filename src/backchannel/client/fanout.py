@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from backchannel import engine
+from backchannel.client import acts
 from backchannel.client.directory import Directory
 from backchannel.client.ledger import Held
 from backchannel.client.wire import EventItem
@@ -54,13 +55,14 @@ def backlog(
     applied: Iterable[Held], view: engine.Talks, party: str, actors: frozenset[str] | None = None
 ) -> list[Held]:
     """The signed acts, in record order, a device of ``party`` may know (:func:`party_form`:
-    a deposit's notice where it may not read the deposit; only talks-wide acts while the view
-    does not know the party), optionally only those by ``actors``."""
+    a deposit's, a match's or a submission's notice where it may not read the act; only
+    talks-wide acts while the view does not know the party), optionally only those by
+    ``actors``; and the notices this device holds."""
     known = party in view.parties
     kept: list[Held] = []
     for held in applied:
         event = codec.decode(held.item.event)
-        if isinstance(event, ev.DepositNotice | ev.MatchNotice) and known:
+        if isinstance(event, acts.NOTICES) and known:
             kept.append(held)  # a notice this device holds: it names its entry
             continue
         if held.item.signature is None or held.item.salt is None:
