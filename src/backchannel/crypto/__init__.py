@@ -1,6 +1,7 @@
 """Device-side cryptography, composed from libsodium (PyNaCl) and vodozemac; nothing hand-written.
 
-See ``docs/security.md`` for every construction and the threat model.
+See ``docs/security.md`` for every construction and the threat model (the direct match's PSI in
+``docs/security-direct.md``).
 """
 
 from backchannel.crypto import keystore, psi

@@ -19,7 +19,7 @@ two parties sorted, bound to the talks' host id and the session id so it never m
 
 Terms settle by the midpoint rule over the overlap *as the grid sees it*: the matched values of a
 term run from the larger low to the smaller high, snapped inwards to the grid, and the term settles
-at their midpoint. The intersection shows both ends of that overlap (docs/security.md).
+at their midpoint. The intersection shows both ends of that overlap (docs/security-direct.md).
 """
 
 from __future__ import annotations
