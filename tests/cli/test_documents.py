@@ -418,3 +418,18 @@ def test_read_shows_documents_without_their_keys(world: World) -> None:
         ]
     shown = json.dumps(us("read", "muscat"))
     assert keys and "[document]" in shown and not any(k in shown for k in keys)
+
+
+def test_the_list_names_rooms_by_their_names(world: World) -> None:
+    """``doc list`` (human output) names a room by its name, not its id."""
+    oman = world.people["oman"]
+    oman("room", "create", "muscat", "annex-room", "--kind", "plenary", "--name", "Annexes hall")
+    annex = world.file("annex.txt", b"Annex A: the map.\n")
+    oman("doc", "send", "muscat", "annex-room", str(annex), "--label", "carry-gist", "--id", "ax")
+    shown = runner.invoke(
+        app,
+        ["doc", "list", "muscat", "--room", "annex-room", "--profile", str(oman.directory)],
+        env={"BACKCHANNEL_PASSPHRASE": PASSPHRASE, "COLUMNS": "200"},
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "Annexes hall" in shown.stdout and "annex-room" not in shown.stdout

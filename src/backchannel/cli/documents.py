@@ -138,12 +138,14 @@ def list_documents(
                 }
             )
             return
+        view = participant.view
         table = Table("id", "room", "author", "label", "name", "size", "sha256")
         for row in rows:
+            room_of, author = view.rooms.get(row["room"]), view.members.get(row["author"])
             table.add_row(
                 row["id"],
-                row["room"],
-                row["author"],
+                room_of.name if room_of is not None and room_of.name else row["room"],
+                author.name if author is not None and author.name else row["author"],
                 row["label"],
                 row["name"] + (" (expired)" if row["expired"] else ""),
                 str(row["size"]),
