@@ -18,7 +18,9 @@ import itertools
 import os
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, ParamSpec, TypeVar
@@ -28,7 +30,7 @@ from nacl.hash import blake2b
 
 from backchannel import documents
 from backchannel.client.document import Descriptor
-from backchannel.client.host import HostClient
+from backchannel.client.host import BlobState, HostClient
 from backchannel.crypto import stream
 from backchannel.documents import VisibleMark
 from backchannel.errors import DecryptionFailed, DocumentCorrupt, DocumentInvalid, HostRefused
@@ -45,6 +47,8 @@ T = TypeVar("T")
 P = ParamSpec("P")
 #: How often a chunk request refused by the host's rate limit is tried again, a second apart.
 RATE_RETRIES = 30
+#: Chunk uploads in flight at once.
+IN_FLIGHT = 4
 
 
 def _patiently(call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -188,14 +192,47 @@ def upload(
     lengths = list(_chunk_lengths(sealed.size, sealed.chunk))
     offsets = [0, *itertools.accumulate(lengths)]
     progress(sum(lengths) - sum(lengths[i] for i in state.missing))
-    with spool.open("rb") as f:
+    complete = state.complete
+    # A few chunks in flight at once: this device encodes the next while the host stores the
+    # last. Each chunk is its own idempotent request, so the order they land in is irrelevant,
+    # and a cut upload resumes from whatever the host holds (``state.missing``).
+    with spool.open("rb") as f, ThreadPoolExecutor(IN_FLIGHT) as pool:
+        pending: dict[Future[BlobState], int] = {}
         for index in state.missing:
             f.seek(offsets[index])
             data = f.read(lengths[index])
-            state = _patiently(host.put_chunk, talks_id, blob, index, data)
-            progress(len(data))
-    if not state.complete:
+            sent = pool.submit(_patiently, host.put_chunk, talks_id, blob, index, data)
+            pending[sent] = len(data)
+            if len(pending) >= IN_FLIGHT:
+                complete = _settle(pending, progress, FIRST_COMPLETED) or complete
+        complete = _settle(pending, progress, ALL_COMPLETED) or complete
+    # Answers to chunks in flight together may each predate another's: ask once more.
+    if not complete and not _patiently(host.blob_state, talks_id, blob).complete:
         raise HostRefused("the host did not keep every chunk of the document")
+
+
+def _append(spool: BinaryIO, data: bytes, i: int, lengths: list[int], have: int) -> int:
+    """Write chunk ``i`` at the spool's end if it has its length (else nothing is kept of it);
+    the bytes held after it."""
+    if len(data) != lengths[i]:
+        spool.truncate(have)
+        raise DocumentCorrupt(
+            f"the host returned chunk {i} of another blob ({len(data)} bytes, "
+            f"expected {lengths[i]}); nothing was written"
+        )
+    spool.write(data)
+    return have + len(data)
+
+
+def _settle(pending: dict[Future[BlobState], int], progress: Progress, until: str) -> bool:
+    """Wait for chunks in flight (``until`` the first or all have landed), reporting each;
+    whether an answer said the blob is complete. A refused chunk's error is raised."""
+    finished, _ = wait(pending, return_when=until)
+    complete = False
+    for future in finished:
+        complete = future.result().complete or complete
+        progress(pending.pop(future))
+    return complete
 
 
 def download(
@@ -215,17 +252,18 @@ def download(
     with part.open("ab+") as spool:
         index, have = _held(spool, lengths)
         progress(have)
-        for i in range(index, len(lengths)):
-            data = _patiently(host.get_chunk, talks_id, descriptor.blob, i)
-            if len(data) != lengths[i]:
-                spool.truncate(have)
-                raise DocumentCorrupt(
-                    f"the host returned chunk {i} of another blob ({len(data)} bytes, "
-                    f"expected {lengths[i]}); nothing was written"
-                )
-            spool.write(data)
-            have += len(data)
-            progress(len(data))
+        # As uploads: a few chunks fetched ahead, written strictly in order.
+        with ThreadPoolExecutor(IN_FLIGHT) as pool:
+            ahead = (
+                pool.submit(_patiently, host.get_chunk, talks_id, descriptor.blob, i)
+                for i in range(index, len(lengths))
+            )
+            window = deque(itertools.islice(ahead, IN_FLIGHT))
+            for i in range(index, len(lengths)):
+                data = window.popleft().result()
+                window.extend(itertools.islice(ahead, 1))
+                have = _append(spool, data, i, lengths, have)
+                progress(len(data))
         spool.flush()
     try:
         plaintext = _open_spool(part, descriptor, lengths)
