@@ -10,6 +10,7 @@ explanation, and exits 0. The file-mode ``backchannel match FILE`` is :mod:`cli.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from backchannel.cli.app import app, console, emit_json
 from backchannel.cli.local import JsonOption, PassphraseOption, ProfileOption, failures, opened
 from backchannel.client import deposits
 from backchannel.client.participant import Participant
+from backchannel.client.profile import Profile
 from backchannel.engine.state import Deposited, Talks
 from backchannel.errors import InputError
 
@@ -72,12 +74,8 @@ def deposit(
 ) -> None:
     """Deposit one of your party's commitments, sealed: only the mediator's devices and your
     party's read it; the other parties' count it."""
-    with failures(as_json=as_json):
-        text = _read(file, commitment)
-    with opened(profile, passphrase_file, as_json=as_json) as unlocked:
-        participant = unlocked.participant(alias)
-        held = deposits.deposit(unlocked, participant, commitment, text)
-        _done(alias, "Deposited, sealed:", held, participant.view, as_json=as_json)
+    _put(deposits.deposit, "Deposited, sealed:", alias, file, commitment,
+         profile, passphrase_file, as_json)  # fmt: skip
 
 
 @escrow_app.command("amend")
@@ -90,12 +88,26 @@ def amend(
     as_json: bool = JsonOption,
 ) -> None:
     """Replace your party's open deposit with the file's new version of the commitment."""
+    _put(deposits.amend, "Amended:", alias, file, commitment, profile, passphrase_file, as_json)
+
+
+def _put(
+    act: Callable[[Profile, Participant, str, str], Deposited],
+    verb: str,
+    alias: str,
+    file: Path,
+    commitment: str,
+    profile: Path | None,
+    passphrase_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Deposit or amend ``commitment`` as the escrow file ``file`` holds it."""
     with failures(as_json=as_json):
         text = _read(file, commitment)
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         participant = unlocked.participant(alias)
-        held = deposits.amend(unlocked, participant, commitment, text)
-        _done(alias, "Amended:", held, participant.view, as_json=as_json)
+        held = act(unlocked, participant, commitment, text)
+        _done(alias, verb, held, participant.view, as_json=as_json)
 
 
 @escrow_app.command("withdraw")
