@@ -229,30 +229,20 @@ def _json_list(text: str, what: str) -> list[Any]:
 
 def announce(talks: Talks, e: ev.AnnounceMatch, c: Checked) -> Talks:
     """The mediator announces a match over open deposits (see the module's header)."""
-    mediator = talks.mediator
-    if mediator is None or checks.actor_party(talks, e.actor) != mediator.id:
-        raise MatchNotMediator("only a member of the mediator's party announces a match")
-    if not e.match or e.match in talks.matches:
-        raise DuplicateId(f"the match id {e.match!r} is empty or already in use")
+    _announcer(talks, e)
     announced = {
         "deposits": _json_list(e.deposits, "deposits"),
         "revealed": _json_list(e.revealed, "revealed commitments"),
         "settled": _json_list(e.settled, "settled terms"),
         "plan": _json_list(e.plan, "plan"),
     }
-    ids = announced["deposits"]
-    if not ids or not all(isinstance(i, str) for i in ids) or len(set(ids)) != len(ids):
-        raise MatchDiffers("a match names one or more distinct deposit ids")
+    ids = _distinct(announced["deposits"])
     texts = announced["revealed"]
     if len(texts) != len(ids) or not all(isinstance(t, str) for t in texts):
         raise MatchDiffers("a match reveals each matched deposit's commitment, in order")
     deposits = talks.deposits
     for deposit_id, text in zip(ids, texts, strict=True):
-        held = deposits.get(deposit_id)
-        if held is None:
-            raise DepositUnknown(f"there is no deposit {deposit_id!r} in these talks")
-        if held.status is not DepositStatus.OPEN:
-            raise DepositStale(f"deposit {deposit_id!r} is {held.status.value}")
+        held = _open(deposits, deposit_id)
         if c.sealed:
             continue
         if held.sealed:
@@ -289,39 +279,57 @@ def announce(talks: Talks, e: ev.AnnounceMatch, c: Checked) -> Talks:
             raise MatchDiffers(
                 "the announced match is not what the matcher finds over the deposits"
             )
-    for deposit_id in ids:
-        deposits = checks.with_item(
-            deposits, deposit_id, replace(deposits[deposit_id], status=DepositStatus.MATCHED)
-        )
-    record = Match(id=e.match, deposits=tuple(ids), settled=e.settled, plan=e.plan, at=e.at)
-    return evolve(
-        talks, deposits=deposits, matches=checks.with_item(talks.matches, e.match, record)
+    return _closed(
+        talks,
+        deposits,
+        Match(id=e.match, deposits=tuple(ids), settled=e.settled, plan=e.plan, at=e.at),
     )
 
 
 def match_notice(talks: Talks, e: ev.MatchNotice, c: Checked) -> Talks:
     """A match this device's party is outside of: the deposits it names close, sealed."""
+    _announcer(talks, e)
+    ids = _distinct(_json_list(e.deposits, "deposits"))
+    for deposit_id in ids:
+        _open(talks.deposits, deposit_id)
+    return _closed(
+        talks, talks.deposits, Match(id=e.match, deposits=tuple(ids), settled="", plan="", at=e.at)
+    )
+
+
+def _announcer(talks: Talks, e: ev.AnnounceMatch | ev.MatchNotice) -> None:
+    """A match is the mediator's party's to announce, under a fresh id."""
     mediator = talks.mediator
     if mediator is None or checks.actor_party(talks, e.actor) != mediator.id:
         raise MatchNotMediator("only a member of the mediator's party announces a match")
     if not e.match or e.match in talks.matches:
         raise DuplicateId(f"the match id {e.match!r} is empty or already in use")
-    ids = _json_list(e.deposits, "deposits")
+
+
+def _distinct(ids: list[Any]) -> list[str]:
+    """The announced deposit ids: one or more, each a string, none twice."""
     if not ids or not all(isinstance(i, str) for i in ids) or len(set(ids)) != len(ids):
         raise MatchDiffers("a match names one or more distinct deposit ids")
-    deposits = talks.deposits
-    for deposit_id in ids:
-        held = deposits.get(deposit_id)
-        if held is None:
-            raise DepositUnknown(f"there is no deposit {deposit_id!r} in these talks")
-        if held.status is not DepositStatus.OPEN:
-            raise DepositStale(f"deposit {deposit_id!r} is {held.status.value}")
-        deposits = checks.with_item(
-            deposits, deposit_id, replace(held, status=DepositStatus.MATCHED)
-        )
-    record = Match(id=e.match, deposits=tuple(ids), settled="", plan="", at=e.at)
+    return ids
+
+
+def _open(deposits: Mapping[str, Deposited], deposit_id: str) -> Deposited:
+    """The open deposit a match names."""
+    held = deposits.get(deposit_id)
+    if held is None:
+        raise DepositUnknown(f"there is no deposit {deposit_id!r} in these talks")
+    if held.status is not DepositStatus.OPEN:
+        raise DepositStale(f"deposit {deposit_id!r} is {held.status.value}")
+    return held
+
+
+def _closed(talks: Talks, deposits: Mapping[str, Deposited], match: Match) -> Talks:
+    """``talks`` with ``deposits``, every deposit ``match`` names matched, and the match kept."""
+    for deposit_id in match.deposits:
+        closed = replace(deposits[deposit_id], status=DepositStatus.MATCHED)
+        deposits = checks.with_item(deposits, deposit_id, closed)
     return evolve(
-        talks, deposits=deposits, matches=checks.with_item(talks.matches, e.match, record)
+        talks, deposits=deposits, matches=checks.with_item(talks.matches, match.id, match)
     )
 
 
