@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from backchannel.client import bundle
+from backchannel.client import bundle, deposits
 from backchannel.client.invites import Invite
 from backchannel.client.participant import Participant
 from backchannel.client.preferences import agenda_document
@@ -22,7 +22,7 @@ from backchannel.client.profile import Profile
 from backchannel.client.simulation import temporary_host
 from backchannel.engine import events as ev
 from backchannel.engine import preferences, scores
-from backchannel.engine.deposit import announcement, commitment_text
+from backchannel.engine.deposit import commitment_text
 from backchannel.engine.rules import DepositStatus, Level, RoomKind
 from tests.client.people import join, make, settle
 from tests.client.test_deposits import RECIPROCAL, SEALED, canaried_muscat, through_host
@@ -129,9 +129,7 @@ def test_a_party_outside_a_match_counts_it_and_a_later_member_counts_the_deposit
             assert late.talks["t"].view.submissions["iran"].sealed
             oman = people["oman"]
             mediator = oman.talks["t"]
-            found = announcement(mediator.view, "m1", mediator.view.deposits[US].at, "envoy")
-            assert found is not None
-            oman.act(mediator, ev.AnnounceMatch, **_fields(found))
+            assert deposits.match(oman, mediator, "m1")["matched"]
             settle([*people.values(), late])
             for name, person in [*people.items(), ("qatar-late", late)]:
                 view = person.talks["t"].view
@@ -147,14 +145,3 @@ def test_a_party_outside_a_match_counts_it_and_a_later_member_counts_the_deposit
         finally:
             for person in [*people.values(), late]:
                 person.close()
-
-
-def _fields(found: ev.AnnounceMatch) -> dict[str, str]:
-    return {
-        "actor": found.actor,
-        "match": found.match,
-        "deposits": found.deposits,
-        "settled": found.settled,
-        "plan": found.plan,
-        "revealed": found.revealed,
-    }
