@@ -100,18 +100,26 @@
       } catch (exc) {
         return fail(error, t("The agenda is not valid JSON: {reason}", { reason: exc.message }));
       }
-      submit.disabled = true;
-      try {
-        const result = await api("/api/preferences/agenda", { talks: talks.alias, agenda });
-        fail(done, t("Agenda version {version} set: every party can score it.", { version: result.agenda.version }));
-        await window.backchannel.refresh();
-      } catch (problem) {
-        fail(error, refusal(problem));
-      } finally {
-        submit.disabled = false;
-      }
+      await acting(submit, error, done, "/api/preferences/agenda", { talks: talks.alias, agenda },
+        (result) => t("Agenda version {version} set: every party can score it.", { version: result.agenda.version }), true);
     });
     return form;
+  }
+
+  /** Send a form's act: its button disabled meanwhile, then `success(result)` or the refusal
+   *  shown, and (with `reload`) every page refreshed. */
+  async function acting(submit, error, done, path, body, success, reload) {
+    error.hidden = done.hidden = true;
+    submit.disabled = true;
+    try {
+      const result = await api(path, body);
+      fail(done, success(result));
+      if (reload) await window.backchannel.refresh();
+    } catch (problem) {
+      fail(error, refusal(problem));
+    } finally {
+      submit.disabled = false;
+    }
   }
 
   // --- a party: my scores ----------------------------------------------------------------------------
@@ -169,22 +177,14 @@
     recount();
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      error.hidden = done.hidden = true;
       const points = {}, values = {};
       for (const { issue, points: p, options } of inputs) {
         points[issue.id] = Number(p.value);
         values[issue.id] = Object.fromEntries(options.map((o) => [o.option, Number(o.input.value)]));
       }
-      submit.disabled = true;
-      try {
-        await api("/api/preferences/scores", { talks: talks.alias, points, values, reservation: Number(reservation.value), note: note.value });
-        fail(done, t("Submitted: sealed to the mediator's devices and your party's own."));
-        await window.backchannel.refresh();
-      } catch (problem) {
-        fail(error, refusal(problem));
-      } finally {
-        submit.disabled = false;
-      }
+      await acting(submit, error, done, "/api/preferences/scores",
+        { talks: talks.alias, points, values, reservation: Number(reservation.value), note: note.value },
+        () => t("Submitted: sealed to the mediator's devices and your party's own."), true);
     });
     return form;
   }
@@ -227,16 +227,9 @@
       error, done, el("div", { class: "actions" }, submit));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      error.hidden = done.hidden = true;
-      submit.disabled = true;
-      try {
-        const made = await api("/api/preferences/offer", { talks: talks.alias, room: room.value, package: result[which.value].package, label: label.value });
-        fail(done, t("Offered in the room: {text}", { text: made.text }));
-      } catch (problem) {
-        fail(error, refusal(problem));
-      } finally {
-        submit.disabled = false;
-      }
+      await acting(submit, error, done, "/api/preferences/offer",
+        { talks: talks.alias, room: room.value, package: result[which.value].package, label: label.value },
+        (made) => t("Offered in the room: {text}", { text: made.text }), false);
     });
     return form;
   }
