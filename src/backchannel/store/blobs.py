@@ -72,14 +72,7 @@ class BlobQueries:
                         blob.created_at,
                     ),
                 )
-                return Blob(
-                    blob.talks_id,
-                    blob.blob_id,
-                    blob.owner_device,
-                    blob.chunks,
-                    blob.size,
-                    blob.created_at,
-                )
+                return replace(blob, held=(), stored=0)  # declared now: no chunk held yet
         if (found.owner_device, found.chunks, found.size) != (
             blob.owner_device,
             blob.chunks,
