@@ -175,6 +175,12 @@ def actor_party(talks: Talks, actor: str) -> str:
     return member(talks, actor).party
 
 
+def for_mediator(talks: Talks, actor: str) -> bool:
+    """Whether the actor acts for the talks' mediator (its root or one of its members)."""
+    mediator = talks.mediator
+    return mediator is not None and actor_party(talks, actor) == mediator.id
+
+
 def readers(talks: Talks, in_room: Room, at: datetime) -> frozenset[str]:
     """Who reads a message sent now: members in the room with a mandate and a live device."""
     return frozenset(

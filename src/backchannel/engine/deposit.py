@@ -299,8 +299,7 @@ def match_notice(talks: Talks, e: ev.MatchNotice, c: Checked) -> Talks:
 
 def _announcer(talks: Talks, e: ev.AnnounceMatch | ev.MatchNotice) -> None:
     """A match is the mediator's party's to announce, under a fresh id."""
-    mediator = talks.mediator
-    if mediator is None or checks.actor_party(talks, e.actor) != mediator.id:
+    if not checks.for_mediator(talks, e.actor):
         raise MatchNotMediator("only a member of the mediator's party announces a match")
     if not e.match or e.match in talks.matches:
         raise DuplicateId(f"the match id {e.match!r} is empty or already in use")

@@ -49,12 +49,7 @@ def post(talks: Talks, e: ev.Send | ev.Propose, c: Checked) -> Talks:
 
 
 def _check_mediator(talks: Talks, actor: str) -> None:
-    mediator = talks.mediator
-    if (
-        mediator is None
-        or actor in talks.parties
-        or checks.actor_party(talks, actor) != mediator.id
-    ):
+    if actor in talks.parties or not checks.for_mediator(talks, actor):
         raise RelayNotMediator("only a member of the mediator's delegation relays between rooms")
 
 

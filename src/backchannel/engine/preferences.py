@@ -47,8 +47,7 @@ from backchannel.errors import (
 
 def set_agenda(talks: Talks, e: ev.SetAgenda, c: Checked) -> Talks:
     """The mediator's party sets the agenda's next version."""
-    mediator = talks.mediator
-    if mediator is None or checks.actor_party(talks, e.actor) != mediator.id:
+    if not checks.for_mediator(talks, e.actor):
         raise AgendaNotMediator("only the mediator's party sets the agenda the parties score")
     version = 1 if talks.agenda is None else talks.agenda.version + 1
     agenda = Agenda((), version) if c.sealed else parse_agenda(e.agenda, version)
