@@ -24,13 +24,11 @@ from backchannel.cli.app import EXIT_FAILED, app, console, emit_json, err_consol
 from backchannel.cli.local import JsonOption, LabelOption, PassphraseOption, ProfileOption, opened
 from backchannel.client import dispatch, transfer
 from backchannel.client.document import (
-    Document,
     document_json,
     expired,
     find,
     versions,
 )
-from backchannel.client.participant import Participant
 from backchannel.engine import events as ev
 from backchannel.engine import watermark
 from backchannel.engine.rules import Label, RelayMode
@@ -50,10 +48,6 @@ def _bar(total: int, what: str, *, quiet: bool) -> Iterator[transfer.Progress]:
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(what, total=total)
         yield lambda moved: bar.advance(task, moved)
-
-
-def _readable(participant: Participant, room: str | None = None) -> list[Document]:
-    return dispatch.readable(participant, room)
 
 
 @doc_app.command("send")
@@ -126,7 +120,7 @@ def list_documents(
     """The documents you may read (without the host, what the device already holds)."""
     with opened(profile, passphrase_file, as_json=as_json, offline=True) as unlocked:
         participant = unlocked.participant(alias)
-        found = _readable(participant, room)
+        found = dispatch.readable(participant, room)
         now = datetime.now(UTC)
         rows = [{**document_json(d), "expired": expired(participant.view, d, now)} for d in found]
         if as_json:
@@ -173,7 +167,7 @@ def get(
     copy when a leaked file or excerpt is traced (``doc trace``), and a visible line."""
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         participant = unlocked.participant(alias)
-        found = find(_readable(participant), document)
+        found = find(dispatch.readable(participant), document)
         if out.exists() and not force:
             raise DocumentInvalid(f"{out} exists; give --force to replace it")
         if not out.parent.is_dir():
@@ -246,7 +240,7 @@ def versions_of(
     """A document's versions, oldest first; for text formats, a unified diff between each."""
     with opened(profile, passphrase_file, as_json=as_json) as unlocked:
         participant = unlocked.participant(alias)
-        chain = versions(_readable(participant), document)
+        chain = versions(dispatch.readable(participant), document)
         diffs = dispatch.diffs(unlocked, participant, chain) if diff else [None] * (len(chain) - 1)
         rows = [
             {**document_json(d), "version": i + 1, "diff": None if i == 0 else diffs[i - 1]}
